@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+/// The LLVM that CodeGen builds against: `WEBNNC_LLVM_VERSION` if set, otherwise the newest
+/// `/usr/lib/llvm-N` that has the LLVM-C headers (Debian's llvm-N-dev packages).
+let llvmVersion: String = {
+    if let forced = ProcessInfo.processInfo.environment["WEBNNC_LLVM_VERSION"], !forced.isEmpty {
+        return forced
+    }
+    let installed = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib")) ?? [])
+        .filter { $0.hasPrefix("llvm-") }
+        .compactMap { Int($0.dropFirst("llvm-".count)) }
+        .filter { FileManager.default.fileExists(atPath: "/usr/lib/llvm-\($0)/include/llvm-c/Core.h") }
+    return String(installed.max() ?? 19)
+}()
+let llvmRoot = "/usr/lib/llvm-\(llvmVersion)"
+let llvmCFlags: [CSetting] = [.unsafeFlags(["-I\(llvmRoot)/include"])]
+let llvmSwiftFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(llvmRoot)/include"])]
+let llvmLinkFlags: [LinkerSetting] = [.unsafeFlags(["-L\(llvmRoot)/lib", "-lLLVM-\(llvmVersion)"])]
+
+let package = Package(
+    name: "webnnc",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "webnnc", targets: ["webnnc"]),
+        .library(name: "WebNNRuntime", targets: ["WebNNRuntime"]),
+        .library(name: "WebNNCompiler", targets: ["WebNNCompiler"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Diagnostics, data types, tensor data: shared by every stage.
+        .target(name: "WebNNBasics"),
+        // Typed SSA graph, operator schemas, shape inference, verifier, printer.
+        .target(name: "WebNNIR", dependencies: ["WebNNBasics"]),
+        // The .webnn text format, weights manifest/binary, conformance JSON graphs.
+        .target(name: "WebNNFrontend", dependencies: ["WebNNBasics", "WebNNIR"]),
+        // Plain reference interpreter: the test oracle.
+        .target(name: "WebNNReference", dependencies: ["WebNNBasics", "WebNNIR"]),
+        // Graph-to-graph passes and the pass manager.
+        .target(name: "WebNNTransforms", dependencies: ["WebNNBasics", "WebNNIR", "WebNNReference"]),
+        // Kernel program + memory plan: what CodeGen turns into machine code.
+        .target(name: "WebNNLowering", dependencies: ["WebNNBasics", "WebNNIR"]),
+        // LLVM-C, as a system library.
+        .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
+        // The only module that touches LLVM.
+        .target(
+            name: "WebNNCodeGen",
+            dependencies: ["WebNNBasics", "WebNNIR", "WebNNLowering", "CLLVM"],
+            cSettings: llvmCFlags, swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
+        // The pipeline: parse, verify, optimize, lower, generate, link.
+        .target(
+            name: "WebNNCompiler",
+            dependencies: ["WebNNBasics", "WebNNIR", "WebNNFrontend", "WebNNReference",
+                           "WebNNTransforms", "WebNNLowering", "WebNNCodeGen"],
+            swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
+        // Loads generated libraries through their C ABI; depends on nothing above.
+        .target(name: "WebNNRuntime"),
+        .executableTarget(
+            name: "webnnc",
+            dependencies: ["WebNNCompiler", "WebNNRuntime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
+
+        .testTarget(name: "WebNNIRTests", dependencies: ["WebNNIR"]),
+        .testTarget(name: "WebNNFrontendTests", dependencies: ["WebNNFrontend"]),
+        .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend"]),
+        .testTarget(name: "WebNNCodeGenTests", dependencies: ["WebNNCodeGen", "WebNNCompiler", "WebNNReference", "WebNNRuntime"],
+                    swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
+        .testTarget(name: "WebNNRuntimeTests", dependencies: ["WebNNRuntime"]),
+        .testTarget(name: "WebNNCompilerTests", dependencies: ["WebNNCompiler", "WebNNRuntime", "WebNNReference"],
+                    swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
+    ]
+)
