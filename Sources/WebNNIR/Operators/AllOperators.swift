@@ -1,0 +1,4 @@
+/// Every operator webnnc knows, from the tables of each family.
+let allOperatorSchemas: [OpSchema] =
+    ElementwiseOps.schemas + ConvolutionOps.schemas + PoolingOps.schemas + MatrixOps.schemas
+    + ShapeOps.schemas + NormalizationOps.schemas

@@ -1,0 +1,102 @@
+import WebNNBasics
+
+/// `MLConv2dFilterOperandLayout`.
+public enum Conv2dFilterLayout: String, CaseIterable, Sendable {
+    case oihw, hwio, ohwi, ihwo
+}
+
+/// Everything about one conv2d node, resolved from its attributes and operand types.
+public struct Conv2dParameters: Hashable, Sendable {
+    public var window: Window2d
+    public var groups: Int
+    public var inputLayout: InputLayout
+    public var filterLayout: Conv2dFilterLayout
+    public var batch: Int
+    public var inputChannels: Int, inputHeight: Int, inputWidth: Int
+    public var outputChannels: Int, outputHeight: Int, outputWidth: Int
+    public var kernelHeight: Int, kernelWidth: Int
+    /// Element strides of the filter by logical axis (output channel, input channel within the group, kh, kw).
+    public var filterStrides: (o: Int, i: Int, h: Int, w: Int) { strides(filterLayout) }
+    public var inputStrides: ActivationStrides {
+        ActivationStrides(layout: inputLayout, channels: inputChannels, height: inputHeight, width: inputWidth)
+    }
+    public var outputStrides: ActivationStrides {
+        ActivationStrides(layout: inputLayout, channels: outputChannels, height: outputHeight, width: outputWidth)
+    }
+    public var inputChannelsPerGroup: Int { inputChannels / groups }
+    public var outputChannelsPerGroup: Int { outputChannels / groups }
+    public var outputShape: [Int] {
+        inputLayout.shape(batch: batch, channels: outputChannels, height: outputHeight, width: outputWidth)
+    }
+
+    public init(_ node: Node, _ graph: Graph) throws {
+        let types = OperandTypes(node, graph)
+        let input = try types("input"), filter = try types("filter")
+        try ShapeRules.require(input, "input", in: ShapeRules.floats)
+        try ShapeRules.requireSameDataType(input, "input", filter, "filter")
+        try ShapeRules.requireRank(input, "input", 4...4)
+        try ShapeRules.requireRank(filter, "filter", 4...4)
+        window = try Window2d(node: node)
+        groups = node.int("groups") ?? 1
+        inputLayout = InputLayout(rawValue: node.string("inputLayout") ?? "nchw") ?? .nchw
+        filterLayout = Conv2dFilterLayout(rawValue: node.string("filterLayout") ?? "oihw") ?? .oihw
+        (batch, inputChannels, inputHeight, inputWidth) = inputLayout.logicalSizes(input.shape)
+        let f = filter.shape
+        let filterInputChannels: Int
+        switch filterLayout {
+        case .oihw: (outputChannels, filterInputChannels, kernelHeight, kernelWidth) = (f[0], f[1], f[2], f[3])
+        case .hwio: (kernelHeight, kernelWidth, filterInputChannels, outputChannels) = (f[0], f[1], f[2], f[3])
+        case .ohwi: (outputChannels, kernelHeight, kernelWidth, filterInputChannels) = (f[0], f[1], f[2], f[3])
+        case .ihwo: (filterInputChannels, kernelHeight, kernelWidth, outputChannels) = (f[0], f[1], f[2], f[3])
+        }
+        guard groups > 0 else { throw ShapeError("groups must be > 0, got \(groups)") }
+        guard filterInputChannels * groups == inputChannels else {
+            throw ShapeError("filter input channels (\(filterInputChannels)) x groups (\(groups)) != input channels (\(inputChannels))")
+        }
+        guard outputChannels % groups == 0 else {
+            throw ShapeError("output channels (\(outputChannels)) are not divisible by groups (\(groups))")
+        }
+        let (height, width) = try window.unroundedOutput(height: inputHeight, width: inputWidth,
+                                                         kernel: (kernelHeight, kernelWidth))
+        (outputHeight, outputWidth) = (Int(height.rounded(.down)), Int(width.rounded(.down)))
+        if let bias = types.optional("bias") {
+            try ShapeRules.requireSameDataType(input, "input", bias, "bias")
+            guard bias.shape == [outputChannels] else {
+                throw ShapeError("bias must have shape [\(outputChannels)], but has \(bias.shape)")
+            }
+        }
+    }
+
+    private func strides(_ layout: Conv2dFilterLayout) -> (o: Int, i: Int, h: Int, w: Int) {
+        let (o, i, h, w) = (outputChannels, inputChannelsPerGroup, kernelHeight, kernelWidth)
+        switch layout {
+        case .oihw: return (i * h * w, h * w, w, 1)
+        case .hwio: return (1, o, w * i * o, i * o)
+        case .ohwi: return (h * w * i, 1, w * i, i)
+        case .ihwo: return (1, h * w * o, w * o, o)
+        }
+    }
+}
+
+enum ConvolutionOps {
+    static let windowOptions = [
+        Parameter("padding", .ints, default: .ints([0, 0, 0, 0])),
+        Parameter("strides", .ints, default: .ints([1, 1])),
+        Parameter("dilations", .ints, default: .ints([1, 1])),
+    ]
+
+    static let conv2d = OpSchema(
+        "conv2d", positional: [Parameter("input", .operand), Parameter("filter", .operand)],
+        options: windowOptions + [
+            Parameter("groups", .int, default: .int(1)),
+            Parameter("inputLayout", .enumeration(InputLayout.allCases.map(\.rawValue)), default: .string("nchw")),
+            Parameter("filterLayout", .enumeration(Conv2dFilterLayout.allCases.map(\.rawValue)), default: .string("oihw")),
+            Parameter("bias", .operand),
+        ]
+    ) { node, graph in
+        let parameters = try Conv2dParameters(node, graph)
+        return [TensorType(graph[node.operands[0]!].type.dataType, parameters.outputShape)]
+    }
+
+    static var schemas: [OpSchema] { [conv2d] }
+}
