@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "WebNNRuntime"),
         .executableTarget(
             name: "webnnc",
-            dependencies: ["WebNNCompiler", "WebNNRuntime",
+            dependencies: ["WebNNBasics", "WebNNIR", "WebNNCompiler", "WebNNReference", "WebNNRuntime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
 

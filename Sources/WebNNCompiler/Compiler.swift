@@ -1,0 +1,98 @@
+import Foundation
+import WebNNBasics
+import WebNNCodeGen
+import WebNNFrontend
+import WebNNIR
+import WebNNLowering
+import WebNNTransforms
+
+/// Everything that controls one compilation.
+public struct CompilerOptions: Sendable {
+    /// `-O0`...`-O3`: the graph pass pipeline and LLVM's optimization level.
+    public var optimizationLevel = 3
+    /// Target triple, CPU and features; nil fields mean the host's.
+    public var targetTriple: String?
+    public var cpu: String?
+    public var features: String?
+    /// Exported symbol prefix; nil derives it from the graph's name.
+    public var symbolPrefix: String?
+    /// Run the library with flush-to-zero and denormals-are-zero.
+    public var flushDenormals = false
+    /// Verify the graph after every pass.
+    public var verifyEach = false
+    /// Where the graph's weights are (defaults: beside the graph file).
+    public var frontend = FrontendOptions()
+    /// The C compiler driver used to link the shared object.
+    public var linker = "cc"
+
+    public init() {}
+}
+
+/// The whole pipeline, as a library: parse, verify, optimize, lower, generate, link.
+/// It never prints or exits; every failure is a thrown `Diagnostic`/`DiagnosticList` (the
+/// user's input is wrong) or another error (an internal failure).
+public struct Compiler: Sendable {
+    public static let version = "webnnc 0.1.0"
+    public var options: CompilerOptions
+
+    public init(options: CompilerOptions = CompilerOptions()) { self.options = options }
+
+    /// Reads and verifies a `.webnn`/`.wnn` graph with its weights.
+    public func loadGraph(path: String) throws -> Graph {
+        let graph = try GraphLoader.load(path: path, options: options.frontend)
+        try Verifier.verify(graph, after: "frontend")
+        return graph
+    }
+
+    /// Runs the graph pass pipeline of the optimization level.
+    public func optimize(_ graph: Graph, observer: ((String, Graph, Duration) -> Void)? = nil) throws -> Graph {
+        var optimized = graph
+        let manager = PassManager(passes: PassRegistry.pipeline(optimizationLevel: options.optimizationLevel),
+                                  verifyEach: options.verifyEach, observer: observer)
+        try manager.run(&optimized)
+        return optimized
+    }
+
+    /// Optimizes, lowers and generates code for a graph.
+    public func generate(_ graph: Graph) throws -> CompiledLibrary {
+        let program = try Lowering.lower(try optimize(graph))
+        let prefix = options.symbolPrefix ?? CodeGen.defaultPrefix(forModelName: graph.name)
+        let target = TargetOptions(triple: options.targetTriple, cpu: options.cpu, features: options.features,
+                                   optimizationLevel: options.optimizationLevel)
+        return try CodeGen.compile(program, options: CodeGenOptions(
+            prefix: prefix, target: target, flushDenormals: options.flushDenormals, compilerName: Compiler.version))
+    }
+
+    /// Compiles `graph` into the shared object `libraryPath` and writes its C header beside it
+    /// (`libmodel.so` gets `libmodel.h`). Returns the header's path.
+    @discardableResult
+    public func buildLibrary(_ graph: Graph, at libraryPath: String) throws -> String {
+        let library = try generate(graph)
+        try library.linkSharedLibrary(to: libraryPath, compiler: options.linker)
+        let headerPath = Compiler.headerPath(forLibrary: libraryPath)
+        try Data(library.header.utf8).write(to: URL(fileURLWithPath: headerPath))
+        return headerPath
+    }
+
+    /// What `emit` can produce besides a linked library.
+    public enum Artifact: Sendable {
+        case llvmIR, assembly, object, header
+    }
+
+    /// Generates code for `graph` and returns one artifact's bytes.
+    public func emit(_ graph: Graph, _ artifact: Artifact) throws -> [UInt8] {
+        let library = try generate(graph)
+        switch artifact {
+        case .llvmIR: return try library.emit(.llvmIR)
+        case .assembly: return try library.emit(.assembly)
+        case .object: return try library.emit(.object)
+        case .header: return Array(library.header.utf8)
+        }
+    }
+
+    /// `dir/libmodel.so` → `dir/libmodel.h`.
+    public static func headerPath(forLibrary libraryPath: String) -> String {
+        let url = URL(fileURLWithPath: libraryPath)
+        return url.deletingPathExtension().appendingPathExtension("h").path
+    }
+}

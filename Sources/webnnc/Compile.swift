@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import WebNNCompiler
+import WebNNIR
+
+/// What `--emit` can produce.
+enum EmitKind: String, ExpressibleByArgument, CaseIterable {
+    case ir, llvm, asm, obj, so, header
+}
+
+/// Flags shared by every command that compiles a graph.
+struct CompileFlags: ParsableArguments {
+    @Option(name: .customShort("O", allowingJoined: true), help: "Optimization level 0-3.")
+    var optimizationLevel: Int = 3
+
+    @Option(name: .customLong("mcpu"), help: "Target CPU (default: the host's, e.g. znver5).")
+    var cpu: String?
+
+    @Option(name: .customLong("mattr"), help: "Target features, LLVM syntax (e.g. +avx512f,+avx512vnni).")
+    var features: String?
+
+    @Option(name: .customLong("target-triple"), help: "Target triple (default: the host's).")
+    var targetTriple: String?
+
+    @Option(name: .customLong("name"), help: "Prefix of the exported symbols (default: from the graph's name).")
+    var symbolPrefix: String?
+
+    @Flag(name: .customLong("flush-denormals"), help: "Run with flush-to-zero and denormals-are-zero.")
+    var flushDenormals = false
+
+    @Flag(name: .customLong("verify-each"), help: "Verify the graph after every pass.")
+    var verifyEach = false
+
+    @Option(help: "Weights manifest (default: <graph stem>.manifest.json beside the graph).")
+    var manifest: String?
+
+    @Option(help: "Binary weights file (default: <graph stem>.weights beside the graph).")
+    var weights: String?
+
+    func validate() throws {
+        guard (0...3).contains(optimizationLevel) else {
+            throw ValidationError("-O\(optimizationLevel): the optimization level must be 0, 1, 2 or 3")
+        }
+    }
+
+    var compiler: Compiler {
+        var options = CompilerOptions()
+        options.optimizationLevel = optimizationLevel
+        options.cpu = cpu
+        options.features = features
+        options.targetTriple = targetTriple
+        options.symbolPrefix = symbolPrefix
+        options.flushDenormals = flushDenormals
+        options.verifyEach = verifyEach
+        options.frontend.manifestPath = manifest
+        options.frontend.weightsPath = weights
+        return Compiler(options: options)
+    }
+}
+
+/// `webnnc <graph> -o <lib.so>`: the main job.
+struct Compile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile a graph into a shared library and its C header (the default command).")
+
+    @Argument(help: "The graph: a .webnn or .wnn file (weights beside it).")
+    var graph: String
+
+    @Option(name: .shortAndLong, help: "Output file (default: lib<graph name>.so, or stdout for text kinds).")
+    var output: String?
+
+    @Option(help: "What to write: \(EmitKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var emit: EmitKind = .so
+
+    @Flag(help: "Print the parsed, verified graph as .webnn text and stop.")
+    var dumpIR = false
+
+    @OptionGroup var flags: CompileFlags
+
+    func run() throws {
+        let compiler = flags.compiler
+        let graph = try compiler.loadGraph(path: self.graph)
+        if dumpIR {
+            print(GraphPrinter(writeWeights: false).print(graph).text, terminator: "")
+            return
+        }
+        switch emit {
+        case .so:
+            let library = output ?? "lib\(URL(fileURLWithPath: self.graph).deletingPathExtension().lastPathComponent).so"
+            try compiler.buildLibrary(graph, at: library)
+        case .ir:
+            let optimized = try compiler.optimize(graph)
+            guard let output else {
+                print(GraphPrinter(writeWeights: false).print(optimized).text, terminator: "")
+                return
+            }
+            let (text, weights) = GraphPrinter(writeWeights: true).print(optimized)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: output))
+            try weights?.write(stem: URL(fileURLWithPath: output).deletingPathExtension())
+        case .header: try write(Data(try compiler.emit(graph, .header)))
+        case .llvm: try write(Data(try compiler.emit(graph, .llvmIR)))
+        case .asm: try write(Data(try compiler.emit(graph, .assembly)))
+        case .obj: try write(Data(try compiler.emit(graph, .object)))
+        }
+    }
+
+    /// Writes to `-o`, or to standard output for text.
+    private func write(_ data: Data) throws {
+        if let output {
+            try data.write(to: URL(fileURLWithPath: output))
+        } else if emit == .obj {
+            throw UserError("--emit=obj needs -o FILE")
+        } else {
+            FileHandle.standardOutput.write(data)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import WebNNRuntime
+
+/// `webnnc info`: what a generated library contains.
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Describe a library made by webnnc.")
+
+    @Argument(help: "A generated library (.so).")
+    var library: String
+
+    @Flag(help: "Print the library's description JSON as it is.")
+    var json = false
+
+    func run() throws {
+        let model = try Model(path: library)
+        if json {
+            print(model.descriptionJSON)
+            return
+        }
+        print("""
+            model:     \(model.name)
+            prefix:    \(model.prefix)
+            compiler:  \(model.compilerVersion)
+            target:    \(model.target.triple) \(model.target.cpu)
+            features:  \(model.target.features)
+            scratch:   \(model.scratchSize) bytes
+            inputs:
+            \(model.inputs.map { "  \($0.name): \($0.dataType.webnnName) \($0.shape) (\($0.byteSize) bytes)" }.joined(separator: "\n"))
+            outputs:
+            \(model.outputs.map { "  \($0.name): \($0.dataType.webnnName) \($0.shape) (\($0.byteSize) bytes)" }.joined(separator: "\n"))
+            """)
+    }
+}
