@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "WebNNCompiler",
             dependencies: ["WebNNBasics", "WebNNIR", "WebNNFrontend", "WebNNReference",
-                           "WebNNTransforms", "WebNNLowering", "WebNNCodeGen"],
+                           "WebNNTransforms", "WebNNLowering", "WebNNCodeGen", "WebNNRuntime"],
             swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
         // Loads generated libraries through their C ABI; depends on nothing above.
         .target(name: "WebNNRuntime"),

@@ -20,7 +20,7 @@ struct Webnnc: ParsableCommand {
             Exit status: 0 success, 1 error in the input or usage, 2 internal error.
             """,
         version: "0.1.0",
-        subcommands: [Compile.self, Run.self, Info.self],
+        subcommands: [Compile.self, Run.self, Info.self, Conformance.self],
         defaultSubcommand: Compile.self)
 
     /// Runs the command line, mapping failures to the documented exit codes.
@@ -28,6 +28,8 @@ struct Webnnc: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let code as ExitCode {
+            exit(code.rawValue)
         } catch let error as Diagnostic {
             exitWithMessage("\(error)", code: 1)
         } catch let error as DiagnosticList {
