@@ -66,6 +66,7 @@ let package = Package(
 
         .testTarget(name: "WebNNIRTests", dependencies: ["WebNNIR"]),
         .testTarget(name: "WebNNFrontendTests", dependencies: ["WebNNFrontend"]),
+        .testTarget(name: "WebNNTransformsTests", dependencies: ["WebNNTransforms", "WebNNReference", "WebNNFrontend"]),
         .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend"]),
         .testTarget(name: "WebNNCodeGenTests", dependencies: ["WebNNCodeGen", "WebNNCompiler", "WebNNReference", "WebNNRuntime"],
                     swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
