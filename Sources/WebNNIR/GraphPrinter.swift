@@ -3,10 +3,12 @@ import WebNNBasics
 
 /// Writes a graph as `.webnn` text that reads back into the same graph.
 ///
-/// Constants of up to `inlineLimit` elements are written inline (`@scalar` when every element is
-/// the same, `@bytes` otherwise). Larger ones refer to a key of a weights file: with
-/// `writeWeights`, that file (manifest + "WGWT" binary) is produced too; without it, the keys
-/// the constants were loaded from are kept, so the text reads back next to the original weights.
+/// Constants loaded from a weights file keep their key (`@weights("key")`). Other constants
+/// (inline or computed by a pass) are written inline when uniform (`@scalar`) or small
+/// (`@bytes`, up to `inlineLimit` elements), otherwise under their own name as key. With
+/// `writeWeights`, every referenced tensor goes into a new weights file (manifest + "WGWT"
+/// binary) so the text reads back on its own; without it, the text reads back next to the
+/// original weights files.
 public struct GraphPrinter {
     public var inlineLimit = 16
     public var writeWeights: Bool
@@ -69,14 +71,14 @@ public struct GraphPrinter {
 
     private func initializer(_ constant: Constant, name: String, into weights: inout WeightsFile) -> String {
         let data = constant.data
-        if data.elementCount <= inlineLimit || isUniform(data) {
-            if isUniform(data), let scalar = exactScalar(data) { return "@scalar(\(scalar))" }
-            if data.elementCount <= inlineLimit {
-                return "@bytes([" + data.bytes.map(String.init).joined(separator: ", ") + "])"
-            }
+        if let key = constant.weightsKey {
+            return "@weights(\(quoted(writeWeights ? weights.add(data, preferredKey: key) : key)))"
         }
-        let key = writeWeights ? weights.add(data, preferredKey: constant.weightsKey ?? name) : (constant.weightsKey ?? name)
-        return "@weights(\(quoted(key)))"
+        if isUniform(data), let scalar = exactScalar(data) { return "@scalar(\(scalar))" }
+        if data.elementCount <= inlineLimit {
+            return "@bytes([" + data.bytes.map(String.init).joined(separator: ", ") + "])"
+        }
+        return "@weights(\(quoted(writeWeights ? weights.add(data, preferredKey: name) : name)))"
     }
 
     private func isUniform(_ data: TensorData) -> Bool {

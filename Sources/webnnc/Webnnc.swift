@@ -29,7 +29,7 @@ struct Webnnc: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let code as ExitCode {
-            exit(code.rawValue)
+            Foundation.exit(code.rawValue)
         } catch let error as Diagnostic {
             exitWithMessage("\(error)", code: 1)
         } catch let error as DiagnosticList {
@@ -43,7 +43,7 @@ struct Webnnc: ParsableCommand {
             if code == .success || code == .validationFailure || code.rawValue == 64 {
                 let message = fullMessage(for: error)
                 if code == .success { print(message) } else { exitWithMessage(message, code: 1) }
-                exit(0)
+                Foundation.exit(0)
             }
             exitWithMessage("webnnc: error: \(error)", code: isUserFacing(error) ? 1 : 2)
         }
@@ -51,7 +51,7 @@ struct Webnnc: ParsableCommand {
 
     private static func exitWithMessage(_ message: String, code: Int32) -> Never {
         FileHandle.standardError.write(Data((message + "\n").utf8))
-        exit(code)
+        Foundation.exit(code)
     }
 
     /// Errors of the runtime and of files are the user's to fix; anything else is ours.

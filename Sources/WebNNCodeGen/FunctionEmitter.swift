@@ -1,0 +1,307 @@
+import CLLVM
+
+/// A value produced while emitting a function. Arithmetic and comparison operators emit
+/// instructions at the emitter's insertion point: integer operands are `i64` (signed, no
+/// wrap), float operands are `float` and use plain IEEE operations (no fast-math flags).
+struct IRValue {
+    let reference: LLVMValueRef
+    unowned let emitter: FunctionEmitter
+
+    var type: LLVMTypeRef { LLVMTypeOf(reference) }
+    var isFloat: Bool { LLVMGetTypeKind(type) == LLVMFloatTypeKind }
+}
+
+/// Emits the body of one function: loops, branches, typed memory access and float math.
+///
+/// Kernels use it to read like plain loops: `emitter.forLoop(from: 0, to: n) { i in ... }`.
+final class FunctionEmitter {
+    let module: IRModule
+    let function: LLVMValueRef
+    let builder: LLVMBuilderRef
+    let types: IRTypes
+
+    /// Starts `function` with an entry block and positions at it.
+    init(module: IRModule, function: LLVMValueRef) {
+        self.module = module
+        self.function = function
+        types = IRTypes(module.context)
+        builder = LLVMCreateBuilderInContext(module.context)
+        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(module.context, function, "entry"))
+    }
+
+    deinit { LLVMDisposeBuilder(builder) }
+
+    func wrap(_ reference: LLVMValueRef) -> IRValue { IRValue(reference: reference, emitter: self) }
+
+    /// The function's `index`-th parameter.
+    func parameter(_ index: Int) -> IRValue { wrap(LLVMGetParam(function, UInt32(index))) }
+
+    // MARK: Constants
+
+    /// An `i64` constant.
+    func int(_ value: Int) -> IRValue { wrap(LLVMConstInt(types.i64, UInt64(bitPattern: Int64(value)), 1)) }
+    /// An `i32` constant.
+    func int32(_ value: Int32) -> IRValue { wrap(LLVMConstInt(types.i32, UInt64(UInt32(bitPattern: value)), 1)) }
+    /// A `float` constant.
+    func float(_ value: Float) -> IRValue { wrap(LLVMConstReal(types.f32, Double(value))) }
+
+    // MARK: Control flow
+
+    private func newBlock(_ name: String) -> LLVMBasicBlockRef {
+        LLVMAppendBasicBlockInContext(module.context, function, name)
+    }
+
+    /// `for (i = start; i < end; i += step) body(i)` over `i64`; `step` must be positive.
+    func forLoop(from start: IRValue, to end: IRValue, step: Int = 1, _ body: (IRValue) -> Void) {
+        let preheader = LLVMGetInsertBlock(builder)!
+        let header = newBlock("loop"), bodyBlock = newBlock("loop.body"), exit = newBlock("loop.exit")
+        LLVMBuildBr(builder, header)
+        LLVMPositionBuilderAtEnd(builder, header)
+        let index = LLVMBuildPhi(builder, types.i64, "i")!
+        LLVMBuildCondBr(builder, (wrap(index) < end).reference, bodyBlock, exit)
+        LLVMPositionBuilderAtEnd(builder, bodyBlock)
+        body(wrap(index))
+        let next = wrap(index) + step
+        let latch = LLVMGetInsertBlock(builder)!
+        LLVMBuildBr(builder, header)
+        var incomingValues: [LLVMValueRef?] = [start.reference, next.reference]
+        var incomingBlocks: [LLVMBasicBlockRef?] = [preheader, latch]
+        LLVMAddIncoming(index, &incomingValues, &incomingBlocks, 2)
+        LLVMPositionBuilderAtEnd(builder, exit)
+    }
+
+    func forLoop(from start: Int, to end: IRValue, step: Int = 1, _ body: (IRValue) -> Void) {
+        forLoop(from: int(start), to: end, step: step, body)
+    }
+
+    func forLoop(from start: Int, to end: Int, step: Int = 1, _ body: (IRValue) -> Void) {
+        forLoop(from: int(start), to: int(end), step: step, body)
+    }
+
+    /// A loop that carries `initial` values from one iteration to the next (a reduction);
+    /// `body` gets the index and the current values and returns the next ones.
+    func forLoop(from start: IRValue, to end: IRValue, carrying initial: [IRValue],
+                 _ body: (IRValue, [IRValue]) -> [IRValue]) -> [IRValue] {
+        let preheader = LLVMGetInsertBlock(builder)!
+        let header = newBlock("loop"), bodyBlock = newBlock("loop.body"), exit = newBlock("loop.exit")
+        LLVMBuildBr(builder, header)
+        LLVMPositionBuilderAtEnd(builder, header)
+        let index = LLVMBuildPhi(builder, types.i64, "i")!
+        let carried = initial.map { LLVMBuildPhi(builder, $0.type, "carried")! }
+        LLVMBuildCondBr(builder, (wrap(index) < end).reference, bodyBlock, exit)
+        LLVMPositionBuilderAtEnd(builder, bodyBlock)
+        let updated = body(wrap(index), carried.map(wrap))
+        let next = wrap(index) + 1
+        let latch = LLVMGetInsertBlock(builder)!
+        LLVMBuildBr(builder, header)
+        for (phi, (first, last)) in zip([index] + carried, zip([start] + initial, [next] + updated)) {
+            var values: [LLVMValueRef?] = [first.reference, last.reference]
+            var blocks: [LLVMBasicBlockRef?] = [preheader, latch]
+            LLVMAddIncoming(phi, &values, &blocks, 2)
+        }
+        LLVMPositionBuilderAtEnd(builder, exit)
+        return carried.map(wrap)
+    }
+
+    /// `if (condition) body()`.
+    func ifThen(_ condition: IRValue, _ body: () -> Void) {
+        let then = newBlock("then"), merge = newBlock("endif")
+        LLVMBuildCondBr(builder, condition.reference, then, merge)
+        LLVMPositionBuilderAtEnd(builder, then)
+        body()
+        LLVMBuildBr(builder, merge)
+        LLVMPositionBuilderAtEnd(builder, merge)
+    }
+
+    /// `if (condition) return value;` then continues emitting in the fall-through path.
+    func returnIf(_ condition: IRValue, _ value: IRValue) {
+        let exit = newBlock("early.return"), next = newBlock("continue")
+        LLVMBuildCondBr(builder, condition.reference, exit, next)
+        LLVMPositionBuilderAtEnd(builder, exit)
+        LLVMBuildRet(builder, value.reference)
+        LLVMPositionBuilderAtEnd(builder, next)
+    }
+
+    func returnValue(_ value: IRValue) { LLVMBuildRet(builder, value.reference) }
+    func returnVoid() { LLVMBuildRetVoid(builder) }
+
+    func select(_ condition: IRValue, _ ifTrue: IRValue, _ ifFalse: IRValue) -> IRValue {
+        wrap(LLVMBuildSelect(builder, condition.reference, ifTrue.reference, ifFalse.reference, ""))
+    }
+
+    // MARK: Memory
+
+    /// Pointer to element `index` of type `elementType` in the buffer at `base`.
+    func elementPointer(_ elementType: LLVMTypeRef, _ base: IRValue, _ index: IRValue) -> IRValue {
+        let typed = LLVMBuildPointerCast(builder, base.reference, LLVMPointerType(elementType, 0), "")
+        var indices: [LLVMValueRef?] = [index.reference]
+        return wrap(LLVMBuildInBoundsGEP2(builder, elementType, typed, &indices, 1, ""))
+    }
+
+    /// Loads element `index` (a float unless `type` says otherwise) of the buffer at `base`.
+    func load(_ base: IRValue, _ index: IRValue, type: LLVMTypeRef? = nil) -> IRValue {
+        let elementType = type ?? types.f32
+        return wrap(LLVMBuildLoad2(builder, elementType, elementPointer(elementType, base, index).reference, ""))
+    }
+
+    /// Stores `value` into element `index` of the buffer at `base`.
+    func store(_ value: IRValue, _ base: IRValue, _ index: IRValue) {
+        LLVMBuildStore(builder, value.reference, elementPointer(value.type, base, index).reference)
+    }
+
+    /// A byte pointer `offset` bytes after `base`.
+    func bytePointer(_ base: IRValue, offset: IRValue) -> IRValue {
+        wrap(LLVMBuildPointerCast(builder, elementPointer(types.i8, base, offset).reference, types.pointer, ""))
+    }
+
+    /// Stack storage for `count` values of `type`, allocated in the entry block.
+    func entryAlloca(_ type: LLVMTypeRef, count: Int) -> IRValue {
+        let current = LLVMGetInsertBlock(builder)!
+        let entry = LLVMGetEntryBasicBlock(function)!
+        if let first = LLVMGetFirstInstruction(entry) {
+            LLVMPositionBuilderBefore(builder, first)
+        } else {
+            LLVMPositionBuilderAtEnd(builder, entry)
+        }
+        let storage = LLVMBuildAlloca(builder, LLVMArrayType(type, UInt32(count)), "")!
+        LLVMPositionBuilderAtEnd(builder, current)
+        return wrap(LLVMBuildPointerCast(builder, storage, types.pointer, ""))
+    }
+
+    // MARK: Calls and math
+
+    /// Calls a function, bit-casting pointer arguments to the parameter types if needed.
+    @discardableResult
+    func call(_ callee: LLVMValueRef, type functionType: LLVMTypeRef, _ arguments: [IRValue]) -> IRValue {
+        var parameterTypes = [LLVMTypeRef?](repeating: nil, count: Int(LLVMCountParamTypes(functionType)))
+        LLVMGetParamTypes(functionType, &parameterTypes)
+        var values: [LLVMValueRef?] = zip(arguments, parameterTypes).map { argument, parameterType in
+            LLVMGetTypeKind(parameterType) == LLVMPointerTypeKind
+                ? LLVMBuildPointerCast(builder, argument.reference, parameterType, "") : argument.reference
+        }
+        let typedCallee = LLVMBuildPointerCast(builder, callee, LLVMPointerType(functionType, 0), "")
+        return wrap(LLVMBuildCall2(builder, functionType, typedCallee, &values, UInt32(values.count), ""))
+    }
+
+    /// Calls the LLVM intrinsic `name`, overloaded on `overloadTypes` (looked up by name, so
+    /// signature changes between LLVM releases are picked up).
+    @discardableResult
+    func callIntrinsic(_ name: String, overloadedOn overloadTypes: [LLVMTypeRef] = [], _ arguments: [IRValue]) -> IRValue {
+        let (callee, type) = module.intrinsic(name, overloadedOn: overloadTypes)
+        return call(callee, type: type, arguments)
+    }
+
+    /// IEEE maxNum (returns the non-NaN operand if one is NaN).
+    func maxNum(_ a: IRValue, _ b: IRValue) -> IRValue { callIntrinsic("llvm.maxnum", overloadedOn: [a.type], [a, b]) }
+    /// IEEE minNum (returns the non-NaN operand if one is NaN).
+    func minNum(_ a: IRValue, _ b: IRValue) -> IRValue { callIntrinsic("llvm.minnum", overloadedOn: [a.type], [a, b]) }
+    func absolute(_ x: IRValue) -> IRValue { callIntrinsic("llvm.fabs", overloadedOn: [x.type], [x]) }
+    func squareRoot(_ x: IRValue) -> IRValue { callIntrinsic("llvm.sqrt", overloadedOn: [x.type], [x]) }
+    /// `a * b + c`, fused or not as the target prefers (LLVM's `fmuladd`: `contract` semantics).
+    func mulAdd(_ a: IRValue, _ b: IRValue, _ c: IRValue) -> IRValue {
+        callIntrinsic("llvm.fmuladd", overloadedOn: [a.type], [a, b, c])
+    }
+
+    /// Smaller of two `i64`s.
+    func minimum(_ a: IRValue, _ b: IRValue) -> IRValue { select(a < b, a, b) }
+    /// Larger of two `i64`s.
+    func maximum(_ a: IRValue, _ b: IRValue) -> IRValue { select(a > b, a, b) }
+
+    func isNaN(_ x: IRValue) -> IRValue { wrap(LLVMBuildFCmp(builder, LLVMRealUNO, x.reference, x.reference, "")) }
+
+    func bitCast(_ value: IRValue, to type: LLVMTypeRef) -> IRValue {
+        wrap(LLVMBuildBitCast(builder, value.reference, type, ""))
+    }
+
+    func truncate(_ value: IRValue, to type: LLVMTypeRef) -> IRValue {
+        wrap(LLVMBuildTrunc(builder, value.reference, type, ""))
+    }
+
+    func zeroExtend(_ value: IRValue, to type: LLVMTypeRef) -> IRValue {
+        wrap(LLVMBuildZExt(builder, value.reference, type, ""))
+    }
+
+    /// Bitwise and, or, shift on integers of any width.
+    func and(_ a: IRValue, _ b: IRValue) -> IRValue { wrap(LLVMBuildAnd(builder, a.reference, b.reference, "")) }
+    func or(_ a: IRValue, _ b: IRValue) -> IRValue { wrap(LLVMBuildOr(builder, a.reference, b.reference, "")) }
+    func shiftLeft(_ a: IRValue, _ b: IRValue) -> IRValue { wrap(LLVMBuildShl(builder, a.reference, b.reference, "")) }
+    func arithmeticShiftRight(_ a: IRValue, _ b: IRValue) -> IRValue { wrap(LLVMBuildAShr(builder, a.reference, b.reference, "")) }
+    /// Integer add without the no-wrap flag (for bit manipulation on any integer width).
+    func wrappingAdd(_ a: IRValue, _ b: IRValue) -> IRValue { wrap(LLVMBuildAdd(builder, a.reference, b.reference, "")) }
+}
+
+/// The LLVM types CodeGen uses. `pointer` is `i8*` (just `ptr` with opaque pointers).
+struct IRTypes {
+    let void, i1, i8, i32, i64, f32, pointer: LLVMTypeRef
+
+    init(_ context: LLVMContextRef) {
+        void = LLVMVoidTypeInContext(context)
+        i1 = LLVMInt1TypeInContext(context)
+        i8 = LLVMInt8TypeInContext(context)
+        i32 = LLVMInt32TypeInContext(context)
+        i64 = LLVMInt64TypeInContext(context)
+        f32 = LLVMFloatTypeInContext(context)
+        pointer = LLVMPointerType(i8, 0)
+    }
+}
+
+// MARK: Operators
+
+private func binary(_ a: IRValue, _ b: IRValue,
+                    integer: (LLVMBuilderRef, LLVMValueRef, LLVMValueRef) -> LLVMValueRef?,
+                    float: (LLVMBuilderRef, LLVMValueRef, LLVMValueRef) -> LLVMValueRef?) -> IRValue {
+    let builder = a.emitter.builder
+    return a.emitter.wrap((a.isFloat ? float : integer)(builder, a.reference, b.reference)!)
+}
+
+private func constant(like value: IRValue, _ number: Int) -> IRValue {
+    value.isFloat ? value.emitter.float(Float(number))
+        : value.emitter.wrap(LLVMConstInt(value.type, UInt64(bitPattern: Int64(number)), 1))
+}
+
+extension IRValue {
+    static func + (a: IRValue, b: IRValue) -> IRValue {
+        binary(a, b, integer: { LLVMBuildNSWAdd($0, $1, $2, "") }, float: { LLVMBuildFAdd($0, $1, $2, "") })
+    }
+    static func - (a: IRValue, b: IRValue) -> IRValue {
+        binary(a, b, integer: { LLVMBuildNSWSub($0, $1, $2, "") }, float: { LLVMBuildFSub($0, $1, $2, "") })
+    }
+    static func * (a: IRValue, b: IRValue) -> IRValue {
+        binary(a, b, integer: { LLVMBuildNSWMul($0, $1, $2, "") }, float: { LLVMBuildFMul($0, $1, $2, "") })
+    }
+    /// Signed integer division (rounds toward zero) or float division.
+    static func / (a: IRValue, b: IRValue) -> IRValue {
+        binary(a, b, integer: { LLVMBuildSDiv($0, $1, $2, "") }, float: { LLVMBuildFDiv($0, $1, $2, "") })
+    }
+    static func % (a: IRValue, b: IRValue) -> IRValue {
+        binary(a, b, integer: { LLVMBuildSRem($0, $1, $2, "") }, float: { LLVMBuildFRem($0, $1, $2, "") })
+    }
+    static func + (a: IRValue, b: Int) -> IRValue { a + constant(like: a, b) }
+    static func - (a: IRValue, b: Int) -> IRValue { a - constant(like: a, b) }
+    static func * (a: IRValue, b: Int) -> IRValue { a * constant(like: a, b) }
+    static func / (a: IRValue, b: Int) -> IRValue { a / constant(like: a, b) }
+    static func % (a: IRValue, b: Int) -> IRValue { a % constant(like: a, b) }
+    static func + (a: Int, b: IRValue) -> IRValue { constant(like: b, a) + b }
+    static func - (a: Int, b: IRValue) -> IRValue { constant(like: b, a) - b }
+    static func * (a: Int, b: IRValue) -> IRValue { constant(like: b, a) * b }
+    static prefix func - (a: IRValue) -> IRValue {
+        a.isFloat ? a.emitter.wrap(LLVMBuildFNeg(a.emitter.builder, a.reference, "")!) : 0 - a
+    }
+
+    private static func compare(_ a: IRValue, _ b: IRValue, _ integer: LLVMIntPredicate, _ float: LLVMRealPredicate) -> IRValue {
+        let builder = a.emitter.builder
+        return a.emitter.wrap(a.isFloat ? LLVMBuildFCmp(builder, float, a.reference, b.reference, "")!
+                                        : LLVMBuildICmp(builder, integer, a.reference, b.reference, "")!)
+    }
+    /// Signed integer or ordered float comparisons (false when either float is NaN), as `i1`.
+    static func < (a: IRValue, b: IRValue) -> IRValue { compare(a, b, LLVMIntSLT, LLVMRealOLT) }
+    static func <= (a: IRValue, b: IRValue) -> IRValue { compare(a, b, LLVMIntSLE, LLVMRealOLE) }
+    static func > (a: IRValue, b: IRValue) -> IRValue { compare(a, b, LLVMIntSGT, LLVMRealOGT) }
+    static func >= (a: IRValue, b: IRValue) -> IRValue { compare(a, b, LLVMIntSGE, LLVMRealOGE) }
+    static func == (a: IRValue, b: IRValue) -> IRValue { compare(a, b, LLVMIntEQ, LLVMRealOEQ) }
+    static func != (a: IRValue, b: IRValue) -> IRValue { compare(a, b, LLVMIntNE, LLVMRealUNE) }
+    static func < (a: IRValue, b: Int) -> IRValue { a < constant(like: a, b) }
+    static func > (a: IRValue, b: Int) -> IRValue { a > constant(like: a, b) }
+    static func >= (a: IRValue, b: Int) -> IRValue { a >= constant(like: a, b) }
+    static func == (a: IRValue, b: Int) -> IRValue { a == constant(like: a, b) }
+}

@@ -1,0 +1,70 @@
+import WebNNBasics
+import WebNNLowering
+
+/// Emits one kernel step as `taskCount` independent tasks.
+///
+/// Each task writes a disjoint part of the result and never splits a reduction, so running
+/// the tasks serially or in parallel gives bit-identical results.
+protocol KernelEmitter {
+    /// How many tasks the step is split into (at least 1).
+    var taskCount: Int { get }
+    /// Emits the code of one task. `buffers.result` and `buffers.operands` are the step's buffer
+    /// pointers (`noalias`: the result never overlaps an operand); `task` is the `i64` task index.
+    func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue)
+}
+
+/// Pointers to a step's buffers inside a task.
+struct StepBuffers {
+    let result: IRValue
+    let operands: [IRValue]
+}
+
+/// The emitter for a step, checking that it is float32 and has the operands its kernel needs.
+func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
+    for buffer in step.operands + [step.result] where buffer.type.dataType != .float32 {
+        throw CodeGenError.unsupported("\(step.kernel) on \(buffer.type.dataType) (only float32 kernels exist)")
+    }
+    let operandCount = step.operands.count
+    func require(_ counts: ClosedRange<Int>) throws {
+        guard counts.contains(operandCount) else {
+            throw CodeGenError.unsupported("\(step.kernel) with \(operandCount) operands (expected \(counts))")
+        }
+    }
+    let shapes = step.operands.map(\.type.shape), resultShape = step.result.type.shape
+    switch step.kernel {
+    case .binary(let op):
+        try require(2...2)
+        return ElementwiseKernel(resultShape: resultShape, operandShapes: shapes, operation: .binary(op))
+    case .unary(let op):
+        try require(1...1)
+        return ElementwiseKernel(resultShape: resultShape, operandShapes: shapes, operation: .unary(op))
+    case .copy:
+        try require(1...1)
+        guard shapes[0].reduce(1, *) == resultShape.reduce(1, *) else {
+            throw CodeGenError.unsupported("copy of \(shapes[0]) into \(resultShape)")
+        }
+        return ElementwiseKernel(resultShape: [resultShape.reduce(1, *)], operandShapes: [[resultShape.reduce(1, *)]],
+                                 operation: .copy)
+    case .transpose(let permutation):
+        try require(1...1)
+        return try StridedCopyKernel.transpose(input: shapes[0], permutation: permutation, result: resultShape)
+    case .concat(let axis):
+        try require(1...Int.max)
+        return try StridedCopyKernel.concat(inputs: shapes, axis: axis, result: resultShape)
+    case .conv2d(let attributes):
+        try require(2...3)
+        return try Conv2dKernel(attributes, input: shapes[0], filter: shapes[1], hasBias: operandCount == 3, result: resultShape)
+    case .matmul(let attributes):
+        try require(2...3)
+        return try MatMulKernel(attributes, a: shapes[0], b: shapes[1], c: operandCount == 3 ? shapes[2] : nil, result: resultShape)
+    case .pool2d(let attributes):
+        try require(1...1)
+        return try Pool2dKernel(attributes, input: shapes[0], result: resultShape)
+    case .softmax(let axis):
+        try require(1...1)
+        return try SoftmaxKernel(shape: shapes[0], axis: axis)
+    case .batchNormalization(let attributes):
+        try require(3...5)
+        return try BatchNormalizationKernel(attributes, shape: shapes[0], operandCount: operandCount)
+    }
+}

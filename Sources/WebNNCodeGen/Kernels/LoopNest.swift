@@ -1,0 +1,89 @@
+import WebNNBasics
+
+/// An N-d iteration over a shape that visits several buffers through their own element strides
+/// (0 for a broadcast axis), split into tasks.
+///
+/// The innermost axis is a plain counted loop (what the vectorizer wants); the other axes are
+/// flattened into "rows". A task covers a group of whole rows, or, when rows are long, a chunk of
+/// one row.
+struct LoopNest {
+    /// The iteration shape, after merging axes that are contiguous in every buffer.
+    let shape: [Int]
+    /// Per buffer, its element stride for each axis of `shape`.
+    let strides: [[Int]]
+    /// Per buffer, the element offset added to every index.
+    let offsets: [Int]
+    let rowsPerTask: Int
+    let columnsPerTask: Int
+
+    /// About this many elements per task: enough to amortize a task's overhead.
+    static let elementsPerTask = 16_384
+
+    init(shape: [Int], strides: [[Int]], offsets: [Int]? = nil) {
+        (self.shape, self.strides) = LoopNest.mergeAxes(shape.isEmpty ? [1] : shape,
+                                                       shape.isEmpty ? strides.map { _ in [0] } : strides)
+        self.offsets = offsets ?? strides.map { _ in 0 }
+        let rowLength = self.shape.last!
+        rowsPerTask = max(1, LoopNest.elementsPerTask / rowLength)
+        columnsPerTask = rowsPerTask > 1 ? rowLength : min(rowLength, LoopNest.elementsPerTask)
+    }
+
+    private var rowCount: Int { shape.dropLast().reduce(1, *) }
+    private var rowGroups: Int { (rowCount + rowsPerTask - 1) / rowsPerTask }
+    private var chunksPerRow: Int { (shape.last! + columnsPerTask - 1) / columnsPerTask }
+
+    var taskCount: Int { rowGroups * chunksPerRow }
+
+    /// Emits task `task`: calls `body` with each visited element's index in every buffer.
+    func emit(_ e: FunctionEmitter, task: IRValue, _ body: ([IRValue]) -> Void) {
+        let rowGroup = task / chunksPerRow, chunk = task % chunksPerRow
+        let firstRow = rowGroup * rowsPerTask
+        let lastRow = e.minimum(firstRow + rowsPerTask, e.int(rowCount))
+        let firstColumn = chunk * columnsPerTask
+        let lastColumn = e.minimum(firstColumn + columnsPerTask, e.int(shape.last!))
+        e.forLoop(from: firstRow, to: lastRow) { row in
+            var rowOffsets = offsets.map { e.int($0) }
+            var remaining = row
+            for axis in stride(from: shape.count - 2, through: 0, by: -1) {
+                let index = remaining % shape[axis]
+                remaining = remaining / shape[axis]
+                rowOffsets = zip(rowOffsets, strides).map { offset, bufferStrides in
+                    bufferStrides[axis] == 0 ? offset : offset + index * bufferStrides[axis]
+                }
+            }
+            e.forLoop(from: firstColumn, to: lastColumn) { column in
+                body(zip(rowOffsets, strides).map { offset, bufferStrides in
+                    bufferStrides.last! == 0 ? offset : offset + column * bufferStrides.last!
+                })
+            }
+        }
+    }
+
+    /// Merges axis i into axis i+1 wherever every buffer steps over axis i exactly as far as a
+    /// whole run of axis i+1 (so the pair is one contiguous axis); drops size-1 axes.
+    private static func mergeAxes(_ shape: [Int], _ strides: [[Int]]) -> ([Int], [[Int]]) {
+        var mergedShape: [Int] = []
+        var mergedStrides: [[Int]] = strides.map { _ in [] }
+        for axis in shape.indices where shape[axis] != 1 || axis == shape.count - 1 && mergedShape.isEmpty {
+            if let lastSize = mergedShape.last,
+               strides.indices.allSatisfy({ mergedStrides[$0].last! == strides[$0][axis] * shape[axis] }) {
+                mergedShape[mergedShape.count - 1] = lastSize * shape[axis]
+                for buffer in strides.indices { mergedStrides[buffer][mergedStrides[buffer].count - 1] = strides[buffer][axis] }
+            } else {
+                mergedShape.append(shape[axis])
+                for buffer in strides.indices { mergedStrides[buffer].append(strides[buffer][axis]) }
+            }
+        }
+        return mergedShape.isEmpty ? ([1], strides.map { _ in [0] }) : (mergedShape, mergedStrides)
+    }
+}
+
+/// Element strides of `shape` when it is broadcast (numpy rules, aligned at the last axis) to
+/// `target`: 0 on broadcast axes.
+func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+    let own = rowMajorStrides(shape)
+    let padding = target.count - shape.count
+    return target.indices.map { axis in
+        axis < padding || shape[axis - padding] == 1 ? 0 : own[axis - padding]
+    }
+}

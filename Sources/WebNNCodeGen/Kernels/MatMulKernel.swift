@@ -1,0 +1,76 @@
+import CLLVM
+import WebNNBasics
+import WebNNLowering
+
+/// `alpha · op(a) × op(b) + beta · c` over broadcast batch axes. A task is one output row
+/// (batch, m): the row is zeroed, then for each k, `row += a[m, k] · b[k, :]` (a contiguous
+/// multiply-add over n when b is not transposed), then the alpha/beta/c epilogue.
+struct MatMulKernel: KernelEmitter {
+    let attributes: MatMulAttributes
+    let batchShape: [Int]
+    let m: Int, n: Int, k: Int
+    /// Element strides: a[m, k] = a[mStride·m + kStride·k], and likewise for b (k, n) and c (m, n).
+    let aStrides: (m: Int, k: Int), bStrides: (k: Int, n: Int), cStrides: (m: Int, n: Int)?
+    /// Per batch axis of the result, the element stride of a and b (0 where broadcast).
+    let aBatchStrides: [Int], bBatchStrides: [Int]
+
+    init(_ attributes: MatMulAttributes, a: [Int], b: [Int], c: [Int]?, result: [Int]) throws {
+        guard a.count >= 2, b.count >= 2, result.count == max(a.count, b.count) else {
+            throw CodeGenError.unsupported("matmul of \(a) and \(b) into \(result)")
+        }
+        self.attributes = attributes
+        let aRows = a[a.count - 2], aColumns = a[a.count - 1], bRows = b[b.count - 2], bColumns = b[b.count - 1]
+        let (m, k) = attributes.aTranspose ? (aColumns, aRows) : (aRows, aColumns)
+        let n = attributes.bTranspose ? bRows : bColumns
+        let bK = attributes.bTranspose ? bColumns : bRows
+        let batchShape = Array(result.dropLast(2))
+        (self.m, self.n, self.k, self.batchShape) = (m, n, k, batchShape)
+        guard bK == k, Array(result.suffix(2)) == [m, n] else {
+            throw CodeGenError.unsupported("matmul of \(a) and \(b) into \(result)")
+        }
+        aStrides = attributes.aTranspose ? (1, aColumns) : (aColumns, 1)
+        bStrides = attributes.bTranspose ? (1, bColumns) : (bColumns, 1)
+        cStrides = c.map { cShape in
+            let strides = broadcastStrides(cShape, to: [m, n])
+            return (strides[0], strides[1])
+        }
+        aBatchStrides = broadcastStrides(Array(a.dropLast(2)), to: batchShape).map { $0 * m * k }
+        bBatchStrides = broadcastStrides(Array(b.dropLast(2)), to: batchShape).map { $0 * k * n }
+    }
+
+    var taskCount: Int { batchShape.reduce(1, *) * m }
+
+    func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
+        let (a, b, y) = (buffers.operands[0], buffers.operands[1], buffers.result)
+        let batch = task / m, row = task % m
+        var aBase = row * aStrides.m, bBase = e.int(0)
+        var remaining = batch
+        for axis in batchShape.indices.reversed() {
+            let index = remaining % batchShape[axis]
+            remaining = remaining / batchShape[axis]
+            aBase = aBase + index * aBatchStrides[axis]
+            bBase = bBase + index * bBatchStrides[axis]
+        }
+        let rowBase = task * n
+        e.forLoop(from: 0, to: n) { column in e.store(e.float(0), y, rowBase + column) }
+        e.forLoop(from: 0, to: k) { kIndex in
+            let aValue = e.load(a, aBase + kIndex * aStrides.k)
+            let bRow = bBase + kIndex * bStrides.k
+            e.forLoop(from: 0, to: n) { column in
+                let product = e.mulAdd(aValue, e.load(b, bRow + column * bStrides.n), e.load(y, rowBase + column))
+                e.store(product, y, rowBase + column)
+            }
+        }
+        let needsC = buffers.operands.count == 3 && attributes.beta != 0
+        guard attributes.alpha != 1 || needsC else { return }
+        e.forLoop(from: 0, to: n) { column in
+            var value = e.load(y, rowBase + column)
+            if attributes.alpha != 1 { value = value * e.float(attributes.alpha) }
+            if needsC, let cStrides {
+                let c = e.load(buffers.operands[2], row * cStrides.m + column * cStrides.n)
+                value = value + (attributes.beta == 1 ? c : c * e.float(attributes.beta))
+            }
+            e.store(value, y, rowBase + column)
+        }
+    }
+}

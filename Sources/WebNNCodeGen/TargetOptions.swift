@@ -1,0 +1,108 @@
+import CLLVM
+
+/// The machine code is generated for: the host by default, or an explicit triple/CPU/features.
+public struct TargetOptions: Equatable, Sendable {
+    /// LLVM target triple; nil means the host's.
+    public var triple: String?
+    /// CPU name (`znver5`, `x86-64-v3`, ...); nil means the host CPU when the triple is the host's,
+    /// otherwise `generic`.
+    public var cpu: String?
+    /// LLVM feature string (`+avx2,+fma`); nil means the host's features when `cpu` is nil and the
+    /// triple is the host's, otherwise none beyond what `cpu` implies.
+    public var features: String?
+    /// 0 to 3, as `-O0`...`-O3`: selects the `default<On>` pipeline and the code generator level.
+    public var optimizationLevel: Int
+
+    public init(triple: String? = nil, cpu: String? = nil, features: String? = nil, optimizationLevel: Int = 3) {
+        self.triple = triple
+        self.cpu = cpu
+        self.features = features
+        self.optimizationLevel = optimizationLevel
+    }
+}
+
+/// A target with every default filled in.
+struct ResolvedTarget: Equatable {
+    var triple: String
+    var cpu: String
+    var features: String
+    var optimizationLevel: Int
+
+    var isX86_64: Bool { triple.hasPrefix("x86_64") }
+
+    /// The `+feature` names enabled by the feature string (what `P_check_cpu` must verify).
+    var enabledFeatures: [String] {
+        features.split(separator: ",").filter { $0.hasPrefix("+") }.map { String($0.dropFirst()) }
+    }
+
+    init(_ options: TargetOptions) throws {
+        guard (0...3).contains(options.optimizationLevel) else {
+            throw CodeGenError.unsupported("optimization level \(options.optimizationLevel) (expected 0 to 3)")
+        }
+        LLVMTargets.initializeOnce()
+        let hostTriple = takeMessage(LLVMGetDefaultTargetTriple())
+        triple = options.triple.map { takeMessage(LLVMNormalizeTargetTriple($0)) } ?? hostTriple
+        let isHost = triple == hostTriple
+        cpu = options.cpu ?? (isHost ? takeMessage(LLVMGetHostCPUName()) : "generic")
+        features = options.features ?? (isHost && options.cpu == nil ? takeMessage(LLVMGetHostCPUFeatures()) : "")
+        optimizationLevel = options.optimizationLevel
+    }
+
+    /// `x86_64-pc-linux-gnu znver5 +avx512f,...` (`P_cpu_features`).
+    var summary: String { "\(triple) \(cpu) \(features)" }
+}
+
+/// Registers LLVM's targets once per process (asm parsers too: inline asm needs them).
+enum LLVMTargets {
+    private static let initialized: Bool = {
+        LLVMInitializeAllTargetInfos()
+        LLVMInitializeAllTargets()
+        LLVMInitializeAllTargetMCs()
+        LLVMInitializeAllAsmPrinters()
+        LLVMInitializeAllAsmParsers()
+        return true
+    }()
+
+    static func initializeOnce() { _ = initialized }
+
+    /// The LLVM release CodeGen is built against, e.g. `19.1.7`.
+    static let version = LLVM_VERSION_STRING
+}
+
+/// Copies and frees a string LLVM allocated.
+func takeMessage(_ message: UnsafeMutablePointer<CChar>?) -> String {
+    guard let message else { return "" }
+    defer { LLVMDisposeMessage(message) }
+    return String(cString: message)
+}
+
+/// An `LLVMTargetMachineRef` for a resolved target.
+final class TargetMachine {
+    let target: ResolvedTarget
+    let reference: LLVMTargetMachineRef
+
+    init(_ target: ResolvedTarget) throws {
+        var llvmTarget: LLVMTargetRef?
+        var error: UnsafeMutablePointer<CChar>?
+        if LLVMGetTargetFromTriple(target.triple, &llvmTarget, &error) != 0 || llvmTarget == nil {
+            throw CodeGenError.targetUnavailable(triple: target.triple, reason: takeMessage(error))
+        }
+        let level: LLVMCodeGenOptLevel = [LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
+                                          LLVMCodeGenLevelDefault, LLVMCodeGenLevelAggressive][target.optimizationLevel]
+        guard let machine = LLVMCreateTargetMachine(llvmTarget, target.triple, target.cpu, target.features,
+                                                    level, LLVMRelocPIC, LLVMCodeModelDefault) else {
+            throw CodeGenError.targetUnavailable(triple: target.triple, reason: "LLVMCreateTargetMachine failed")
+        }
+        self.target = target
+        reference = machine
+    }
+
+    deinit { LLVMDisposeTargetMachine(reference) }
+
+    /// The data layout string modules for this machine must carry.
+    var dataLayout: String {
+        let layout = LLVMCreateTargetDataLayout(reference)
+        defer { LLVMDisposeTargetData(layout) }
+        return takeMessage(LLVMCopyStringRepOfTargetData(layout))
+    }
+}

@@ -1,0 +1,142 @@
+import WebNNBasics
+import WebNNIR
+
+/// Turns a verified graph into a kernel program.
+///
+/// Graph inputs and outputs are the caller's buffers, constants are embedded, and intermediates
+/// share one scratch arena (see `ScratchAllocator`). A reshape of an intermediate is an alias of
+/// its operand's buffer. Outputs that are graph inputs, constants or values already written to
+/// another output (a value listed twice) are filled by copy steps at the end.
+public enum Lowering {
+    public static func lower(_ graph: Graph) throws -> KernelProgram {
+        var planner = BufferPlanner(graph)
+        try planner.planSteps()
+        return planner.program()
+    }
+}
+
+/// The state of one lowering: which buffer holds each value, and the steps so far.
+private struct BufferPlanner {
+    let graph: Graph
+    /// The buffer of each value that has one; scratch values get theirs at the end.
+    private var buffers: [ValueID: BufferLocation] = [:]
+    /// For a value that aliases another (reshape), the value whose buffer it shares.
+    private var aliasRoot: [ValueID: ValueID] = [:]
+    private var constants: [TensorData] = []
+    private var steps: [PendingStep] = []
+
+    /// A step whose buffers are values (scratch offsets are not known yet) or fixed buffers.
+    private struct PendingStep {
+        var kernel: Kernel
+        var operands: [ValueID]
+        var result: ValueID
+        /// Set for output copies: the output slot written instead of `result`'s buffer.
+        var outputSlot: Int?
+    }
+
+    init(_ graph: Graph) {
+        self.graph = graph
+        for (index, input) in graph.inputs.enumerated() { buffers[input] = .input(index) }
+        for (id, constant) in graph.constants.sorted(by: { $0.key < $1.key }) {
+            buffers[id] = .constant(constants.count)
+            constants.append(constant.data)
+        }
+        for (slot, output) in graph.outputs.enumerated() where buffers[output] == nil {
+            if !graph.outputs[..<slot].contains(output) { buffers[output] = .output(slot) }
+        }
+    }
+
+    mutating func planSteps() throws {
+        for node in graph.nodes {
+            guard let kernelOperands = try kernel(for: node) else {
+                aliasRoot[node.outputs[0]] = root(of: node.operands[0]!)
+                continue
+            }
+            steps.append(PendingStep(kernel: kernelOperands.0, operands: kernelOperands.1, result: node.outputs[0]))
+        }
+        for (slot, output) in graph.outputs.enumerated() where buffers[output] != .output(slot) {
+            steps.append(PendingStep(kernel: .copy, operands: [output], result: output, outputSlot: slot))
+        }
+    }
+
+    private func root(of value: ValueID) -> ValueID { aliasRoot[value].map(root(of:)) ?? value }
+
+    /// The kernel and operands of a node, or nil when the node is a reshape that aliases its input.
+    private func kernel(for node: Node) throws -> (Kernel, [ValueID])? {
+        let operands = node.operands.compactMap { $0 }
+        func operand(_ name: String) -> ValueID? { node.operand(name) }
+        switch node.op {
+        case "add", "sub", "mul", "div", "max", "min":
+            return (.binary(BinaryOperator(rawValue: node.op)!), operands)
+        case "relu": return (.unary(.relu), operands)
+        case "sigmoid": return (.unary(.sigmoid), operands)
+        case "tanh": return (.unary(.tanh), operands)
+        case "clamp":
+            let low = node.double("minValue").map(Float.init) ?? -.infinity
+            let high = node.double("maxValue").map(Float.init) ?? .infinity
+            return (.unary(.clamp(minValue: low, maxValue: high)), operands)
+        case "reshape", "identity":
+            let isOutput = graph.outputs.contains(node.outputs[0])
+            return node.op == "reshape" && !isOutput ? nil : (.copy, operands)
+        case "transpose":
+            let rank = graph[operands[0]].type.rank
+            return (.transpose(permutation: node.ints("permutation") ?? Array((0..<rank).reversed())), operands)
+        case "concat":
+            return (.concat(axis: node.int("axis") ?? 0), operands)
+        case "softmax":
+            return (.softmax(axis: node.int("axis") ?? 0), operands)
+        case "matmul":
+            return (.matmul(MatMulAttributes()), operands)
+        case "gemm":
+            let attributes = MatMulAttributes(alpha: Float(node.double("alpha") ?? 1), beta: Float(node.double("beta") ?? 1),
+                                              aTranspose: node.bool("aTranspose") ?? false,
+                                              bTranspose: node.bool("bTranspose") ?? false)
+            return (.matmul(attributes), operands)
+        case "conv2d":
+            let parameters = try Conv2dParameters(node, graph)
+            let attributes = Conv2dAttributes(padding: parameters.window.padding, strides: parameters.window.strides,
+                                              dilations: parameters.window.dilations, groups: parameters.groups,
+                                              inputLayout: parameters.inputLayout, filterLayout: parameters.filterLayout)
+            return (.conv2d(attributes), [operand("input"), operand("filter"), operand("bias")].compactMap { $0 })
+        case "averagePool2d", "maxPool2d":
+            let parameters = try Pool2dParameters(node, graph)
+            let attributes = Pool2dAttributes(kind: node.op == "maxPool2d" ? .max : .average,
+                                              windowDimensions: [parameters.windowHeight, parameters.windowWidth],
+                                              padding: parameters.window.padding, strides: parameters.window.strides,
+                                              dilations: parameters.window.dilations, layout: parameters.layout)
+            return (.pool2d(attributes), operands)
+        case "batchNormalization":
+            let attributes = BatchNormalizationAttributes(axis: node.int("axis") ?? 1, epsilon: Float(node.double("epsilon") ?? 1e-5),
+                                                          hasScale: operand("scale") != nil, hasBias: operand("bias") != nil)
+            return (.batchNormalization(attributes),
+                    [operand("input"), operand("mean"), operand("variance"), operand("scale"), operand("bias")].compactMap { $0 })
+        default:
+            throw Diagnostic("operator '\(node.op)' is not supported by the code generator yet", at: node.location)
+        }
+    }
+
+    /// Assigns scratch offsets by liveness and builds the program.
+    func program() -> KernelProgram {
+        var lastUse: [ValueID: Int] = [:]
+        for (index, step) in steps.enumerated() {
+            for operand in step.operands { lastUse[root(of: operand)] = index }
+        }
+        var allocator = ScratchAllocator()
+        var locations = buffers
+        for (index, step) in steps.enumerated() where step.outputSlot == nil && locations[step.result] == nil {
+            let type = graph[step.result].type
+            let offset = allocator.allocate(byteSize: type.byteSize, firstUse: index, lastUse: max(index, lastUse[step.result] ?? index))
+            locations[step.result] = .scratch(byteOffset: offset)
+        }
+        func buffer(_ value: ValueID) -> BufferRef {
+            BufferRef(locations[root(of: value)]!, graph[value].type)
+        }
+        let kernelSteps = steps.map { step in
+            KernelStep(step.kernel, operands: step.operands.map(buffer),
+                       result: step.outputSlot.map { BufferRef(.output($0), graph[step.result].type) } ?? buffer(step.result))
+        }
+        func tensor(_ id: ValueID) -> ProgramTensor { ProgramTensor(name: graph[id].name, type: graph[id].type) }
+        return KernelProgram(name: graph.name, inputs: graph.inputs.map(tensor), outputs: graph.outputs.map(tensor),
+                             constants: constants, scratchSize: allocator.size, steps: kernelSteps)
+    }
+}

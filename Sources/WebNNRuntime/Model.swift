@@ -1,0 +1,203 @@
+import Foundation
+
+/// A webnnc-generated shared library loaded through its C ABI (docs/abi.md), ready to run.
+///
+/// Runs may happen concurrently from several threads: each gets its own scratch.
+public final class Model: Sendable, CustomStringConvertible {
+    /// The ABI version this runtime implements (`WEBNNC_ABI_VERSION`).
+    public static let abiVersion: Int32 = 1
+
+    /// The library's path, as given.
+    public var path: String { library.path }
+    /// The prefix P of the library's symbols (`P_run`, ...).
+    public var prefix: String { library.prefix }
+    /// The graph's name.
+    public let name: String
+    /// The compiler that made the library, like `webnnc 0.1.0 (LLVM 19.1.7)`.
+    public let compilerVersion: String
+    /// What the code was compiled for.
+    public let target: Target
+    public let inputs: [TensorInfo]
+    public let outputs: [TensorInfo]
+    /// Bytes of scratch a run needs.
+    public let scratchSize: Int
+    /// The library's own description (`P_describe`), a JSON object.
+    public let descriptionJSON: String
+    /// The pool that runs the library's parallel tasks; with one thread, runs are serial.
+    public let threadPool: ThreadPool
+
+    private let library: ModelLibrary
+    private let scratch: ScratchPool
+
+    /// Loads the library at `path` (a file path). Its symbol prefix is found in its dynamic
+    /// symbol table unless `prefix` is given. Checks the ABI version and the CPU, and that the
+    /// description JSON agrees with the query functions.
+    public init(path: String, prefix: String? = nil, threadPool: ThreadPool = .shared) throws {
+        library = try ModelLibrary(path: path, prefix: prefix)
+        self.threadPool = threadPool
+        guard library.checkCPU() == 0 else {
+            throw ModelError.unsupportedCPU(path: path, compiledFor: string(library.cpuFeatures()))
+        }
+        descriptionJSON = string(library.describe())
+        let described: DescriptionJSON
+        do {
+            described = try JSONDecoder().decode(DescriptionJSON.self, from: Data(descriptionJSON.utf8))
+        } catch {
+            throw ModelError.badDescription(path: path, detail: "\(library.prefix)_describe is not valid JSON: \(error)")
+        }
+        let library = self.library
+        inputs = try (0..<library.inputCount()).map { try library.tensorInfo(output: false, index: $0) }
+        outputs = try (0..<library.outputCount()).map { try library.tensorInfo(output: true, index: $0) }
+        name = string(library.modelName())
+        compilerVersion = string(library.compilerVersion())
+        target = described.target
+        scratchSize = Int(library.scratchSize())
+        guard scratchSize >= 0 else {
+            throw ModelError.badDescription(path: path, detail: "negative scratch size \(scratchSize)")
+        }
+        scratch = ScratchPool(byteCount: scratchSize)
+        try checkAgreement(with: described)
+    }
+
+    /// Throws unless the description JSON says what the query functions say.
+    private func checkAgreement(with described: DescriptionJSON) throws {
+        func check<Value: Equatable>(_ field: String, _ json: Value, _ queried: Value) throws {
+            guard json == queried else {
+                throw ModelError.descriptionMismatch(
+                    path: path, detail: "\"\(field)\" is \(json) in the JSON, \(queried) from the query functions")
+            }
+        }
+        try check("abiVersion", described.abiVersion, Model.abiVersion)
+        try check("prefix", described.prefix, prefix)
+        try check("name", described.name, name)
+        try check("compiler", described.compiler, compilerVersion)
+        try check("scratchSize", described.scratchSize, scratchSize)
+        try check("inputs", try described.inputs.map { try $0.tensorInfo(path: path) }, inputs)
+        try check("outputs", try described.outputs.map { try $0.tensorInfo(path: path) }, outputs)
+    }
+
+    /// Runs the model on `inputs`, keyed by input name, and returns the outputs by name.
+    /// Every input must be given, with the model's data type and shape.
+    public func run(inputs given: [String: Tensor]) throws -> [String: Tensor] {
+        let inputNames = inputs.map(\.name)
+        for name in given.keys.sorted() where !inputNames.contains(name) {
+            throw RunError.unknownInput(name: name, suggestion: closest(to: name, among: inputNames), inputs: inputNames)
+        }
+        let inputTensors = try inputs.map { info in
+            guard let tensor = given[info.name] else { throw RunError.missingInput(info) }
+            guard tensor.dataType == info.dataType else {
+                throw RunError.dataTypeMismatch(input: info.name, expected: info.dataType, actual: tensor.dataType)
+            }
+            guard tensor.shape == info.shape else {
+                throw RunError.shapeMismatch(input: info.name, expected: info.shape, actual: tensor.shape)
+            }
+            return tensor
+        }
+        let outputTensors = try outputs.map { try Tensor(uninitializedOf: $0.dataType, shape: $0.shape) }
+        try withExtendedLifetime((inputTensors, outputTensors)) {
+            try run(inputs: inputTensors.map { UnsafeRawPointer($0.baseAddress) }, outputs: outputTensors.map(\.baseAddress))
+        }
+        return Dictionary(uniqueKeysWithValues: zip(outputs.map(\.name), outputTensors))
+    }
+
+    /// Runs the model on caller-owned buffers, in the order of `inputs` and `outputs`, without
+    /// copying. Each buffer must hold `byteSize` bytes of its tensor's data.
+    public func run(inputs inputBuffers: [UnsafeRawPointer], outputs outputBuffers: [UnsafeMutableRawPointer]) throws {
+        guard inputBuffers.count == inputs.count else {
+            throw RunError.bufferCountMismatch(kind: "input", expected: inputs.count, actual: inputBuffers.count)
+        }
+        guard outputBuffers.count == outputs.count else {
+            throw RunError.bufferCountMismatch(kind: "output", expected: outputs.count, actual: outputBuffers.count)
+        }
+        let inputPointers: [UnsafeRawPointer?] = inputBuffers, outputPointers: [UnsafeMutableRawPointer?] = outputBuffers
+        let status = scratch.withScratch { scratch in
+            if threadPool.threads == 1 {
+                return library.run(inputPointers, outputPointers, scratch, nil, nil)
+            }
+            return library.run(inputPointers, outputPointers, scratch, { poolContext, count, task, taskContext in
+                guard let poolContext, let task else { return }
+                let call = TaskCall(function: task, context: taskContext)
+                Unmanaged<ThreadPool>.fromOpaque(poolContext).takeUnretainedValue()
+                    .parallelFor(count: Int(count)) { call.function(call.context, Int64($0)) }
+            }, Unmanaged.passUnretained(threadPool).toOpaque())
+        }
+        guard status == 0 else { throw RunError(status: status) }
+    }
+
+    /// A summary: name, prefix, compiler, target, inputs, outputs and scratch size.
+    public var description: String {
+        var lines = ["\(name) (prefix \(prefix)) by \(compilerVersion) for \(target.triple) \(target.cpu)"]
+        lines += inputs.map { "  input  \($0) (\($0.byteSize) bytes)" }
+        lines += outputs.map { "  output \($0) (\($0.byteSize) bytes)" }
+        lines.append("  scratch \(scratchSize) bytes")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A task of the library and its context, called from pool threads.
+private struct TaskCall: @unchecked Sendable {  // the ABI lets tasks run concurrently
+    let function: TaskFunction
+    let context: UnsafeMutableRawPointer?
+}
+
+/// The JSON of `P_describe`.
+private struct DescriptionJSON: Decodable {
+    struct TensorJSON: Decodable {
+        let name: String
+        let dataType: String
+        let shape: [Int]
+        let byteSize: Int
+
+        func tensorInfo(path: String) throws -> TensorInfo {
+            guard let type = DataType(webnnName: dataType) else {
+                throw ModelError.badDescription(path: path, detail: "\(name) has unknown data type \"\(dataType)\"")
+            }
+            let info: TensorInfo
+            do {
+                info = try TensorInfo(name: name, dataType: type, shape: shape)
+            } catch {
+                throw ModelError.badDescription(path: path, detail: "\(name): \(error)")
+            }
+            guard info.byteSize == byteSize else {
+                throw ModelError.badDescription(
+                    path: path, detail: "\(name) has byteSize \(byteSize), but \(info) has \(info.byteSize) bytes")
+            }
+            return info
+        }
+    }
+
+    let abiVersion: Int32
+    let name: String
+    let prefix: String
+    let compiler: String
+    let target: Target
+    let scratchSize: Int
+    let inputs: [TensorJSON]
+    let outputs: [TensorJSON]
+}
+
+/// A C string from the library, or "" for NULL.
+private func string(_ pointer: UnsafePointer<CChar>?) -> String {
+    pointer.map { String(cString: $0) } ?? ""
+}
+
+/// The name in `names` closest to `name` by edit distance, if it is close enough to be a typo.
+private func closest(to name: String, among names: [String]) -> String? {
+    let scored = names.map { (name: $0, distance: editDistance(name, $0)) }
+    guard let best = scored.min(by: { $0.distance < $1.distance }) else { return nil }
+    return best.distance <= max(2, name.count / 3) ? best.name : nil
+}
+
+/// The Levenshtein distance between `a` and `b`, ignoring case.
+private func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.lowercased()), b = Array(b.lowercased())
+    var previous = Array(0...b.count)
+    for (i, characterOfA) in a.enumerated() {
+        var current = [i + 1]
+        for (j, characterOfB) in b.enumerated() {
+            current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (characterOfA == characterOfB ? 0 : 1)))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A fixed set of persistent worker threads that run the tasks of `parallelFor` calls.
+///
+/// The calling thread works on its own call too, so a pool of `threads` has `threads - 1`
+/// workers. Calls may come from several threads at once (each waits only for its own tasks),
+/// and a task may itself call `parallelFor`.
+public final class ThreadPool: @unchecked Sendable {
+    /// A pool with one thread per core, shared by models that are not given a pool.
+    public static let shared = ThreadPool(threads: ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The number of threads that run tasks, counting the calling thread.
+    public let threads: Int
+
+    // Everything below is guarded by `mutex`.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Signalled when a job is added or the pool stops.
+    private let workAvailable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Signalled when a chunk of a job finishes.
+    private let chunkFinished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Jobs with tasks not yet claimed, oldest first.
+    private var pendingJobs: [Job] = []
+    private var stopping = false
+    private var workers: [pthread_t] = []
+
+    /// A pool of `threads` threads (at least 1): the calling thread plus `threads - 1` workers.
+    public init(threads: Int) {
+        self.threads = max(threads, 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(workAvailable, nil)
+        pthread_cond_init(chunkFinished, nil)
+        for _ in 1..<self.threads {
+            var thread = pthread_t()
+            let result = pthread_create(&thread, nil, { context in
+                Unmanaged<ThreadPool>.fromOpaque(context!).takeUnretainedValue().workerLoop()
+                return nil
+            }, Unmanaged.passUnretained(self).toOpaque())
+            precondition(result == 0, "ThreadPool: pthread_create failed with \(result)")
+            workers.append(thread)
+        }
+    }
+
+    deinit {
+        pthread_mutex_lock(mutex)
+        stopping = true
+        pthread_cond_broadcast(workAvailable)
+        pthread_mutex_unlock(mutex)
+        for worker in workers { pthread_join(worker, nil) }
+        pthread_cond_destroy(chunkFinished)
+        pthread_cond_destroy(workAvailable)
+        pthread_mutex_destroy(mutex)
+        chunkFinished.deallocate()
+        workAvailable.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<count`, in any order and concurrently, and returns
+    /// when all have finished.
+    public func parallelFor(count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        guard count > 1, threads > 1 else {
+            for index in 0..<max(count, 0) { body(index) }
+            return
+        }
+        // Chunks of several tasks cut locking when there are many small tasks.
+        let job = Job(count: count, chunkSize: max(1, count / (threads * 4)), body: body)
+        pthread_mutex_lock(mutex)
+        pendingJobs.append(job)
+        pthread_cond_broadcast(workAvailable)
+        while let chunk = job.claimChunk() {
+            if job.allClaimed { pendingJobs.removeAll { $0 === job } }
+            run(chunk, of: job)
+        }
+        while job.finished < job.count { pthread_cond_wait(chunkFinished, mutex) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    private func workerLoop() {
+        pthread_mutex_lock(mutex)
+        while true {
+            while !stopping && pendingJobs.isEmpty { pthread_cond_wait(workAvailable, mutex) }
+            if stopping { break }
+            let job = pendingJobs[0]
+            if let chunk = job.claimChunk() {
+                if job.allClaimed { pendingJobs.removeFirst() }
+                run(chunk, of: job)
+            }
+        }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Runs the tasks of `chunk` with `mutex` released; called and returns with it held.
+    private func run(_ chunk: Range<Int>, of job: Job) {
+        pthread_mutex_unlock(mutex)
+        for index in chunk { job.body(index) }
+        pthread_mutex_lock(mutex)
+        job.finished += chunk.count
+        if job.finished == job.count { pthread_cond_broadcast(chunkFinished) }
+    }
+}
+
+/// One `parallelFor` call; its counters are guarded by the pool's mutex.
+private final class Job {
+    let count: Int
+    let chunkSize: Int
+    let body: @Sendable (Int) -> Void
+    private var nextIndex = 0
+    var finished = 0
+
+    init(count: Int, chunkSize: Int, body: @escaping @Sendable (Int) -> Void) {
+        self.count = count
+        self.chunkSize = chunkSize
+        self.body = body
+    }
+
+    var allClaimed: Bool { nextIndex == count }
+
+    /// The next tasks to run, or nil when all are claimed.
+    func claimChunk() -> Range<Int>? {
+        guard nextIndex < count else { return nil }
+        let chunk = nextIndex..<min(nextIndex + chunkSize, count)
+        nextIndex = chunk.upperBound
+        return chunk
+    }
+}

@@ -1,0 +1,277 @@
+import Foundation
+import Testing
+import WebNNBasics
+import WebNNCodeGen
+import WebNNIR
+import WebNNLowering
+import WebNNReference
+
+/// SplitMix64: a small seeded generator so that a failing case can be replayed from its seed.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The seed of a randomized test: `WEBNNC_TEST_SEED` if set (to replay a failure), else random.
+func testSeed() -> UInt64 {
+    ProcessInfo.processInfo.environment["WEBNNC_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
+}
+
+/// Builds single-operator graphs with random float32 data. Reductions (conv, matmul, pooling)
+/// get positive data: WPT's ULP tolerances assume sums without cancellation, whereas the
+/// reference accumulates in double.
+struct GraphMaker {
+    var graph = Graph(name: "case")
+    var generator: SeededGenerator
+    var inputs: [String: TensorData] = [:]
+
+    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+
+    mutating func randomData(_ shape: [Int], in range: ClosedRange<Float>) -> TensorData {
+        TensorData(float32: (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &generator) }, shape: shape)
+    }
+
+    mutating func input(_ name: String, _ shape: [Int], in range: ClosedRange<Float> = -2...2) throws -> ValueID {
+        inputs[name] = randomData(shape, in: range)
+        return try graph.addInput(name, TensorType(.float32, shape))
+    }
+
+    mutating func constant(_ name: String, _ shape: [Int], in range: ClosedRange<Float> = -2...2) throws -> ValueID {
+        try graph.addConstant(name, Constant(data: randomData(shape, in: range)))
+    }
+
+    @discardableResult
+    mutating func node(_ op: String, _ operands: [ValueID?], _ attributes: [String: Attribute] = [:], output: Bool = true) throws -> ValueID {
+        let result = try graph.addNode(Node(op: op, operands: operands, attributes: attributes))[0]
+        if output { graph.addOutput(result) }
+        return result
+    }
+}
+
+/// Compiles `maker.graph`, runs it (serially, and with a concurrent parallel_for, which must give
+/// identical bits) and compares every output with the reference interpreter within WPT tolerance.
+func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    let graph = maker.graph
+    let program = try Lowering.lower(graph)
+    let library = try GeneratedLibrary(program)
+    let inputs = graph.inputs.map { maker.inputs[graph[$0].name]!.floats }
+    let serial = try library.run(inputs)
+    let parallel = try library.run(inputs, parallelFor: concurrentParallelFor)
+    #expect(serial.status == 0, "seed \(seed)", sourceLocation: sourceLocation)
+    let expected = try Interpreter(graph).run(maker.inputs)
+    for (index, output) in graph.outputs.enumerated() {
+        let value = graph[output]
+        let actual = TensorData(float32: serial.outputs[index], shape: value.type.shape)
+        let tolerance = try Tolerance.wpt(for: output, in: graph)
+        let violation = compare(actual: actual, expected: expected[value.name]!, tolerance: tolerance)
+        #expect(violation == nil, "seed \(seed), output \(value.name): \(violation.map(String.init(describing:)) ?? "")",
+                sourceLocation: sourceLocation)
+        let identical = zip(serial.outputs[index], parallel.outputs[index]).allSatisfy { $0.bitPattern == $1.bitPattern }
+        #expect(identical, "seed \(seed): serial and parallel runs differ", sourceLocation: sourceLocation)
+    }
+}
+
+@Suite struct OperatorTests {
+    @Test(arguments: 0..<12) func conv2d(_ round: Int) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        var g = maker.generator
+        let groups = [1, 1, 2, 3][Int.random(in: 0...3, using: &g)]
+        let depthwise = round % 4 == 3
+        let inputChannelsPerGroup = depthwise ? 1 : Int.random(in: 1...5, using: &g)
+        let effectiveGroups = depthwise ? Int.random(in: 2...7, using: &g) : groups
+        let outputChannels = effectiveGroups * (depthwise ? 1 : Int.random(in: 1...6, using: &g))
+        let inputChannels = inputChannelsPerGroup * effectiveGroups
+        let (kh, kw) = (Int.random(in: 1...4, using: &g), Int.random(in: 1...3, using: &g))
+        let strides = [Int.random(in: 1...2, using: &g), Int.random(in: 1...2, using: &g)]
+        let dilations = [Int.random(in: 1...2, using: &g), Int.random(in: 1...2, using: &g)]
+        let padding = (0..<4).map { _ in Int.random(in: 0...2, using: &g) }
+        let (height, width) = (Int.random(in: 7...13, using: &g), Int.random(in: 7...19, using: &g))
+        let batch = Int.random(in: 1...2, using: &g)
+        let nhwc = round % 2 == 1
+        let filterLayout = Conv2dFilterLayout.allCases[round % 4]
+        maker.generator = g
+        let inputShape = nhwc ? [batch, height, width, inputChannels] : [batch, inputChannels, height, width]
+        let filterShape: [Int] = {
+            switch filterLayout {
+            case .oihw: return [outputChannels, inputChannelsPerGroup, kh, kw]
+            case .hwio: return [kh, kw, inputChannelsPerGroup, outputChannels]
+            case .ohwi: return [outputChannels, kh, kw, inputChannelsPerGroup]
+            case .ihwo: return [inputChannelsPerGroup, kh, kw, outputChannels]
+            }
+        }()
+        let input = try maker.input("input", inputShape, in: 0.1...2)
+        let filter = try maker.constant("filter", filterShape, in: 0.1...2)
+        let bias = round % 3 == 0 ? nil : try maker.constant("bias", [outputChannels], in: 0.1...2)
+        try maker.node("conv2d", [input, filter, bias], [
+            "padding": .ints(padding.map(Int64.init)), "strides": .ints(strides.map(Int64.init)),
+            "dilations": .ints(dilations.map(Int64.init)), "groups": .int(Int64(effectiveGroups)),
+            "inputLayout": .string(nhwc ? "nhwc" : "nchw"), "filterLayout": .string(filterLayout.rawValue)])
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    @Test(arguments: ["add", "sub", "mul", "div", "max", "min"]) func binaryBroadcast(_ op: String) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let a = try maker.input("a", [2, 1, 5, 17], in: -2...2)
+        let b = try maker.input("b", [3, 1, 17], in: 0.5...2)
+        try maker.node(op, [a, b])
+        let c = try maker.input("c", [], in: -2...2)
+        try maker.node(op, [c, a])
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    @Test func unaryOperators() throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let x = try maker.input("x", [3, 1000], in: -30...30)
+        let small = try maker.input("small", [2, 33], in: -0.01...0.01)
+        for source in [x, small] {
+            try maker.node("relu", [source])
+            try maker.node("sigmoid", [source])
+            try maker.node("tanh", [source])
+            try maker.node("clamp", [source], ["minValue": .double(-0.5), "maxValue": .double(3)])
+            try maker.node("clamp", [source], ["minValue": .double(0.25)])
+        }
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    @Test(arguments: 0..<6) func matmulAndGemm(_ round: Int) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        var g = maker.generator
+        let (m, k, n) = (Int.random(in: 1...9, using: &g), Int.random(in: 1...40, using: &g), Int.random(in: 1...37, using: &g))
+        maker.generator = g
+        let a = try maker.input("a", [2, 1, m, k], in: 0.1...2)
+        let b = try maker.input("b", [3, k, n], in: 0.1...2)
+        try maker.node("matmul", [a, b])
+        let aTranspose = round % 2 == 1, bTranspose = round % 3 == 1
+        let ga = try maker.input("ga", aTranspose ? [k, m] : [m, k], in: 0.1...2)
+        let gb = try maker.constant("gb", bTranspose ? [n, k] : [k, n], in: 0.1...2)
+        let c = round % 2 == 0 ? try maker.constant("c", [n], in: 0.1...2) : try maker.input("c2", [m, 1], in: 0.1...2)
+        try maker.node("gemm", [ga, gb, c], ["alpha": .double(round == 0 ? 1 : 0.5), "beta": .double(round == 3 ? 1 : 2),
+                                             "aTranspose": .bool(aTranspose), "bTranspose": .bool(bTranspose)])
+        try maker.node("gemm", [ga, gb, nil], ["aTranspose": .bool(aTranspose), "bTranspose": .bool(bTranspose)])
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    @Test(arguments: 0..<8) func pooling(_ round: Int) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        var g = maker.generator
+        let nhwc = round % 2 == 1
+        let (channels, height, width) = (Int.random(in: 1...19, using: &g), Int.random(in: 5...12, using: &g), Int.random(in: 5...12, using: &g))
+        let window = [Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g)]
+        let padding = (0..<4).map { _ in Int.random(in: 0...1, using: &g) }
+        let strides = [Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g)]
+        let dilations = [Int.random(in: 1...2, using: &g), 1]
+        maker.generator = g
+        let x = try maker.input("x", nhwc ? [2, height, width, channels] : [2, channels, height, width], in: 0.1...2)
+        let options: [String: Attribute] = [
+            "windowDimensions": .ints(window.map(Int64.init)), "padding": .ints(padding.map(Int64.init)),
+            "strides": .ints(strides.map(Int64.init)), "dilations": .ints(dilations.map(Int64.init)),
+            "layout": .string(nhwc ? "nhwc" : "nchw"), "outputShapeRounding": .string(round < 4 ? "ceil" : "floor")]
+        try maker.node("averagePool2d", [x], options)
+        try maker.node("maxPool2d", [x], options)
+        try maker.node("averagePool2d", [x], ["layout": .string(nhwc ? "nhwc" : "nchw")])  // global
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    @Test func softmaxTransposeConcatBatchNorm() throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let x = try maker.input("x", [2, 3, 4, 5], in: -3...3)
+        for axis in 0..<4 { try maker.node("softmax", [x], ["axis": .int(Int64(axis))]) }
+        try maker.node("transpose", [x], ["permutation": .ints([2, 0, 3, 1])])
+        try maker.node("transpose", [x])
+        let y = try maker.input("y", [2, 1, 4, 5], in: -2...2)
+        try maker.node("concat", [x, y, x], ["axis": .int(1)])
+        // |scaled| ≤ 1.5 and bias ≥ 3: the final add cannot cancel (see GraphMaker).
+        let mean = try maker.constant("mean", [3], in: -2...2), variance = try maker.constant("variance", [3], in: 1...2)
+        let scale = try maker.constant("scale", [3], in: 0.1...0.3), bias = try maker.input("bias", [3], in: 3...4)
+        try maker.node("batchNormalization", [x, mean, variance, scale, bias], ["epsilon": .double(1e-3)])
+        let mean5 = try maker.constant("mean5", [5], in: -2...2), variance5 = try maker.constant("variance5", [5], in: 0.1...2)
+        try maker.node("batchNormalization", [x, mean5, variance5, nil, nil], ["axis": .int(3)])
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    @Test func chainsReshapesAndSpecialOutputs() throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let x = try maker.input("x", [1, 4, 6, 6], in: 0.1...2)
+        let w = try maker.constant("w", [8, 4, 3, 3], in: 0.1...2)
+        let conv = try maker.node("conv2d", [x, w, nil], ["padding": .ints([1, 1, 1, 1])], output: false)
+        let relu = try maker.node("relu", [conv], output: false)
+        let flat = try maker.node("reshape", [relu], ["newShape": .ints([1, 288])], output: false)
+        let weights = try maker.constant("fc", [288, 10], in: 0...0.01)
+        let logits = try maker.node("matmul", [flat, weights], output: false)
+        let probabilities = try maker.node("softmax", [logits], ["axis": .int(1)])
+        maker.graph.addOutput(probabilities)  // the same value twice
+        maker.graph.addOutput(x)              // an input
+        maker.graph.addOutput(w)              // a constant
+        let reshaped = try maker.node("reshape", [relu], ["newShape": .ints([8, 36])])  // a reshape as output
+        _ = reshaped
+        try expectMatchesReference(maker, seed: seed)
+        let program = try Lowering.lower(maker.graph)
+        #expect(program.scratchSize % 64 == 0)
+        #expect(program.steps.allSatisfy { step in
+            if case .scratch(let offset) = step.result.location { return offset % 64 == 0 }
+            return true
+        })
+    }
+}
+
+@Suite struct ExecutionTests {
+    /// A conv + softmax model with a scratch intermediate.
+    private func model(seed: UInt64) throws -> GraphMaker {
+        var maker = GraphMaker(seed: seed)
+        let x = try maker.input("x", [1, 3, 20, 20], in: 0.1...2)
+        let w = try maker.constant("w", [16, 3, 3, 3], in: 0.1...2)
+        let conv = try maker.node("conv2d", [x, w, nil], ["padding": .ints([1, 1, 1, 1])], output: false)
+        try maker.node("softmax", [conv], ["axis": .int(1)])
+        return maker
+    }
+
+    @Test func concurrentRunsWithSeparateScratch() throws {
+        let seed = testSeed()
+        let maker = try model(seed: seed)
+        let library = try GeneratedLibrary(try Lowering.lower(maker.graph))
+        let input = maker.inputs["x"]!.floats
+        let expected = try library.run([input]).outputs
+        let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: 8)
+        defer { results.deallocate() }
+        let resultsAddress = UInt(bitPattern: results.baseAddress)
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let outputs = try? library.run([input], parallelFor: index % 2 == 0 ? concurrentParallelFor : nil).outputs
+            UnsafeMutablePointer<Bool>(bitPattern: resultsAddress)![index] = outputs == expected
+        }
+        #expect(results.allSatisfy { $0 }, "seed \(seed)")
+    }
+
+    @Test func taskOrderDoesNotChangeBits() throws {
+        let maker = try model(seed: testSeed())
+        let library = try GeneratedLibrary(try Lowering.lower(maker.graph))
+        let input = maker.inputs["x"]!.floats
+        let serial = try library.run([input]).outputs[0]
+        let reversed = try library.run([input], parallelFor: reversedParallelFor).outputs[0]
+        #expect(zip(serial, reversed).allSatisfy { $0.bitPattern == $1.bitPattern })
+    }
+
+    @Test func innerLoopsUseAVX512OnThisHost() throws {
+        let maker = try model(seed: 1)
+        let compiled = try CodeGen.compile(try Lowering.lower(maker.graph), options: CodeGenOptions(prefix: "m"))
+        let assembly = String(decoding: try compiled.emit(.assembly), as: UTF8.self)
+        let features = compiled.description.features
+        if features.contains("+avx512f") {
+            #expect(assembly.contains("zmm"))
+        }
+        #expect(!assembly.contains("call\texpf") && !assembly.contains("expf@PLT"))
+    }
+}
