@@ -15,7 +15,7 @@ echo "== compile"
 "$webnnc" info libmodel.so
 
 echo "== C program"
-cc "$example/../c-app/main.c" -I. -L. -lmodel -Wl,-rpath,. -o app
+cc -O2 -pthread "$example/../c-app/main.c" -I. -L. -lmodel -Wl,-rpath,'$ORIGIN' -o app
 ./app
 
 echo "== webnnc run (compiled, and the reference interpreter)"

@@ -31,7 +31,8 @@ public enum CodeGen {
         let description = LibraryDescription(
             prefix: options.prefix, modelName: program.name,
             compilerVersion: "\(options.compilerName) (LLVM \(LLVMTargets.version))",
-            triple: target.triple, cpu: target.cpu, features: target.features, scratchSize: program.scratchSize,
+            triple: target.triple, cpu: target.cpu,
+            features: target.enabledFeatureList, scratchSize: program.scratchSize,
             inputs: program.inputs, outputs: program.outputs)
         try LibraryEmitter(module: module, program: program, description: description,
                            flushDenormals: options.flushDenormals).emit()

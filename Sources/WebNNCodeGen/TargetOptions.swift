@@ -48,8 +48,11 @@ struct ResolvedTarget: Equatable {
         optimizationLevel = options.optimizationLevel
     }
 
-    /// `x86_64-pc-linux-gnu znver5 +avx512f,...` (`P_cpu_features`).
-    var summary: String { "\(triple) \(cpu) \(features)" }
+    /// `x86_64-pc-linux-gnu znver5 +avx512f,...` (`P_cpu_features`): the enabled features only.
+    var summary: String { "\(triple) \(cpu) \(enabledFeatureList)" }
+
+    /// The enabled features, sorted, as `+a,+b` (what the description shows).
+    var enabledFeatureList: String { enabledFeatures.sorted().map { "+" + $0 }.joined(separator: ",") }
 }
 
 /// Registers LLVM's targets once per process (asm parsers too: inline asm needs them).

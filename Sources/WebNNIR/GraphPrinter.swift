@@ -16,8 +16,8 @@ public struct GraphPrinter {
     public init(writeWeights: Bool) { self.writeWeights = writeWeights }
 
     /// The text, and the weights file it refers to (nil unless `writeWeights` and some constant needs one).
-    public func print(_ graph: Graph) -> (text: String, weights: WeightsFile?) {
-        var weights = WeightsFile()
+    public func print(_ graph: Graph) -> (text: String, weights: WeightsWriter?) {
+        var weights = WeightsWriter()
         var text = "webnn_graph \(quoted(graph.name)) v1 {\n"
         if !graph.inputs.isEmpty {
             text += "  inputs {\n"
@@ -69,7 +69,7 @@ public struct GraphPrinter {
         return "\(target) = \(node.op)(\(arguments.joined(separator: ", ")));"
     }
 
-    private func initializer(_ constant: Constant, name: String, into weights: inout WeightsFile) -> String {
+    private func initializer(_ constant: Constant, name: String, into weights: inout WeightsWriter) -> String {
         let data = constant.data
         if let key = constant.weightsKey {
             return "@weights(\(quoted(writeWeights ? weights.add(data, preferredKey: key) : key)))"
@@ -100,7 +100,7 @@ public struct GraphPrinter {
 }
 
 /// A weights file being written: a manifest and a "WGWT" binary with absolute offsets.
-public struct WeightsFile: Sendable {
+public struct WeightsWriter: Sendable {
     public private(set) var tensors: [(key: String, type: TensorType, offset: Int)] = []
     /// The binary contents, starting with the "WGWT" magic and version 1.
     public private(set) var binary: [UInt8] = Array("WGWT".utf8) + [1, 0, 0, 0]

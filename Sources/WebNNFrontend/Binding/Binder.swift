@@ -1,0 +1,143 @@
+import WebNNBasics
+import WebNNIR
+
+/// Turns a parsed graph into a `WebNNIR.Graph`: declares inputs and constants, binds each
+/// statement's call through the operator schema table, and resolves outputs. Errors point at
+/// the offending name or argument and quote its source line.
+public struct Binder {
+    /// A name in scope: the value it denotes and where the name was defined.
+    private struct Definition {
+        var value: ValueID
+        var location: SourceLocation
+    }
+
+    private let source: SourceText
+    private var graph: Graph
+    private var scope: [String: Definition] = [:]
+
+    /// Binds `syntax` (parsed from `source`) with the data of its constants, by constant name.
+    public static func bind(_ syntax: GraphSyntax, constants: [String: TensorData], source: SourceText) throws -> Graph {
+        var binder = Binder(source: source, graph: Graph(name: syntax.name))
+        try binder.declareOperands(of: syntax, constants: constants)
+        for statement in syntax.statements { try binder.bind(statement) }
+        try binder.bindOutputs(syntax.outputs, graphLocation: syntax.location)
+        return binder.graph
+    }
+
+    private init(source: SourceText, graph: Graph) {
+        self.source = source
+        self.graph = graph
+    }
+
+    /// Inputs and constants, in the order they are written (blocks may interleave).
+    private mutating func declareOperands(of syntax: GraphSyntax, constants: [String: TensorData]) throws {
+        enum Declaration {
+            case input(OperandDeclarationSyntax)
+            case constant(ConstantDeclarationSyntax)
+        }
+        let declarations = (syntax.inputs.map { (location: $0.name.location, declaration: Declaration.input($0)) }
+            + syntax.constants.map { (location: $0.name.location, declaration: Declaration.constant($0)) })
+            .sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        for (_, declaration) in declarations {
+            switch declaration {
+            case .input(let input):
+                try define(input.name) { graph in try graph.addInput(input.name.name, input.type.type, at: input.name.location) }
+            case .constant(let constant):
+                guard let data = constants[constant.name.name] else {
+                    throw InternalError(stage: "frontend", "no data for constant '\(constant.name.name)'")
+                }
+                var weightsKey: String?
+                if case .weights(let key) = constant.initializer.kind { weightsKey = key }
+                try define(constant.name) { graph in
+                    try graph.addConstant(constant.name.name, Constant(data: data, weightsKey: weightsKey), at: constant.name.location)
+                }
+            }
+        }
+    }
+
+    private mutating func bind(_ statement: StatementSyntax) throws {
+        switch statement.expression {
+        case .alias(let original):
+            guard statement.targets.count == 1 else {
+                throw source.error("an alias assigns exactly one name", at: statement.location)
+            }
+            let value = try lookUp(original)
+            try checkUndefined(statement.targets[0])
+            scope[statement.targets[0].name] = Definition(value: value, location: statement.targets[0].location)
+        case .call(let call):
+            guard let schema = OpSchema.registry[call.operation.name] else {
+                throw source.error("unknown operator '\(call.operation.name)'"
+                                   + SpellingSuggestion.didYouMean(call.operation.name, in: OpSchema.registry.keys),
+                                   at: call.operation.location)
+            }
+            let binding = try CallBinder.bind(call, to: schema, source: source)
+            let operands = try binding.operands.map { name in try name.map(lookUp) }
+            for target in statement.targets { try checkUndefined(target) }
+            let node = Node(op: schema.name, operands: operands, attributes: binding.attributes,
+                            location: call.operation.location)
+            let outputs = try withSourceLine { try $0.addNode(node, outputNames: statement.targets.map(\.name)) }
+            for (target, value) in zip(statement.targets, outputs) {
+                scope[target.name] = Definition(value: value, location: target.location)
+            }
+        }
+    }
+
+    private mutating func bindOutputs(_ outputs: [IdentifierSyntax], graphLocation: SourceLocation) throws {
+        guard !outputs.isEmpty else {
+            throw source.error("the graph has no outputs (add an 'outputs { name; }' block)", at: graphLocation)
+        }
+        var listed: [String: SourceLocation] = [:]
+        for output in outputs {
+            guard let definition = scope[output.name] else {
+                throw source.error("output '\(output.name)' is not defined" + suggestion(for: output.name), at: output.location)
+            }
+            if let previous = listed[output.name] {
+                throw source.error("output '\(output.name)' is listed twice", at: output.location,
+                                   notes: [source.note("first listed here", at: previous)])
+            }
+            if graph.outputs.contains(definition.value) {
+                throw source.error("output '\(output.name)' is the same value as an earlier output "
+                                   + "'\(graph[definition.value].name)'", at: output.location)
+            }
+            listed[output.name] = output.location
+            graph.addOutput(definition.value)
+        }
+    }
+
+    // MARK: Names
+
+    private func lookUp(_ name: IdentifierSyntax) throws -> ValueID {
+        guard let definition = scope[name.name] else {
+            throw source.error("'\(name.name)' is not defined" + suggestion(for: name.name), at: name.location)
+        }
+        return definition.value
+    }
+
+    private func checkUndefined(_ name: IdentifierSyntax) throws {
+        if let previous = scope[name.name] {
+            throw source.error("'\(name.name)' is already defined", at: name.location,
+                               notes: [source.note("previous definition of '\(name.name)' is here", at: previous.location)])
+        }
+    }
+
+    private func suggestion(for name: String) -> String {
+        SpellingSuggestion.didYouMean(name, in: scope.keys)
+    }
+
+    /// Declares `name` through `add`, which adds it to the graph.
+    private mutating func define(_ name: IdentifierSyntax, _ add: (inout Graph) throws -> ValueID) throws {
+        try checkUndefined(name)
+        let value = try withSourceLine(add)
+        scope[name.name] = Definition(value: value, location: name.location)
+    }
+
+    /// Runs a graph-building step, adding the quoted source line to the diagnostics it throws.
+    private mutating func withSourceLine<Result>(_ step: (inout Graph) throws -> Result) throws -> Result {
+        do {
+            return try step(&graph)
+        } catch let diagnostic as Diagnostic {
+            guard let location = diagnostic.location else { throw diagnostic }
+            throw source.error(diagnostic.message, at: location, notes: diagnostic.notes)
+        }
+    }
+}
