@@ -60,13 +60,14 @@ let package = Package(
         .target(name: "WebNNRuntime"),
         .executableTarget(
             name: "webnnc",
-            dependencies: ["WebNNBasics", "WebNNIR", "WebNNCompiler", "WebNNReference", "WebNNRuntime",
+            dependencies: ["WebNNBasics", "WebNNIR", "WebNNCompiler", "WebNNReference", "WebNNRuntime", "WebNNTransforms",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
 
         .testTarget(name: "WebNNIRTests", dependencies: ["WebNNIR"]),
         .testTarget(name: "WebNNFrontendTests", dependencies: ["WebNNFrontend"]),
-        .testTarget(name: "WebNNTransformsTests", dependencies: ["WebNNTransforms", "WebNNReference", "WebNNFrontend"]),
+        .testTarget(name: "WebNNTransformsTests", dependencies: ["WebNNTransforms", "WebNNReference", "WebNNFrontend"],
+                    exclude: ["Golden"]),
         .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend"]),
         .testTarget(name: "WebNNCodeGenTests", dependencies: ["WebNNCodeGen", "WebNNCompiler", "WebNNReference", "WebNNRuntime"],
                     swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),

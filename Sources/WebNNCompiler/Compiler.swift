@@ -20,6 +20,10 @@ public struct CompilerOptions: Sendable {
     public var flushDenormals = false
     /// Verify the graph after every pass.
     public var verifyEach = false
+    /// A custom pass pipeline (`--passes`); nil runs the optimization level's pipeline.
+    public var passes: String?
+    /// Stop the pass pipeline after the first run of this pass (`--stop-after`).
+    public var stopAfter: String?
     /// Where the graph's weights are (defaults: beside the graph file).
     public var frontend = FrontendOptions()
     /// The C compiler driver used to link the shared object.
@@ -44,18 +48,22 @@ public struct Compiler: Sendable {
         return graph
     }
 
-    /// Runs the graph pass pipeline of the optimization level.
-    public func optimize(_ graph: Graph, observer: ((String, Graph, Duration) -> Void)? = nil) throws -> Graph {
+    /// The pass pipeline: `passes` if given, otherwise the optimization level's.
+    public func pipeline() throws -> Pipeline {
+        try options.passes.map(PassRegistry.pipeline(parsing:)) ?? PassRegistry.pipeline(optimizationLevel: options.optimizationLevel)
+    }
+
+    /// Runs the pass pipeline, reporting to `instrumentations` (printing, dumps, timing).
+    public func optimize(_ graph: Graph, instrumentations: [any PassInstrumentation] = []) throws -> Graph {
         var optimized = graph
-        let manager = PassManager(passes: PassRegistry.pipeline(optimizationLevel: options.optimizationLevel),
-                                  verifyEach: options.verifyEach, observer: observer)
-        try manager.run(&optimized)
+        try PassManager(pipeline: try pipeline(), verifyEach: options.verifyEach, stopAfter: options.stopAfter,
+                        instrumentations: instrumentations).run(&optimized)
         return optimized
     }
 
     /// Optimizes, lowers and generates code for a graph.
-    public func generate(_ graph: Graph) throws -> CompiledLibrary {
-        let program = try Lowering.lower(try optimize(graph))
+    public func generate(_ graph: Graph, instrumentations: [any PassInstrumentation] = []) throws -> CompiledLibrary {
+        let program = try Lowering.lower(try optimize(graph, instrumentations: instrumentations))
         let prefix = options.symbolPrefix ?? CodeGen.defaultPrefix(forModelName: graph.name)
         let target = TargetOptions(triple: options.targetTriple, cpu: options.cpu, features: options.features,
                                    optimizationLevel: options.optimizationLevel)
@@ -66,8 +74,9 @@ public struct Compiler: Sendable {
     /// Compiles `graph` into the shared object `libraryPath` and writes its C header beside it
     /// (`libmodel.so` gets `libmodel.h`). Returns the header's path.
     @discardableResult
-    public func buildLibrary(_ graph: Graph, at libraryPath: String) throws -> String {
-        let library = try generate(graph)
+    public func buildLibrary(_ graph: Graph, at libraryPath: String,
+                             instrumentations: [any PassInstrumentation] = []) throws -> String {
+        let library = try generate(graph, instrumentations: instrumentations)
         try library.linkSharedLibrary(to: libraryPath, compiler: options.linker)
         let headerPath = Compiler.headerPath(forLibrary: libraryPath)
         try Data(library.header.utf8).write(to: URL(fileURLWithPath: headerPath))
@@ -80,8 +89,8 @@ public struct Compiler: Sendable {
     }
 
     /// Generates code for `graph` and returns one artifact's bytes.
-    public func emit(_ graph: Graph, _ artifact: Artifact) throws -> [UInt8] {
-        let library = try generate(graph)
+    public func emit(_ graph: Graph, _ artifact: Artifact, instrumentations: [any PassInstrumentation] = []) throws -> [UInt8] {
+        let library = try generate(graph, instrumentations: instrumentations)
         switch artifact {
         case .llvmIR: return try library.emit(.llvmIR)
         case .assembly: return try library.emit(.assembly)

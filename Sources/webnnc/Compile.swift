@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import WebNNCompiler
 import WebNNIR
+import WebNNTransforms
 
 /// What `--emit` can produce.
 enum EmitKind: String, ExpressibleByArgument, CaseIterable {
-    case ir, llvm, asm, obj, so, header
+    case ir, dot, llvm, asm, obj, so, header
 }
 
 /// Flags shared by every command that compiles a graph.
@@ -64,7 +65,7 @@ struct Compile: ParsableCommand {
         abstract: "Compile a graph into a shared library and its C header (the default command).")
 
     @Argument(help: "The graph: a .webnn or .wnn file (weights beside it).")
-    var graph: String
+    var graph: String?
 
     @Option(name: .shortAndLong, help: "Output file (default: lib<graph name>.so, or stdout for text kinds).")
     var output: String?
@@ -77,19 +78,34 @@ struct Compile: ParsableCommand {
 
     @OptionGroup var flags: CompileFlags
 
+    @OptionGroup(title: "Passes") var passFlags: PassFlags
+
+    func validate() throws {
+        if graph == nil && !passFlags.printPasses && !passFlags.printPipeline {
+            throw ValidationError("Missing expected argument '<graph>'")
+        }
+    }
+
     func run() throws {
-        let compiler = flags.compiler
-        let graph = try compiler.loadGraph(path: self.graph)
+        var compiler = flags.compiler
+        compiler.options.passes = passFlags.passes
+        compiler.options.stopAfter = passFlags.stopAfter
+        if passFlags.printPasses { print(PassRegistry.passListing, terminator: ""); return }
+        if passFlags.printPipeline { print(try compiler.pipeline()); return }
+        guard let path = self.graph else { return }
+        let graph = try compiler.loadGraph(path: path)
         if dumpIR {
             print(GraphPrinter(writeWeights: false).print(graph).text, terminator: "")
             return
         }
-        switch emit {
+        let (instrumentations, timer) = passFlags.instrumentations()
+        defer { if let timer { FileHandle.standardError.write(Data(timer.report().utf8)) } }
+        switch passFlags.stopAfter == nil ? emit : .ir {
         case .so:
-            let library = output ?? "lib\(URL(fileURLWithPath: self.graph).deletingPathExtension().lastPathComponent).so"
-            try compiler.buildLibrary(graph, at: library)
+            let library = output ?? "lib\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent).so"
+            try compiler.buildLibrary(graph, at: library, instrumentations: instrumentations)
         case .ir:
-            let optimized = try compiler.optimize(graph)
+            let optimized = try compiler.optimize(graph, instrumentations: instrumentations)
             guard let output else {
                 print(GraphPrinter(writeWeights: false).print(optimized).text, terminator: "")
                 return
@@ -97,10 +113,11 @@ struct Compile: ParsableCommand {
             let (text, weights) = GraphPrinter(writeWeights: true).print(optimized)
             try Data(text.utf8).write(to: URL(fileURLWithPath: output))
             try weights?.write(stem: URL(fileURLWithPath: output).deletingPathExtension())
-        case .header: try write(Data(try compiler.emit(graph, .header)))
-        case .llvm: try write(Data(try compiler.emit(graph, .llvmIR)))
-        case .asm: try write(Data(try compiler.emit(graph, .assembly)))
-        case .obj: try write(Data(try compiler.emit(graph, .object)))
+        case .dot: try write(Data(GraphDot.render(try compiler.optimize(graph, instrumentations: instrumentations)).utf8))
+        case .header: try write(Data(try compiler.emit(graph, .header, instrumentations: instrumentations)))
+        case .llvm: try write(Data(try compiler.emit(graph, .llvmIR, instrumentations: instrumentations)))
+        case .asm: try write(Data(try compiler.emit(graph, .assembly, instrumentations: instrumentations)))
+        case .obj: try write(Data(try compiler.emit(graph, .object, instrumentations: instrumentations)))
         }
     }
 

@@ -40,9 +40,11 @@ import WebNNIR
         #expect(graph.nodes[9].attributes == ["minValue": .int(0), "maxValue": .double(6.5)])
     }
 
-    @Test func aliasesNameTheSameValue() throws {
+    @Test func aliasesAreIdentityNodes() throws {
         let graph = try load(BinderTests.graph("    a = x;\n    y = relu(a);"))
+        #expect(graph.nodes[0].op == "identity")
         #expect(graph.nodes[0].operands == [graph.value(named: "x")])
+        #expect(graph.nodes[1].operands == [graph.value(named: "a")])
     }
 
     @Test func operandValuedOptions() throws {

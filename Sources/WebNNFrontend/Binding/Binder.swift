@@ -58,12 +58,16 @@ public struct Binder {
     private mutating func bind(_ statement: StatementSyntax) throws {
         switch statement.expression {
         case .alias(let original):
+            // `y = x;` is `y = identity(x);`: a value of its own, so it can be an output named y.
             guard statement.targets.count == 1 else {
                 throw source.error("an alias assigns exactly one name", at: statement.location)
             }
             let value = try lookUp(original)
-            try checkUndefined(statement.targets[0])
-            scope[statement.targets[0].name] = Definition(value: value, location: statement.targets[0].location)
+            let target = statement.targets[0]
+            try checkUndefined(target)
+            let node = Node(op: "identity", operands: [value], location: target.location)
+            let output = try withSourceLine { try $0.addNode(node, outputNames: [target.name]) }[0]
+            scope[target.name] = Definition(value: output, location: target.location)
         case .call(let call):
             guard let schema = OpSchema.registry[call.operation.name] else {
                 throw source.error("unknown operator '\(call.operation.name)'"

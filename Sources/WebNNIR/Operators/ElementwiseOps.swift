@@ -4,7 +4,7 @@ import WebNNBasics
 enum ElementwiseOps {
     static let binaryNames = ["add", "sub", "mul", "div", "max", "min", "pow"]
     static let unaryActivations: [(String, Set<DataType>)] = [
-        ("relu", ShapeRules.signedAndFloats), ("sigmoid", ShapeRules.floats), ("tanh", ShapeRules.floats),
+        ("identity", ShapeRules.all), ("relu", ShapeRules.signedAndFloats), ("sigmoid", ShapeRules.floats), ("tanh", ShapeRules.floats),
     ]
 
     static var schemas: [OpSchema] {

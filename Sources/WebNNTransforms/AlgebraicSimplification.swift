@@ -1,0 +1,87 @@
+import WebNNBasics
+import WebNNIR
+
+/// Algebraic identities that remove or merge nodes:
+/// - `reshape` to the input's own shape → the input; `reshape(reshape(x))` → `reshape(x)`;
+/// - `transpose` by the identity permutation → the input; `transpose(transpose(x))` → one
+///   transpose by the composed permutation, or `x` when they cancel;
+/// - `x * 1`, `1 * x`, `x + 0`, `0 + x`, `x - 0`, `x / 1` (the constant uniform) → `x`, only when
+///   broadcasting the constant does not change the output's shape or type;
+/// - `clamp` without `minValue` and `maxValue` → the input.
+/// A node whose output is a graph output is not replaced by an existing value (the output's
+/// name is part of the library's interface); merging a chain into it still happens.
+enum AlgebraicSimplification {
+    static let pass = Pass("simplify", "remove identity reshape/transpose/clamp, x*1, x+0, x-0, x/1; merge reshape and transpose chains") { graph in
+        try GraphRebuilder.rewrite(&graph, with: simplified)
+    }
+
+    private static func simplified(_ node: Node, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
+        switch node.op {
+        case "reshape": return try reshapeSimplified(node, &rebuilder)
+        case "transpose": return try transposeSimplified(node, &rebuilder)
+        case "clamp":
+            let unbounded = node.attributes["minValue"] == nil && node.attributes["maxValue"] == nil
+            return unbounded ? forwarded(node.operands[0]!, for: node, rebuilder) : nil
+        case "mul": return neutralOperandRemoved(node, neutral: 1, commutative: true, rebuilder)
+        case "add": return neutralOperandRemoved(node, neutral: 0, commutative: true, rebuilder)
+        case "sub": return neutralOperandRemoved(node, neutral: 0, commutative: false, rebuilder)
+        case "div": return neutralOperandRemoved(node, neutral: 1, commutative: false, rebuilder)
+        default: return nil
+        }
+    }
+
+    private static func reshapeSimplified(_ node: Node, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
+        var input = node.operands[0]!
+        let inner = rebuilder.producer(of: input).flatMap { $0.op == "reshape" ? $0 : nil }
+        if let inner { input = inner.operands[0]! }
+        if rebuilder.graph[input].type.shape == node.ints("newShape"), let forwarded = forwarded(input, for: node, rebuilder) {
+            return forwarded
+        }
+        guard inner != nil else { return nil }
+        var merged = node
+        merged.operands = [input]
+        return try rebuilder.addNode(merged, outputNames: rebuilder.sourceNames(of: node.outputs))
+    }
+
+    private static func transposeSimplified(_ node: Node, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
+        var input = node.operands[0]!
+        let rank = rebuilder.graph[input].type.rank
+        var permutation = transposePermutation(node, rank: rank)
+        let inner = rebuilder.producer(of: input).flatMap { $0.op == "transpose" ? $0 : nil }
+        if let inner {
+            // Output axis i of the outer transpose is its input's axis permutation[i], which is
+            // axis innerPermutation[permutation[i]] of the inner transpose's input.
+            let innerPermutation = transposePermutation(inner, rank: rank)
+            permutation = permutation.map { innerPermutation[$0] }
+            input = inner.operands[0]!
+        }
+        if permutation == Array(0..<rank), let forwarded = forwarded(input, for: node, rebuilder) {
+            return forwarded
+        }
+        guard inner != nil else { return nil }
+        var merged = node
+        merged.operands = [input]
+        merged.attributes["permutation"] = .ints(permutation.map(Int64.init))
+        return try rebuilder.addNode(merged, outputNames: rebuilder.sourceNames(of: node.outputs))
+    }
+
+    /// `x` for `x op c` (or `c op x` when `commutative`) where `c` is a constant whose every
+    /// element is `neutral` and the node's output has `x`'s type.
+    private static func neutralOperandRemoved(_ node: Node, neutral: Double, commutative: Bool,
+                                              _ rebuilder: GraphRebuilder) -> [ValueID]? {
+        let a = node.operands[0]!, b = node.operands[1]!
+        let outputType = try? node.schema.inferOutputs(node, rebuilder.graph)[0]
+        for (kept, constant) in commutative ? [(a, b), (b, a)] : [(a, b)] {
+            guard rebuilder.graph[kept].type == outputType,
+                  let data = rebuilder.constant(constant),
+                  (0..<data.elementCount).allSatisfy({ data.double(at: $0) == neutral }) else { continue }
+            return forwarded(kept, for: node, rebuilder)
+        }
+        return nil
+    }
+
+    /// `[value]` as the replacement of `node`'s single output, unless that output is a graph output.
+    private static func forwarded(_ value: ValueID, for node: Node, _ rebuilder: GraphRebuilder) -> [ValueID]? {
+        rebuilder.producesGraphOutput(node) ? nil : [value]
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import WebNNRuntime
+
+/// The `webnnc` executable: its commands, outputs, errors and exit codes.
+@Suite struct CommandLineTests {
+    let exampleFolder = packageRoot.appendingPathComponent("Examples/conv-relu")
+    var example: String { exampleFolder.appendingPathComponent("model.webnn").path }
+    var image: String { exampleFolder.appendingPathComponent("image.npy").path }
+
+    @Test func compileRunAndInfo() throws {
+        let folder = try TemporaryFolder()
+        let compile = try webnnc([example, "-o", folder.path("libmodel.so")])
+        #expect(compile.status == 0, "\(compile.standardError)")
+        #expect(FileManager.default.fileExists(atPath: folder.path("libmodel.h")))
+
+        let info = try webnnc(["info", folder.path("libmodel.so")])
+        #expect(info.status == 0)
+        #expect(info.standardOutput.contains("image: float32 [1, 3, 32, 32]"))
+        #expect(info.standardOutput.contains("act1: float32 [1, 16, 32, 32]"))
+
+        let run = try webnnc(["run", folder.path("libmodel.so"), "--input", "image=\(image)", "--output-dir", folder.path("out")])
+        #expect(run.status == 0, "\(run.standardError)")
+        let interpreted = try webnnc(["run", example, "--interpret", "--input", "image=\(image)", "--output-dir", folder.path("ref")])
+        #expect(interpreted.status == 0, "\(interpreted.standardError)")
+        let compiled = try NPY.read(URL(fileURLWithPath: folder.path("out/act1.npy"))).values(as: Float.self)
+        let reference = try NPY.read(URL(fileURLWithPath: folder.path("ref/act1.npy"))).values(as: Float.self)
+        #expect(compiled.count == 16 * 32 * 32)
+        #expect(zip(compiled, reference).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+    }
+
+    @Test func cProgramLinksTheLibrary() throws {
+        let folder = try TemporaryFolder()
+        #expect(try webnnc([example, "-o", folder.path("libmodel.so")]).status == 0)
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+        build.arguments = ["-pthread", packageRoot.appendingPathComponent("Examples/c-app/main.c").path, "-I", folder.url.path,
+                           "-L", folder.url.path, "-lmodel", "-Wl,-rpath,\(folder.url.path)", "-o", folder.path("app")]
+        try build.run()
+        build.waitUntilExit()
+        #expect(build.terminationStatus == 0)
+        let app = Process()
+        app.executableURL = URL(fileURLWithPath: folder.path("app"))
+        app.standardOutput = FileHandle.nullDevice
+        try app.run()
+        app.waitUntilExit()
+        #expect(app.terminationStatus == 0)
+    }
+
+    @Test func dumpIsValidInputThatPrintsTheSame() throws {
+        let folder = try TemporaryFolder()
+        let dump = try webnnc([example, "--dump-ir"])
+        #expect(dump.status == 0)
+        #expect(dump.standardOutput.contains("conv1 = conv2d(image, conv1_w, padding=[1, 1, 1, 1], bias=conv1_b);"))
+        let emitted = try webnnc([example, "--emit=ir", "-o", folder.path("dump.webnn")])
+        #expect(emitted.status == 0, "\(emitted.standardError)")
+        #expect(FileManager.default.fileExists(atPath: folder.path("dump.weights")))
+        let again = try webnnc([folder.path("dump.webnn"), "--dump-ir"])
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(again.standardOutput == dump.standardOutput)
+        #expect(try webnnc([folder.path("dump.webnn"), "-o", folder.path("libagain.so")]).status == 0)
+    }
+
+    @Test(arguments: ["llvm", "asm", "header"]) func emitsText(kind: String) throws {
+        let result = try webnnc([example, "--emit=\(kind)"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let marker = ["llvm": "define", "asm": "conv_relu_run", "header": "conv_relu_run("][kind]!
+        #expect(result.standardOutput.contains(marker))
+    }
+
+    @Test func sourceErrorsPointAtTheLine() throws {
+        let folder = try TemporaryFolder()
+        let graph = try folder.write("bad.webnn", """
+            webnn_graph "bad" v1 {
+              inputs { x: f32[1, 3, 8, 8]; }
+              consts { w: f32[4, 4, 3, 3] @scalar(1); }
+              nodes { y = conv2d(x, w); }
+              outputs { y; }
+            }
+            """)
+        let result = try webnnc([graph, "-o", folder.path("libbad.so")])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("bad.webnn:4:15: error: conv2d: filter input channels (4) x groups (1) != input channels (3)"))
+        #expect(result.standardError.contains("  nodes { y = conv2d(x, w); }"))
+    }
+
+    @Test func runRejectsWrongInputs() throws {
+        let folder = try TemporaryFolder()
+        #expect(try webnnc([example, "-o", folder.path("libmodel.so")]).status == 0)
+        let small = try Tensor([Float](repeating: 1, count: 12), shape: [1, 3, 2, 2])
+        try NPY.write(small, to: URL(fileURLWithPath: folder.path("small.npy")))
+        let wrongShape = try webnnc(["run", folder.path("libmodel.so"), "--input", "image=\(folder.path("small.npy"))"], in: folder.url)
+        #expect(wrongShape.status == 1)
+        #expect(wrongShape.standardError.contains("image"))
+        #expect(wrongShape.standardError.contains("[1, 3, 32, 32]"))
+
+        try folder.write("broken.npy", "\u{93}NUMPY garbage")
+        let broken = try webnnc(["run", folder.path("libmodel.so"), "--input", "image=\(folder.path("broken.npy"))"], in: folder.url)
+        #expect(broken.status == 1)
+
+        let missing = try webnnc(["run", folder.path("libmodel.so")], in: folder.url)
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("image"))
+    }
+
+    @Test func usageErrorsExitWithOne() throws {
+        #expect(try webnnc([example, "-O7"]).status == 1)
+        #expect(try webnnc(["/nonexistent/model.webnn"]).status == 1)
+        #expect(try webnnc(["info", "/nonexistent/libx.so"]).status == 1)
+        let help = try webnnc(["--help"])
+        #expect(help.status == 0 && help.standardOutput.contains("webnnc run"))
+    }
+}
