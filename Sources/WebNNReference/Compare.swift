@@ -4,8 +4,14 @@ import WebNNBasics
 /// ULP distance (float16 after rounding `expected` to float16) or absolute error, +0 equal to
 /// -0 and NaN equal to NaN; integers exactly. Returns the worst failing element, or nil when
 /// every element passes. `expected` may be of any data type; its values are taken as numbers.
-public func compare(actual: TensorData, expected: TensorData, tolerance: Tolerance) -> ToleranceViolation? {
+///
+/// With `magnitudes` (from `Interpreter.magnitudes`), a float element within a ULP tolerance of N
+/// also passes when it is within N ULPs *of its magnitude* of the expected value: the error bound
+/// of a float32 sum whose terms cancel, for tests on random data of mixed signs.
+public func compare(actual: TensorData, expected: TensorData, tolerance: Tolerance,
+                    magnitudes: TensorData? = nil) -> ToleranceViolation? {
     let dataType = actual.type.dataType
+    let magnitudeValues = magnitudes.map(numbers)
     let actualValues = numbers(actual)
     var expectedValues = numbers(expected)
     if dataType == .float16 { expectedValues = Array(count: expectedValues.count) { Double(Float16(expectedValues[$0])) } }
@@ -19,6 +25,11 @@ public func compare(actual: TensorData, expected: TensorData, tolerance: Toleran
     for index in 0..<min(actualValues.count, expectedValues.count) {
         if dataType.isFloatingPoint {
             guard let failure = deviation(actualValues[index], expectedValues[index]) else { continue }
+            if case .ulp(let count) = tolerance, let magnitudeValues, index < magnitudeValues.count,
+               (actualValues[index] - expectedValues[index]).magnitude
+                <= Double(count) * unitInLastPlace(max(magnitudeValues[index], expectedValues[index].magnitude), dataType) {
+                continue
+            }
             record(ToleranceViolation(index: index, actual: actualValues[index], expected: expectedValues[index], deviation: failure))
         } else if actualIntegers[index] != expectedIntegers[index] {
             record(ToleranceViolation(index: index, actual: actualValues[index], expected: expectedValues[index],
@@ -51,6 +62,11 @@ private func elementDeviation(_ dataType: DataType, _ tolerance: Tolerance) -> (
             return distance <= allowed ? nil : .ulps(distance)
         }
     }
+}
+
+/// The spacing of `dataType`'s floats at `value`.
+private func unitInLastPlace(_ value: Double, _ dataType: DataType) -> Double {
+    dataType == .float16 ? Double(Float16(value).ulp) : Double(Float(value).ulp)
 }
 
 /// The elements of `tensor` as Doubles, decoded in one pass.

@@ -25,6 +25,19 @@ public struct Interpreter: Sendable {
 
     /// Runs the graph on `inputs` (by input name) and returns its outputs (by output value name).
     public func run(_ inputs: [String: TensorData]) throws -> [String: TensorData] {
+        try execute(inputs, onAbsoluteValues: false)
+    }
+
+    /// The graph run on the absolute values of its float inputs and constants. For graphs of sums
+    /// (conv2d, matmul, pooling, ...) each output element is then the sum of the magnitudes of
+    /// the terms behind it: the scale at which float32 rounding errors of a kernel are judged when
+    /// sums of random data cancel (see `compare(actual:expected:tolerance:magnitudes:)`).
+    public func magnitudes(_ inputs: [String: TensorData]) throws -> [String: TensorData] {
+        try execute(inputs, onAbsoluteValues: true)
+    }
+
+    private func execute(_ inputs: [String: TensorData], onAbsoluteValues: Bool) throws -> [String: TensorData] {
+        func prepare(_ data: TensorData) -> TensorData { onAbsoluteValues ? absoluteValues(data) : data }
         var values: [ValueID: TensorValue] = [:]
         for name in inputs.keys.sorted() {
             guard let id = graph.value(named: name), graph[id].definition == .input else {
@@ -37,9 +50,9 @@ public struct Interpreter: Sendable {
             guard data.type == input.type else {
                 throw InterpreterError.inputTypeMismatch(name: input.name, expected: input.type, actual: data.type)
             }
-            values[id] = TensorValue(data)
+            values[id] = TensorValue(prepare(data))
         }
-        for (id, constant) in graph.constants { values[id] = TensorValue(constant.data) }
+        for (id, constant) in graph.constants { values[id] = TensorValue(prepare(constant.data)) }
         for node in graph.nodes {
             let operands = try node.operands.map { operand in
                 try operand.map { id in
@@ -93,4 +106,10 @@ public struct Interpreter: Sendable {
         }
         return try kernel(OperatorCall(node: node, graph: graph, operands: operands, outputTypes: outputTypes))
     }
+}
+
+/// A float tensor with every element replaced by its absolute value; other tensors unchanged.
+private func absoluteValues(_ data: TensorData) -> TensorData {
+    guard data.type.dataType.isFloatingPoint else { return data }
+    return TensorData(data.type.dataType, shape: data.type.shape, values: data.doubles.map { $0.magnitude })
 }

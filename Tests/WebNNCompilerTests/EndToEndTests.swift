@@ -25,8 +25,10 @@ import WebNNRuntime
         let compiled = try model.run(inputs: ["image": image])["act1"]!
         let imageData = TensorData(type: TensorType(.float32, image.shape), bytes: image.bytes)!
         let expected = try Interpreter(graph).run(["image": imageData])["act1"]!
+        let magnitudes = try Interpreter(graph).magnitudes(["image": imageData])["act1"]!
         let actual = TensorData(type: expected.type, bytes: compiled.bytes)!
-        let violation = compare(actual: actual, expected: expected, tolerance: try Tolerance.wpt(for: graph.outputs[0], in: graph))
+        let violation = compare(actual: actual, expected: expected, tolerance: try Tolerance.wpt(for: graph.outputs[0], in: graph),
+                                magnitudes: magnitudes)
         #expect(violation == nil, "\(violation.map(String.init(describing:)) ?? "")")
     }
 

@@ -135,3 +135,25 @@ import WebNNReference
         #expect(try Tolerance.wpt(for: x, in: graph) == .ulp(0))
     }
 }
+
+@Suite struct MagnitudeComparisonTests {
+    /// x·w summed with cancellation: 1.0000001 - 1.0 in float32 is far from its exact value in ULPs
+    /// of the result, but within 2 ULPs of the terms' magnitude.
+    @Test func cancellingSumsAreJudgedAtTheScaleOfTheirTerms() throws {
+        var graph = Graph(name: "dot")
+        let a = try graph.addInput("a", TensorType(.float32, [1, 2]))
+        let b = try graph.addConstant("b", Constant(data: TensorData(float32: [1, -1], shape: [2, 1])))
+        graph.addOutput(try graph.addNode(Node(op: "matmul", operands: [a, b]), outputNames: ["y"])[0])
+        let inputs = ["a": TensorData(float32: [1.0000001, 1], shape: [1, 2])]
+        let interpreter = Interpreter(graph)
+        let expected = try interpreter.run(inputs)["y"]!
+        let magnitudes = try interpreter.magnitudes(inputs)["y"]!
+        #expect(magnitudes.floats == [2.0000001])
+        let offByOneTermUlp = TensorData(float32: [expected.floats[0] + Float(1).ulp], shape: [1, 1])
+        let tolerance = try Tolerance.wpt(for: graph.outputs[0], in: graph)
+        #expect(compare(actual: offByOneTermUlp, expected: expected, tolerance: tolerance) != nil)
+        #expect(compare(actual: offByOneTermUlp, expected: expected, tolerance: tolerance, magnitudes: magnitudes) == nil)
+        let farOff = TensorData(float32: [expected.floats[0] + 1e-3], shape: [1, 1])
+        #expect(compare(actual: farOff, expected: expected, tolerance: tolerance, magnitudes: magnitudes) != nil)
+    }
+}
