@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "WebNNFrontendTests", dependencies: ["WebNNFrontend"]),
         .testTarget(name: "WebNNTransformsTests", dependencies: ["WebNNTransforms", "WebNNReference", "WebNNFrontend"],
                     exclude: ["Golden"]),
-        .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend"]),
+        .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend"], exclude: ["Data"]),
         .testTarget(name: "WebNNCodeGenTests", dependencies: ["WebNNCodeGen", "WebNNCompiler", "WebNNReference", "WebNNRuntime"],
                     swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
         .testTarget(name: "WebNNRuntimeTests", dependencies: ["WebNNRuntime"]),

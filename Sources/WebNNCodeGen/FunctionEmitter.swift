@@ -2,7 +2,9 @@ import CLLVM
 
 /// A value produced while emitting a function. Arithmetic and comparison operators emit
 /// instructions at the emitter's insertion point: integer operands are `i64` (signed, no
-/// wrap), float operands are `float` and use plain IEEE operations (no fast-math flags).
+/// wrap: indices and counts), float operands are `float` and use plain IEEE operations (no
+/// fast-math flags). Tensor elements of any data type go through the typed operations of
+/// `FunctionEmitter+Elements.swift` (`TypedBuffer` loads and stores, `add(_:_:of:)`, ...).
 struct IRValue {
     let reference: LLVMValueRef
     unowned let emitter: FunctionEmitter

@@ -104,7 +104,8 @@ struct LibraryEmitter {
         // Kept out of line so that no float operation can move across the task's MXCSR writes.
         module.addEnumAttribute("noinline", to: body, at: functionAttributeIndex)
         let bodyEmitter = FunctionEmitter(module: module, function: body)
-        let buffers = StepBuffers(result: bodyEmitter.parameter(0), operands: (1..<bufferCount).map(bodyEmitter.parameter))
+        let buffers = StepBuffers(result: TypedBuffer(bodyEmitter.parameter(0), step.result.type.dataType),
+                                  operands: step.operands.enumerated().map { TypedBuffer(bodyEmitter.parameter($0 + 1), $1.type.dataType) })
         kernel.emitTask(bodyEmitter, buffers, task: bodyEmitter.parameter(bufferCount))
         bodyEmitter.returnVoid()
 

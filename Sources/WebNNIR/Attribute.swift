@@ -9,6 +9,8 @@ public enum Attribute: Hashable, Sendable, CustomStringConvertible {
     case string(String)
     case ints([Int64])
     case doubles([Double])
+    /// A list of enum values (the recurrent operators' `activations`).
+    case strings([String])
 
     /// The value as an integer (doubles with an integral value qualify).
     public var intValue: Int? {
@@ -55,6 +57,11 @@ public enum Attribute: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    public var stringsValue: [String]? {
+        if case .strings(let values) = self { return values }
+        return nil
+    }
+
     /// The value as written in `.webnn` text.
     public var description: String {
         switch self {
@@ -64,6 +71,7 @@ public enum Attribute: Hashable, Sendable, CustomStringConvertible {
         case .string(let value): return "\"\(value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
         case .ints(let values): return "[" + values.map(String.init).joined(separator: ", ") + "]"
         case .doubles(let values): return "[" + values.map(formatNumber).joined(separator: ", ") + "]"
+        case .strings(let values): return "[" + values.map { Attribute.string($0).description }.joined(separator: ", ") + "]"
         }
     }
 }

@@ -121,10 +121,17 @@ public struct Graph: Sendable {
 
     /// Adds a node after checking it against its schema and inferring its output types.
     /// Output values get `outputNames` (or generated names if nil).
+    /// Trailing optional operands that are not given may be left out of `node.operands`; they
+    /// are filled in as absent (nil).
     @discardableResult
     public mutating func addNode(_ node: Node, outputNames: [String]? = nil) throws -> [ValueID] {
         guard let schema = OpSchema.registry[node.op] else {
             throw Diagnostic("unknown operator '\(node.op)'", at: node.location)
+        }
+        var node = node
+        let operandSlots = schema.operandParameterNames.count
+        if !schema.positional.contains(where: { $0.kind == .operandList }) && node.operands.count < operandSlots {
+            node.operands += [ValueID?](repeating: nil, count: operandSlots - node.operands.count)
         }
         for operand in node.operands.compactMap({ $0 }) where operand.index >= values.count {
             throw InternalError(stage: "graph builder", "operand \(operand) of \(node.op) is not defined")

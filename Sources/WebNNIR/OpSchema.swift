@@ -18,6 +18,8 @@ public enum ParameterKind: Hashable, Sendable {
     case bool
     /// One of the listed strings (a WebNN enum).
     case enumeration([String])
+    /// A list of the listed strings (the recurrent operators' `activations`).
+    case enumerationList([String])
     case ints
     case numbers
     /// Either one integer or a list of integers (split's `splits`).
@@ -36,6 +38,7 @@ public enum ParameterKind: Hashable, Sendable {
         case .number: return "number"
         case .bool: return "boolean"
         case .enumeration(let cases): return "one of " + cases.map { "\"\($0)\"" }.joined(separator: ", ")
+        case .enumerationList(let cases): return "list of " + cases.map { "\"\($0)\"" }.joined(separator: ", ")
         case .ints: return "list of integers"
         case .numbers: return "list of numbers"
         case .intOrInts: return "integer or list of integers"

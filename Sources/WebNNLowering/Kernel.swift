@@ -1,7 +1,10 @@
 import WebNNIR
 
-/// What a kernel step computes. Shapes come from the step's operand and result buffers;
-/// attributes here are fully resolved (no defaults left to apply). All kernels are float32.
+/// What a kernel step computes. Shapes and element types come from the step's operand and
+/// result buffers (`BufferRef.type`); attributes here are fully resolved (no defaults left to
+/// apply). Operands and result share one data type, which must be one the operator allows
+/// (docs/operators.md): float16 is computed in float32 and rounded on store; integers are exact
+/// and wrap.
 public enum Kernel: Hashable, Sendable {
     /// `result = a op b` with numpy broadcasting. Operands: a, b.
     case binary(BinaryOperator)
@@ -35,8 +38,13 @@ public enum BinaryOperator: String, Hashable, Sendable, CaseIterable {
 /// Element-wise unary operators.
 public enum UnaryOperator: Hashable, Sendable {
     case relu, sigmoid, tanh
-    /// `min(max(x, minValue), maxValue)`; unbounded sides are ±infinity.
-    case clamp(minValue: Float, maxValue: Float)
+    /// `min(max(x, minValue), maxValue)`; nil is an unbounded side. Each bound is an `MLNumber`,
+    /// cast to the element type where it is used (floats round, integers truncate and wrap).
+    case clamp(minValue: Double?, maxValue: Double?)
+    /// `x < 0 ? alpha·x : x`.
+    case leakyRelu(alpha: Double)
+    /// `x · min(max(x + 3, 0), 6) / 6`.
+    case hardSwish
 }
 
 /// Resolved options of `conv2d`.
@@ -50,6 +58,8 @@ public struct Conv2dAttributes: Hashable, Sendable {
     public var groups: Int
     public var inputLayout: InputLayout
     public var filterLayout: Conv2dFilterLayout
+    /// Residual add and activation applied before the store (the residual is the last operand).
+    public var epilogue = Epilogue()
 
     public init(padding: [Int] = [0, 0, 0, 0], strides: [Int] = [1, 1], dilations: [Int] = [1, 1],
                 groups: Int = 1, inputLayout: InputLayout = .nchw, filterLayout: Conv2dFilterLayout = .oihw) {
@@ -71,6 +81,8 @@ public struct MatMulAttributes: Hashable, Sendable {
     public var beta: Float
     public var aTranspose: Bool
     public var bTranspose: Bool
+    /// Residual add and activation applied before the store (the residual is the last operand).
+    public var epilogue = Epilogue()
 
     public init(alpha: Float = 1, beta: Float = 1, aTranspose: Bool = false, bTranspose: Bool = false) {
         self.alpha = alpha

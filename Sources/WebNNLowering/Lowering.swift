@@ -71,10 +71,10 @@ private struct BufferPlanner {
         case "relu": return (.unary(.relu), operands)
         case "sigmoid": return (.unary(.sigmoid), operands)
         case "tanh": return (.unary(.tanh), operands)
+        case "leakyRelu": return (.unary(.leakyRelu(alpha: node.double("alpha") ?? FusedEpilogue.defaultAlpha)), operands)
+        case "hardSwish": return (.unary(.hardSwish), operands)
         case "clamp":
-            let low = node.double("minValue").map(Float.init) ?? -.infinity
-            let high = node.double("maxValue").map(Float.init) ?? .infinity
-            return (.unary(.clamp(minValue: low, maxValue: high)), operands)
+            return (.unary(.clamp(minValue: node.double("minValue"), maxValue: node.double("maxValue"))), operands)
         case "reshape", "identity":
             let isOutput = graph.outputs.contains(node.outputs[0])
             return node.op == "reshape" && !isOutput ? nil : (.copy, operands)
@@ -85,19 +85,25 @@ private struct BufferPlanner {
             return (.concat(axis: node.int("axis") ?? 0), operands)
         case "softmax":
             return (.softmax(axis: node.int("axis") ?? 0), operands)
-        case "matmul":
-            return (.matmul(MatMulAttributes()), operands)
+        case "matmul":  // operands: a, b, then bias (as c) and residual when fused
+            var attributes = MatMulAttributes()
+            attributes.epilogue = Epilogue(node)
+            return (.matmul(attributes), operands)
         case "gemm":
             let attributes = MatMulAttributes(alpha: Float(node.double("alpha") ?? 1), beta: Float(node.double("beta") ?? 1),
                                               aTranspose: node.bool("aTranspose") ?? false,
                                               bTranspose: node.bool("bTranspose") ?? false)
-            return (.matmul(attributes), operands)
+            var fused = attributes
+            fused.epilogue = Epilogue(node)
+            return (.matmul(fused), operands)
         case "conv2d":
             let parameters = try Conv2dParameters(node, graph)
             let attributes = Conv2dAttributes(padding: parameters.window.padding, strides: parameters.window.strides,
                                               dilations: parameters.window.dilations, groups: parameters.groups,
                                               inputLayout: parameters.inputLayout, filterLayout: parameters.filterLayout)
-            return (.conv2d(attributes), [operand("input"), operand("filter"), operand("bias")].compactMap { $0 })
+            var fused = attributes
+            fused.epilogue = Epilogue(node)
+            return (.conv2d(fused), [operand("input"), operand("filter"), operand("bias"), operand("residual")].compactMap { $0 })
         case "averagePool2d", "maxPool2d":
             let parameters = try Pool2dParameters(node, graph)
             let attributes = Pool2dAttributes(kind: node.op == "maxPool2d" ? .max : .average,

@@ -79,8 +79,13 @@ public struct Interpreter: Sendable {
     /// Evaluates one node of `graph` on operand values aligned with `node.operands` (nil for an
     /// absent optional operand); returns one tensor per output. The node need not be in the
     /// graph yet, but its operands must be.
+    /// Trailing operands that the node does not have (absent options) may be left off.
     public static func evaluate(_ node: Node, in graph: Graph, operands: [TensorData?]) throws -> [TensorData] {
-        try evaluate(node, in: graph, operands: operands.map { $0.map(TensorValue.init) }).map(\.data)
+        var values = operands.map { $0.map(TensorValue.init) }
+        if values.count < node.operands.count && node.operands[values.count...].allSatisfy({ $0 == nil }) {
+            values += [TensorValue?](repeating: nil, count: node.operands.count - values.count)
+        }
+        return try evaluate(node, in: graph, operands: values).map(\.data)
     }
 
     static func evaluate(_ node: Node, in graph: Graph, operands: [TensorValue?]) throws -> [TensorValue] {
@@ -104,7 +109,8 @@ public struct Interpreter: Sendable {
         } catch let error as ShapeError {
             throw InterpreterError.invalidNode(op: node.op, message: error.message)
         }
-        return try kernel(OperatorCall(node: node, graph: graph, operands: operands, outputTypes: outputTypes))
+        let results = try kernel(OperatorCall(node: node, graph: graph, operands: operands, outputTypes: outputTypes))
+        return try applyingFusedEpilogue(of: node, in: graph, to: results, operands: operands)
     }
 }
 

@@ -4,6 +4,8 @@ enum OperatorKernels {
     static let table: [String: Kernel] = [
         ElementwiseKernels.table, ConvolutionKernels.table, PoolingKernels.table,
         MatrixKernels.table, NormalizationKernels.table, DataMovementKernels.table,
+        SlicingKernels.table, IndexingKernels.table, ResamplingKernels.table, QuantizationKernels.table, RecurrentKernels.table,
+        LogicalKernels.table, ReductionKernels.table,
     ].reduce(into: [:]) { table, family in
         table.merge(family) { _, _ in preconditionFailure("an operator has two kernels") }
     }

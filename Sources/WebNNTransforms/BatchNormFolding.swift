@@ -53,6 +53,8 @@ enum BatchNormFolding {
     private static func channelAxis(of node: Node, _ rebuilder: GraphRebuilder) -> Int? {
         func isConstant(_ operand: String) -> Bool { node.operand(operand).map { rebuilder.constant($0) != nil } ?? false }
         func isAbsentOrConstant(_ operand: String) -> Bool { node.operand(operand) == nil || isConstant(operand) }
+        // A fused residual or activation comes after the linear part: nothing folds through it.
+        guard FusedEpilogue(node).isEmpty, node.op != "matmul" || node.operand("bias") == nil else { return nil }
         switch node.op {
         case "conv2d":
             guard isConstant("filter"), isAbsentOrConstant("bias") else { return nil }
@@ -102,7 +104,7 @@ enum BatchNormFolding {
 
     /// The per-channel values of a constant broadcast against an output of `outputShape` along
     /// `axis`; nil unless the constant varies only along that axis and does not add dimensions.
-    private static func perChannel(_ data: TensorData, outputShape: [Int], axis: Int) -> [Double]? {
+    static func perChannel(_ data: TensorData, outputShape: [Int], axis: Int) -> [Double]? {
         guard data.type.rank <= outputShape.count else { return nil }
         let padded = [Int](repeating: 1, count: outputShape.count - data.type.rank) + data.type.shape
         let channels = outputShape[axis]

@@ -29,9 +29,11 @@ public enum GraphDot {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The operator, outputs, constant operands and given attributes, one per line.
+    /// The title (the operator, and those it absorbed: `conv2d + add + relu`), outputs,
+    /// constant operands and given attributes, one per line.
     private static func label(_ node: Node, _ graph: Graph) -> String {
-        var lines = [node.op]
+        let absorbed = node.schema.parameter(named: "fusedActivation") == nil ? [] : FusedEpilogue(node).absorbedOperators
+        var lines = [([node.op] + absorbed).joined(separator: " + ")]
         lines += node.outputs.map { "\(graph[$0].name): \(graph[$0].type)" }
         for (parameter, operand) in zip(node.schema.operandParameterNames, node.operands) {
             guard let operand, graph.constants[operand] != nil else { continue }

@@ -6,7 +6,7 @@ public enum PassRegistry {
     /// Every pass, in `--print-passes` order.
     public static let passes: [Pass] = [
         DeadCodeElimination.pass, ConstantFolding.pass, AlgebraicSimplification.pass,
-        CommonSubexpressionElimination.pass, BatchNormFolding.pass,
+        CommonSubexpressionElimination.pass, BatchNormFolding.pass, EpilogueFusion.pass,
     ]
 
     /// The pass called `name`, if there is one.
@@ -23,14 +23,16 @@ public enum PassRegistry {
     /// The pipeline of an optimization level (levels above 3 are 3).
     /// -O0 runs nothing; -O1 removes dead code, folds constants and simplifies once; -O2 and -O3
     /// also merge duplicates and fold normalizations into weights, repeating every rewrite until
-    /// none changes the graph. (-O3 differs from -O2 only in code generation.)
+    /// none changes the graph, then fuse bias, residual and activation into conv2d, gemm and
+    /// matmul. (-O3 differs from -O2 only in code generation.)
     public static func pipeline(optimizationLevel level: Int) -> Pipeline {
         let dce = DeadCodeElimination.pass, fold = ConstantFolding.pass, simplify = AlgebraicSimplification.pass
         switch level {
         case ...0: return Pipeline([])
         case 1: return Pipeline([.once(dce), .once(fold), .once(simplify), .once(dce)])
         default:
-            return Pipeline([.once(dce), .fixedPoint([fold, simplify, CommonSubexpressionElimination.pass, BatchNormFolding.pass])])
+            return Pipeline([.once(dce), .fixedPoint([fold, simplify, CommonSubexpressionElimination.pass, BatchNormFolding.pass]),
+                             .once(EpilogueFusion.pass)])
         }
     }
 

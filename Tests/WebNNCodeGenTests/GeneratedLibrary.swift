@@ -41,6 +41,32 @@ final class GeneratedLibrary: @unchecked Sendable {  // immutable after init; ru
         return unsafeBitCast(address, to: type)
     }
 
+    /// Runs the model on inputs of any data type (their bytes); returns the status and the outputs.
+    func run(data inputs: [TensorData], parallelFor: ParallelFor? = nil) throws -> (status: Int32, outputs: [TensorData]) {
+        let run = try symbol("run", as: RunFunction.self)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(program.scratchSize, 64), alignment: 64)
+        defer { scratch.deallocate() }
+        let inputPointers = inputs.map { data in
+            let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(data.bytes.count, 1), alignment: 64)
+            data.bytes.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            return pointer
+        }
+        defer { inputPointers.forEach { $0.deallocate() } }
+        let outputPointers = program.outputs.map { output in
+            let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(output.type.byteSize, 1), alignment: 64)
+            pointer.initializeMemory(as: UInt8.self, repeating: 0xA5, count: max(output.type.byteSize, 1))
+            return pointer
+        }
+        defer { outputPointers.forEach { $0.deallocate() } }
+        let inputArray: [UnsafeRawPointer?] = inputPointers.map { UnsafeRawPointer($0) }
+        let outputArray: [UnsafeMutableRawPointer?] = outputPointers
+        let status = run(inputArray, outputArray, scratch, parallelFor, nil)
+        let outputs = zip(program.outputs, outputPointers).map { output, pointer in
+            TensorData(type: output.type, bytes: Array(UnsafeRawBufferPointer(start: pointer, count: output.type.byteSize)))!
+        }
+        return (status, outputs)
+    }
+
     /// Runs the model on float inputs; returns the status and the outputs.
     func run(_ inputs: [[Float]], parallelFor: ParallelFor? = nil, scratch: UnsafeMutableRawPointer? = nil) throws
         -> (status: Int32, outputs: [[Float]]) {

@@ -24,8 +24,8 @@ func testSeed() -> UInt64 {
     ProcessInfo.processInfo.environment["WEBNNC_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
 }
 
-/// Builds single-operator graphs with random float32 data of mixed signs. WPT's ULP tolerances
-/// assume sums without cancellation, so sums are judged at the scale of their terms
+/// Builds single-operator graphs with random data of mixed signs, of any data type. WPT's ULP
+/// tolerances assume sums without cancellation, so sums are judged at the scale of their terms
 /// (`Interpreter.magnitudes`), which is how float32 rounding error grows.
 struct GraphMaker {
     var graph = Graph(name: "case")
@@ -34,17 +34,48 @@ struct GraphMaker {
 
     init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
-    mutating func randomData(_ shape: [Int], in range: ClosedRange<Float>) -> TensorData {
-        TensorData(float32: (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &generator) }, shape: shape)
+    /// Random elements of `dataType`: floats uniform in `range` (rounded to float16 for
+    /// float16); integers ignore `range` and mix the type's whole range with small values and
+    /// the edge values MIN, MIN + 1, −1, 0, 1, MAX − 1, MAX (see `randomInteger`).
+    mutating func randomData(_ shape: [Int], _ dataType: DataType = .float32, in range: ClosedRange<Float>) -> TensorData {
+        let count = shape.reduce(1, *)
+        switch dataType {
+        case .float32:
+            return TensorData(float32: (0..<count).map { _ in Float.random(in: range, using: &generator) }, shape: shape)
+        case .float16:
+            return TensorData(.float16, shape: shape, values: (0..<count).map { _ in Double(Float.random(in: range, using: &generator)) })
+        default:
+            return TensorData(dataType, shape: shape, integers: (0..<count).map { _ in randomInteger(dataType) })
+        }
     }
 
-    mutating func input(_ name: String, _ shape: [Int], in range: ClosedRange<Float> = -2...2) throws -> ValueID {
-        inputs[name] = randomData(shape, in: range)
-        return try graph.addInput(name, TensorType(.float32, shape))
+    /// One random integer of `dataType` (as its two's-complement bits in an Int64).
+    mutating func randomInteger(_ dataType: DataType) -> Int64 {
+        let bits = dataType.byteSize * 8
+        let minimum: Int64 = dataType.isSigned ? (bits == 64 ? .min : -(1 << (bits - 1))) : 0
+        let maximum: Int64 = dataType.isSigned ? (bits == 64 ? .max : (1 << (bits - 1)) - 1) : (bits == 64 ? -1 : (1 << bits) - 1)
+        switch Int.random(in: 0..<8, using: &generator) {
+        case 0...3: return Int64(bitPattern: generator.next())  // wraps to the whole range of the type
+        case 4, 5: return Int64.random(in: (dataType.isSigned ? -9 : 0)...9, using: &generator)
+        default: return [minimum, minimum &+ 1, -1, 0, 1, maximum &- 1, maximum].randomElement(using: &generator)!
+        }
     }
 
-    mutating func constant(_ name: String, _ shape: [Int], in range: ClosedRange<Float> = -2...2) throws -> ValueID {
-        try graph.addConstant(name, Constant(data: randomData(shape, in: range)))
+    mutating func input(_ name: String, _ shape: [Int], _ dataType: DataType = .float32,
+                        in range: ClosedRange<Float> = -2...2) throws -> ValueID {
+        inputs[name] = randomData(shape, dataType, in: range)
+        return try graph.addInput(name, TensorType(dataType, shape))
+    }
+
+    /// An input holding exactly `values` (cast to `dataType` like `MLNumber`s).
+    mutating func input(_ name: String, _ dataType: DataType, values: [Int64]) throws -> ValueID {
+        inputs[name] = TensorData(dataType, shape: [values.count], integers: values)
+        return try graph.addInput(name, TensorType(dataType, [values.count]))
+    }
+
+    mutating func constant(_ name: String, _ shape: [Int], _ dataType: DataType = .float32,
+                           in range: ClosedRange<Float> = -2...2) throws -> ValueID {
+        try graph.addConstant(name, Constant(data: randomData(shape, dataType, in: range)))
     }
 
     @discardableResult
@@ -56,33 +87,38 @@ struct GraphMaker {
 }
 
 /// Compiles `maker.graph`, runs it (serially, and with a concurrent parallel_for, which must give
-/// identical bits) and compares every output with the reference interpreter within WPT tolerance
-/// (at the magnitude of the summed terms).
-func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+/// identical bits) and compares every output with the reference interpreter: integers exactly,
+/// floats within WPT tolerance (at the magnitude of the summed terms). Returns the outputs.
+@discardableResult
+func expectMatchesReference(_ maker: GraphMaker, seed: UInt64,
+                            sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> [String: TensorData] {
     let graph = maker.graph
     let program = try Lowering.lower(graph)
     let library = try GeneratedLibrary(program)
-    let inputs = graph.inputs.map { maker.inputs[graph[$0].name]!.floats }
-    let serial = try library.run(inputs)
-    let parallel = try library.run(inputs, parallelFor: concurrentParallelFor)
+    let inputs = graph.inputs.map { maker.inputs[graph[$0].name]! }
+    let serial = try library.run(data: inputs)
+    let parallel = try library.run(data: inputs, parallelFor: concurrentParallelFor)
     #expect(serial.status == 0, "seed \(seed)", sourceLocation: sourceLocation)
     let expected = try Interpreter(graph).run(maker.inputs)
     let magnitudes = try Interpreter(graph).magnitudes(maker.inputs)
+    var outputs: [String: TensorData] = [:]
     for (index, output) in graph.outputs.enumerated() {
         let value = graph[output]
-        let actual = TensorData(float32: serial.outputs[index], shape: value.type.shape)
+        let actual = serial.outputs[index]
+        outputs[value.name] = actual
         let tolerance = try Tolerance.wpt(for: output, in: graph)
         let violation = compare(actual: actual, expected: expected[value.name]!, tolerance: tolerance,
                                 magnitudes: magnitudes[value.name])
-        #expect(violation == nil, "seed \(seed), output \(value.name): \(violation.map(String.init(describing:)) ?? "")",
+        #expect(violation == nil, "seed \(seed), output \(value.name) (\(value.type)): \(violation.map(String.init(describing:)) ?? "")",
                 sourceLocation: sourceLocation)
-        let identical = zip(serial.outputs[index], parallel.outputs[index]).allSatisfy { $0.bitPattern == $1.bitPattern }
-        #expect(identical, "seed \(seed): serial and parallel runs differ", sourceLocation: sourceLocation)
+        #expect(actual.bytes == parallel.outputs[index].bytes, "seed \(seed): serial and parallel runs differ",
+                sourceLocation: sourceLocation)
     }
+    return outputs
 }
 
 @Suite struct OperatorTests {
-    @Test(arguments: 0..<12) func conv2d(_ round: Int) throws {
+    @Test(arguments: [DataType.float32, .float16], 0..<12) func conv2d(_ dataType: DataType, _ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
         var g = maker.generator
@@ -110,9 +146,9 @@ func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, sourceLocation: T
             case .ihwo: return [inputChannelsPerGroup, kh, kw, outputChannels]
             }
         }()
-        let input = try maker.input("input", inputShape, in: -2...2)
-        let filter = try maker.constant("filter", filterShape, in: -2...2)
-        let bias = round % 3 == 0 ? nil : try maker.constant("bias", [outputChannels], in: -2...2)
+        let input = try maker.input("input", inputShape, dataType, in: -2...2)
+        let filter = try maker.constant("filter", filterShape, dataType, in: -2...2)
+        let bias = round % 3 == 0 ? nil : try maker.constant("bias", [outputChannels], dataType, in: -2...2)
         try maker.node("conv2d", [input, filter, bias], [
             "padding": .ints(padding.map(Int64.init)), "strides": .ints(strides.map(Int64.init)),
             "dilations": .ints(dilations.map(Int64.init)), "groups": .int(Int64(effectiveGroups)),
@@ -120,22 +156,23 @@ func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, sourceLocation: T
         try expectMatchesReference(maker, seed: seed)
     }
 
-    @Test(arguments: ["add", "sub", "mul", "div", "max", "min"]) func binaryBroadcast(_ op: String) throws {
+    @Test(arguments: ["add", "sub", "mul", "div", "max", "min"], DataType.allCases)
+    func binaryBroadcast(_ op: String, _ dataType: DataType) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        let a = try maker.input("a", [2, 1, 5, 17], in: -2...2)
-        let b = try maker.input("b", [3, 1, 17], in: 0.5...2)
+        let a = try maker.input("a", [2, 1, 5, 17], dataType, in: -2...2)
+        let b = try maker.input("b", [3, 1, 17], dataType, in: 0.5...2)
         try maker.node(op, [a, b])
-        let c = try maker.input("c", [], in: -2...2)
+        let c = try maker.input("c", [], dataType, in: -2...2)
         try maker.node(op, [c, a])
         try expectMatchesReference(maker, seed: seed)
     }
 
-    @Test func unaryOperators() throws {
+    @Test(arguments: [DataType.float32, .float16]) func unaryOperators(_ dataType: DataType) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        let x = try maker.input("x", [3, 1000], in: -30...30)
-        let small = try maker.input("small", [2, 33], in: -0.01...0.01)
+        let x = try maker.input("x", [3, 1000], dataType, in: -30...30)
+        let small = try maker.input("small", [2, 33], dataType, in: -0.01...0.01)
         for source in [x, small] {
             try maker.node("relu", [source])
             try maker.node("sigmoid", [source])
@@ -146,26 +183,27 @@ func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, sourceLocation: T
         try expectMatchesReference(maker, seed: seed)
     }
 
-    @Test(arguments: 0..<6) func matmulAndGemm(_ round: Int) throws {
+    @Test(arguments: [DataType.float32, .float16], 0..<6) func matmulAndGemm(_ dataType: DataType, _ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
         var g = maker.generator
         let (m, k, n) = (Int.random(in: 1...9, using: &g), Int.random(in: 1...40, using: &g), Int.random(in: 1...37, using: &g))
         maker.generator = g
-        let a = try maker.input("a", [2, 1, m, k], in: -2...2)
-        let b = try maker.input("b", [3, k, n], in: -2...2)
+        let a = try maker.input("a", [2, 1, m, k], dataType, in: -2...2)
+        let b = try maker.input("b", [3, k, n], dataType, in: -2...2)
         try maker.node("matmul", [a, b])
         let aTranspose = round % 2 == 1, bTranspose = round % 3 == 1
-        let ga = try maker.input("ga", aTranspose ? [k, m] : [m, k], in: -2...2)
-        let gb = try maker.constant("gb", bTranspose ? [n, k] : [k, n], in: -2...2)
-        let c = round % 2 == 0 ? try maker.constant("c", [n], in: -2...2) : try maker.input("c2", [m, 1], in: -2...2)
+        let ga = try maker.input("ga", aTranspose ? [k, m] : [m, k], dataType, in: -2...2)
+        let gb = try maker.constant("gb", bTranspose ? [n, k] : [k, n], dataType, in: -2...2)
+        let c = round % 2 == 0 ? try maker.constant("c", [n], dataType, in: -2...2)
+            : try maker.input("c2", [m, 1], dataType, in: -2...2)
         try maker.node("gemm", [ga, gb, c], ["alpha": .double(round == 0 ? 1 : 0.5), "beta": .double(round == 3 ? 1 : 2),
                                              "aTranspose": .bool(aTranspose), "bTranspose": .bool(bTranspose)])
         try maker.node("gemm", [ga, gb, nil], ["aTranspose": .bool(aTranspose), "bTranspose": .bool(bTranspose)])
         try expectMatchesReference(maker, seed: seed)
     }
 
-    @Test(arguments: 0..<8) func pooling(_ round: Int) throws {
+    @Test(arguments: [DataType.float32, .float16], 0..<8) func pooling(_ dataType: DataType, _ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
         var g = maker.generator
@@ -176,7 +214,7 @@ func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, sourceLocation: T
         let strides = [Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g)]
         let dilations = [Int.random(in: 1...2, using: &g), 1]
         maker.generator = g
-        let x = try maker.input("x", nhwc ? [2, height, width, channels] : [2, channels, height, width], in: -2...2)
+        let x = try maker.input("x", nhwc ? [2, height, width, channels] : [2, channels, height, width], dataType, in: -2...2)
         let options: [String: Attribute] = [
             "windowDimensions": .ints(window.map(Int64.init)), "padding": .ints(padding.map(Int64.init)),
             "strides": .ints(strides.map(Int64.init)), "dilations": .ints(dilations.map(Int64.init)),
@@ -187,20 +225,21 @@ func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, sourceLocation: T
         try expectMatchesReference(maker, seed: seed)
     }
 
-    @Test func softmaxTransposeConcatBatchNorm() throws {
+    @Test(arguments: [DataType.float32, .float16]) func softmaxTransposeConcatBatchNorm(_ dataType: DataType) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        let x = try maker.input("x", [2, 3, 4, 5], in: -3...3)
+        let x = try maker.input("x", [2, 3, 4, 5], dataType, in: -3...3)
         for axis in 0..<4 { try maker.node("softmax", [x], ["axis": .int(Int64(axis))]) }
         try maker.node("transpose", [x], ["permutation": .ints([2, 0, 3, 1])])
         try maker.node("transpose", [x])
-        let y = try maker.input("y", [2, 1, 4, 5], in: -2...2)
+        let y = try maker.input("y", [2, 1, 4, 5], dataType, in: -2...2)
         try maker.node("concat", [x, y, x], ["axis": .int(1)])
         // |scaled| ≤ 1.5 and bias ≥ 3: the final add cannot cancel (see GraphMaker).
-        let mean = try maker.constant("mean", [3], in: -2...2), variance = try maker.constant("variance", [3], in: 1...2)
-        let scale = try maker.constant("scale", [3], in: 0.1...0.3), bias = try maker.input("bias", [3], in: 3...4)
+        let mean = try maker.constant("mean", [3], dataType, in: -2...2), variance = try maker.constant("variance", [3], dataType, in: 1...2)
+        let scale = try maker.constant("scale", [3], dataType, in: 0.1...0.3), bias = try maker.input("bias", [3], dataType, in: 3...4)
         try maker.node("batchNormalization", [x, mean, variance, scale, bias], ["epsilon": .double(1e-3)])
-        let mean5 = try maker.constant("mean5", [5], in: -2...2), variance5 = try maker.constant("variance5", [5], in: -2...2)
+        let mean5 = try maker.constant("mean5", [5], dataType, in: -2...2)
+        let variance5 = try maker.constant("variance5", [5], dataType, in: -2...2)
         try maker.node("batchNormalization", [x, mean5, variance5, nil, nil], ["axis": .int(3)])
         try expectMatchesReference(maker, seed: seed)
     }

@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+import WebNNBasics
 import WebNNCompiler
 import WebNNFrontend
 import WebNNIR
 
-/// The WPT conformance vectors of the foundation operators, in float32, through the reference
-/// interpreter and through compiled libraries. Every loaded case must pass; the counts per
-/// operator are printed for the record.
+/// The WPT conformance vectors of the foundation operators, in every data type they have
+/// (float32, float16 and the integer types), through the reference interpreter and through
+/// compiled libraries. Every loaded case must pass; the counts per operator and data type are
+/// printed for the record.
 @Suite(.enabled(if: conformanceFolder != nil, "needs ../shared/conformance"))
 struct ConformanceTests {
     /// Conformance files of the operators the foundation covers.
@@ -15,17 +17,16 @@ struct ConformanceTests {
         "matmul", "softmax", "reshape", "transpose", "concat", "batch_normalization",
     ]
 
-    /// The float32 cases of one file, and the others with the reason they are not run here.
+    /// The cases of one file, and the ones the loader could not build with the reason.
     static func cases(of file: String) throws -> (run: [ConformanceCase], skipped: [(String, String)]) {
         let suite = try ConformanceLoader.load(path: conformanceFolder!.appendingPathComponent("\(file).json").path)
-        var run: [ConformanceCase] = [], skipped = suite.unsupported.map { ($0.name, $0.reason) }
-        for testCase in suite.cases {
-            let types = Set(testCase.graph.values.map(\.type.dataType))
-            if types == [.float32] { run.append(testCase) } else {
-                skipped.append((testCase.name, "data types \(types.map(\.rawValue).sorted()) are not float32 (covered by the every-type work)"))
-            }
-        }
-        return (run, skipped)
+        return (suite.cases, suite.unsupported.map { ($0.name, $0.reason) })
+    }
+
+    /// The data types of a case's graph, e.g. `float16` (`int32+float32` when mixed).
+    static func dataTypes(of testCase: ConformanceCase) -> String {
+        let types = Set(testCase.graph.values.map(\.type.dataType))
+        return DataType.allCases.filter(types.contains).map(\.rawValue).joined(separator: "+")
     }
 
     @Test(arguments: files) func interpreter(file: String) throws {
@@ -42,7 +43,14 @@ struct ConformanceTests {
         let failures = results.filter { $0.status != .passed }
         for failure in failures { Issue.record("\(failure)") }
         let mode = if case .interpret = runner.mode { "interpreter" } else { "compiled" }
-        print("conformance \(file) [\(mode)]: \(results.count - failures.count) passed, \(failures.count) failed, \(skipped.count) skipped")
+        var counts: [String: (passed: Int, total: Int)] = [:]
+        for (testCase, result) in zip(cases, results) {
+            let key = ConformanceTests.dataTypes(of: testCase)
+            counts[key, default: (0, 0)].total += 1
+            if result.status == .passed { counts[key, default: (0, 0)].passed += 1 }
+        }
+        let perType = counts.keys.sorted().map { "\($0) \(counts[$0]!.passed)/\(counts[$0]!.total)" }.joined(separator: ", ")
+        print("conformance \(file) [\(mode)]: \(results.count - failures.count) passed, \(failures.count) failed, \(skipped.count) skipped (\(perType))")
         for (name, reason) in skipped { print("  skipped \(name): \(reason)") }
         #expect(!cases.isEmpty)
     }

@@ -61,10 +61,11 @@ import WebNNIR
         let source = SourceText("""
             [{"name": "t", "graph": {
               "inputs": {"a": {"data": ["Infinity", "-Infinity", "NaN", "-0"], "descriptor": {"shape": [4], "dataType": "float32"}},
-                         "k": {"data": ["9007199254740993n"], "descriptor": {"shape": [], "dataType": "int64"}, "constant": true}},
+                         "k": {"data": ["9007199254740993n"], "descriptor": {"shape": [], "dataType": "int64"}, "constant": true},
+                         "m": {"data": ["-102", "7"], "descriptor": {"shape": [2], "dataType": "int64"}}},
               "operators": [{"name": "clamp", "arguments": [{"input": "a"}, {"options": {"minValue": 0}}], "outputs": "out"}],
               "expectedOutputs": {"out": {"data": [0, 0, 0, 0], "descriptor": {"shape": [4], "dataType": "float32"}}}}},
-             {"name": "u", "graph": {"inputs": {}, "operators": [{"name": "gelu", "arguments": [], "outputs": "o"}],
+             {"name": "u", "graph": {"inputs": {}, "operators": [{"name": "nonMaxSuppression", "arguments": [], "outputs": "o"}],
               "expectedOutputs": {}}}]
             """, file: "t.json")
         let suite = try ConformanceLoader.load(source)
@@ -74,7 +75,8 @@ import WebNNIR
         #expect(input.doubles[3] == 0 && input.doubles[3].sign == .minus)
         let graph = try #require(suite.cases.first?.graph)
         #expect(graph.constants[graph.value(named: "k")!]?.data.integers == [9_007_199_254_740_993])
+        #expect(suite.cases.first?.inputs["m"]?.integers == [-102, 7], "64-bit integers also come as plain decimal strings")
         #expect(suite.unsupported.map(\.name) == ["u"])
-        #expect(suite.unsupported.first?.reason == "unknown operator 'gelu'; did you mean 'relu'?")
+        #expect(suite.unsupported.first?.reason.hasPrefix("unknown operator 'nonMaxSuppression'") == true)
     }
 }

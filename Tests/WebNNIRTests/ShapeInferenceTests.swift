@@ -92,3 +92,92 @@ private func f32(_ shape: Int...) -> TensorType { TensorType(.float32, shape) }
     #expect(throws: Diagnostic.self) { try graph.addInput("x", f32(2)) }
     #expect(throws: Diagnostic.self) { try graph.addInput("zero", f32(0)) }
 }
+
+private func typed(_ dataType: DataType, _ shape: Int...) -> TensorType { TensorType(dataType, shape) }
+
+@Test func elementwiseUnaryShapesAndTypes() throws {
+    for op in ["abs", "neg", "sign", "relu"] {
+        for dataType in [DataType.float32, .float16, .int64, .int32, .int8] {
+            #expect(try infer(op, [typed(dataType, 2, 3)]) == typed(dataType, 2, 3), "\(op) \(dataType)")
+        }
+        #expect(inferenceError(op, [typed(.uint8, 2)]) == "error: \(op): input has data type uint8; expected float32, float16, int32, int64, int8")
+    }
+    for op in ["ceil", "floor", "roundEven", "cos", "sin", "tan", "exp", "log", "sqrt", "erf", "reciprocal", "gelu", "elu",
+               "leakyRelu", "hardSigmoid", "hardSwish", "linear", "softplus", "softsign"] {
+        #expect(try infer(op, [typed(.float16, 4)]) == typed(.float16, 4), "\(op)")
+        #expect(try infer(op, [f32()]) == f32(), "\(op) on a scalar")
+        #expect(inferenceError(op, [typed(.int32, 4)]) == "error: \(op): input has data type int32; expected float32, float16")
+    }
+    #expect(OpSchema.registry["hardSigmoid"]?.options.map(\.defaultValue) == [.double(0.2), .double(0.5)])
+    #expect(OpSchema.registry["leakyRelu"]?.parameter(named: "alpha")?.defaultValue == .double(0.01))
+    #expect(OpSchema.registry["elu"]?.parameter(named: "alpha")?.defaultValue == .double(1))
+    #expect(OpSchema.registry["linear"]?.options.map(\.defaultValue) == [.double(1), .double(0)])
+}
+
+@Test func preluAndCastShapes() throws {
+    #expect(try infer("prelu", [f32(2, 3, 4), f32(3, 1)]) == f32(2, 3, 4))
+    #expect(try infer("prelu", [f32(4), f32(2, 1)]) == f32(2, 4), "slope broadcasts both ways")
+    #expect(try infer("prelu", [typed(.int8, 2), typed(.int8, 2)]) == typed(.int8, 2))
+    #expect(inferenceError("prelu", [f32(2), typed(.float16, 2)]) == "error: prelu: slope has data type float16 but input has float32")
+    #expect(inferenceError("prelu", [typed(.uint32, 2), typed(.uint32, 2)])
+            == "error: prelu: input has data type uint32; expected float32, float16, int32, int64, int8")
+    #expect(try infer("cast", [f32(2, 3)], ["dataType": .string("uint64")]) == typed(.uint64, 2, 3))
+    #expect(try infer("cast", [typed(.int8, 1)], ["dataType": .string("f16")]) == typed(.float16, 1))
+    #expect(inferenceError("cast", [f32(1)], ["dataType": .string("bool")]) == "error: cast: dataType \"bool\" is not a data type")
+    for dataType in DataType.allCases { #expect(try infer("add", [typed(dataType, 2), typed(dataType, 1)]) == typed(dataType, 2)) }
+}
+
+@Test func logicalShapes() throws {
+    for op in ["equal", "notEqual", "greater", "greaterOrEqual", "lesser", "lesserOrEqual"] {
+        for dataType in DataType.allCases {
+            #expect(try infer(op, [typed(dataType, 2, 1), typed(dataType, 3)]) == typed(.uint8, 2, 3), "\(op) \(dataType)")
+        }
+    }
+    for op in ["logicalAnd", "logicalOr", "logicalXor"] {
+        #expect(try infer(op, [typed(.uint8, 4), typed(.uint8)]) == typed(.uint8, 4))
+        #expect(inferenceError(op, [f32(4), f32(4)]) == "error: \(op): a has data type float32; expected uint8")
+    }
+    #expect(try infer("logicalNot", [typed(.uint8, 2, 2)]) == typed(.uint8, 2, 2))
+    #expect(inferenceError("logicalNot", [typed(.int8, 2)]) == "error: logicalNot: a has data type int8; expected uint8")
+    #expect(try infer("isNaN", [typed(.float16, 3)]) == typed(.uint8, 3))
+    #expect(try infer("isInfinite", [f32(3)]) == typed(.uint8, 3))
+    #expect(inferenceError("isNaN", [typed(.int32, 3)]) == "error: isNaN: a has data type int32; expected float32, float16")
+    #expect(try infer("where", [typed(.uint8, 2, 1, 1), typed(.int64, 3, 1), typed(.int64, 4)]) == typed(.int64, 2, 3, 4))
+    #expect(inferenceError("where", [f32(2), f32(2), f32(2)]) == "error: where: condition has data type float32; expected uint8")
+    #expect(inferenceError("where", [typed(.uint8, 2), f32(2), typed(.float16, 2)])
+            == "error: where: falseValue has data type float16 but trueValue has float32")
+    #expect(inferenceError("where", [typed(.uint8, 2), f32(3), f32(3)]) == "error: where: shapes [2] and [3] are not broadcastable")
+}
+
+@Test func reductionShapes() throws {
+    let x = f32(2, 3, 4)
+    #expect(try infer("reduceSum", [x]) == f32(), "absent axes reduce every axis")
+    #expect(try infer("reduceSum", [x], ["keepDimensions": .bool(true)]) == f32(1, 1, 1))
+    #expect(try infer("reduceMean", [x], ["axes": .ints([])]) == x, "empty axes reduce nothing")
+    #expect(try infer("reduceL2", [x], ["axes": .ints([2, 0])]) == f32(3))
+    #expect(try infer("reduceMax", [typed(.uint8, 2, 3, 4)], ["axes": .ints([1]), "keepDimensions": .bool(true)]) == typed(.uint8, 2, 1, 4))
+    #expect(try infer("reduceProduct", [f32()]) == f32(), "a scalar reduces to itself")
+    #expect(inferenceError("reduceSum", [x], ["axes": .ints([3])]) == "error: reduceSum: axes value 3 is out of range for rank 3")
+    #expect(inferenceError("reduceSum", [x], ["axes": .ints([1, 1])]) == "error: reduceSum: axes [1, 1] has a repeated axis")
+    #expect(inferenceError("reduceLogSumExp", [typed(.int32, 2)]) == "error: reduceLogSumExp: input has data type int32; expected float32, float16")
+    #expect(inferenceError("reduceL1", [typed(.int8, 2)])
+            == "error: reduceL1: input has data type int8; expected float32, float16, int32, uint32, int64, uint64")
+    #expect(try infer("reduceSumSquare", [typed(.uint64, 2)]) == typed(.uint64))
+    var graph = Graph(name: "t")
+    let input = try graph.addInput("x", x)
+    let reduction = try ReductionParameters(Node(op: "reduceSum", operands: [input], attributes: ["axes": .ints([2, 0])]), graph)
+    #expect(reduction.axes == [0, 2] && reduction.reducedElementCount == 8 && reduction.outputShape == [3])
+
+    #expect(try infer("argMax", [x], ["axis": .int(1)]) == typed(.int32, 2, 4))
+    #expect(try infer("argMin", [typed(.uint8, 2, 3)], ["axis": .int(0), "keepDimensions": .bool(true), "outputDataType": .string("int64")])
+            == typed(.int64, 1, 3))
+    #expect(inferenceError("argMin", [x], ["axis": .int(3)]) == "error: argMin: axis 3 is out of range for rank 3")
+    #expect(inferenceError("argMax", [x], ["axis": .int(0), "outputDataType": .string("uint32")])
+            == "error: argMax: outputDataType must be int32 or int64, got uint32")
+    #expect(inferenceError("argMax", [f32()], ["axis": .int(0)]) == "error: argMax: input must have rank at least 1, but f32[] has rank 0")
+
+    #expect(try infer("cumulativeSum", [typed(.int64, 3, 2)], ["axis": .int(1), "reversed": .bool(true)]) == typed(.int64, 3, 2))
+    #expect(inferenceError("cumulativeSum", [x], ["axis": .int(-1)]) == "error: cumulativeSum: axis -1 is out of range for rank 3")
+    #expect(inferenceError("cumulativeSum", [typed(.int8, 3)], ["axis": .int(0)])
+            == "error: cumulativeSum: input has data type int8; expected float32, float16, int32, uint32, int64, uint64")
+}

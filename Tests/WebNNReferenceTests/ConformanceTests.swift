@@ -15,6 +15,15 @@ import WebNNReference
         ("min", "min"), ("relu", "relu"), ("clamp", "clamp"), ("sigmoid", "sigmoid"), ("tanh", "tanh"),
         ("matmul", "matmul"), ("softmax", "softmax"), ("reshape", "reshape"), ("transpose", "transpose"),
         ("concat", "concat"), ("batchNormalization", "batch_normalization"),
+        ("abs", "abs"), ("neg", "neg"), ("ceil", "ceil"), ("floor", "floor"), ("exp", "exp"), ("log", "log"), ("sqrt", "sqrt"),
+        ("pow", "pow"), ("cast", "cast"), ("elu", "elu"), ("leakyRelu", "leaky_relu"), ("hardSigmoid", "hard_sigmoid"),
+        ("hardSwish", "hard_swish"), ("linear", "linear"), ("equal", "equal"), ("greater", "greater"),
+        ("greaterOrEqual", "greater_or_equal"), ("lesser", "lesser"), ("lesserOrEqual", "lesser_or_equal"),
+        ("logicalNot", "logical_not"), ("reduceSum", "reduce_sum"), ("reduceL1", "reduce_l1"), ("reduceL2", "reduce_l2"),
+        ("reduceLogSum", "reduce_log_sum"), ("reduceLogSumExp", "reduce_log_sum_exp"), ("reduceMax", "reduce_max"),
+        ("reduceMean", "reduce_mean"), ("reduceMin", "reduce_min"), ("reduceProduct", "reduce_product"),
+        ("reduceSumSquare", "reduce_sum_square"),
+        ("split", "split"), ("slice", "slice"), ("expand", "expand"), ("gather", "gather"), ("convTranspose2d", "conv_transpose2d"), ("instanceNormalization", "instance_normalization"), ("layerNormalization", "layer_normalization"),
     ]
 
     /// `../shared/conformance`, next to the package root (symbolic links resolved).
@@ -23,11 +32,12 @@ import WebNNReference
         .deletingLastPathComponent().appendingPathComponent("shared/conformance")
 
     @Test(arguments: operatorFiles)
-    func float32Cases(op: String, file: String) throws {
+    func cases(op: String, file: String) throws {
         let path = Self.directory.appendingPathComponent("\(file).json").path
         try #require(FileManager.default.fileExists(atPath: path), "conformance vectors not found at \(path)")
         let suite = try ConformanceLoader.load(path: path)
         var passed = 0, failed = 0
+        var byType: [String: (passed: Int, runs: Int)] = [:]
         var skipped: [String: Int] = [:]
         for (_, reason) in suite.unsupported { skipped["not loaded: \(reason)", default: 0] += 1 }
         for testCase in suite.cases {
@@ -36,26 +46,27 @@ import WebNNReference
                 continue
             }
             let problems = Self.check(testCase)
+            let types = Set(testCase.graph.values.map(\.type.dataType.rawValue)).sorted().joined(separator: "+")
+            byType[types, default: (0, 0)].runs += 1
             if problems.isEmpty {
                 passed += 1
+                byType[types, default: (0, 0)].passed += 1
             } else {
                 failed += 1
                 Issue.record("\(op) case '\(testCase.name)': \(problems.joined(separator: "; "))")
             }
         }
         let reasons = skipped.sorted { $0.key < $1.key }.map { "\($0.value) x \($0.key)" }.joined(separator: "; ")
-        print("conformance \(op): \(passed) passed, \(failed) failed, \(skipped.values.reduce(0, +)) skipped"
+        let types = byType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.passed)/\($0.value.runs)" }.joined(separator: ", ")
+        print("conformance \(op): \(passed) passed, \(failed) failed, \(skipped.values.reduce(0, +)) skipped [\(types)]"
               + (reasons.isEmpty ? "" : " (\(reasons))"))
         #expect(passed > 0)
     }
 
-    /// Why a loaded case is not run here (nil: it is a float32 case).
+    /// Why a loaded case is not run here (nil: it runs). Cases of every data type run: the
+    /// interpreter implements each operator in every type the schema accepts.
     private static func skipReason(_ testCase: ConformanceCase) -> String? {
-        let dataTypes = Set(testCase.graph.values.map(\.type.dataType)).subtracting([.float32])
-        guard dataTypes.isEmpty else {
-            return "\(dataTypes.map(\.rawValue).sorted().joined(separator: ", ")) data (only float32 cases run here)"
-        }
-        return nil
+        nil
     }
 
     /// Runs one case; returns what went wrong (empty when every output is within tolerance).

@@ -78,3 +78,53 @@ import WebNNReference
         expectTensor(nhwc, permuted(nchw.floats, nchw.type.shape, [0, 2, 3, 1]), [2, 4, 4, 6])
     }
 }
+
+@Suite struct ConvTranspose2dTests {
+    private let x = f32([1, 2, 3, 4], [1, 1, 2, 2])
+    private let ones = f32([1, 1, 1, 1], [1, 1, 2, 2])
+
+    @Test func eachInputScattersTheKernel() throws {
+        // Overlapping 2x2 blocks of ones, weighted by 1, 2, 3, 4.
+        expectTensor(try run("convTranspose2d", [x, ones]), [1, 3, 2, 4, 10, 6, 3, 7, 4], [1, 1, 3, 3])
+        // Stride 2: the blocks no longer overlap.
+        expectTensor(try run("convTranspose2d", [x, ones], ["strides": .ints([2, 2])]),
+                     [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4], [1, 1, 4, 4])
+    }
+
+    @Test func paddingCropsAndOutputPaddingExtends() throws {
+        expectTensor(try run("convTranspose2d", [x, ones], ["padding": .ints([1, 1, 1, 1])]), [10], [1, 1, 1, 1])
+        expectTensor(try run("convTranspose2d", [x, ones], ["padding": .ints([0, 1, 1, 0])]), [3, 2, 10, 6], [1, 1, 2, 2])
+        // outputPadding adds a row at the bottom (and outputSizes picks the same size, ignoring outputPadding).
+        let padded = try run("convTranspose2d", [x, ones], ["strides": .ints([2, 2]), "outputPadding": .ints([1, 0])])
+        expectTensor(padded, [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4, 0, 0, 0, 0], [1, 1, 5, 4])
+        let sized = try run("convTranspose2d", [x, ones], ["strides": .ints([2, 2]), "outputSizes": .ints([5, 4]),
+                                                         "outputPadding": .ints([0, 1])])
+        #expect(sized == padded)
+    }
+
+    @Test func dilationsGroupsAndBias() throws {
+        // Dilation 2 spreads the 1x2 kernel [1, 10] over columns c and c + 2.
+        expectTensor(try run("convTranspose2d", [f32([1, 2], [1, 1, 1, 2]), f32([1, 10], [1, 1, 1, 2])], ["dilations": .ints([1, 2])]),
+                     [1, 2, 10, 20], [1, 1, 1, 4])
+        // Two groups of one channel each: channel 0 times 3, channel 1 times 5, plus bias.
+        let grouped = try run("convTranspose2d", [f32([1, 2], [1, 2, 1, 1]), f32([3, 5], [2, 1, 1, 1]), f32([0.5, -1], [2])],
+                              ["groups": .int(2)])
+        expectTensor(grouped, [3.5, 9], [1, 2, 1, 1])
+        // One input channel to two output channels (iohw filter [1, 2, 1, 1]).
+        expectTensor(try run("convTranspose2d", [f32([2], [1, 1, 1, 1]), f32([3, 4], [1, 2, 1, 1])]), [6, 8], [1, 2, 1, 1])
+    }
+
+    @Test func layouts() throws {
+        // Input channels 2, output channels 3, 1x1 kernel: out[o] = sum_i x[i] * w[i][o].
+        let input = f32([1, 10], [1, 1, 1, 2])  // nhwc
+        let iohw: [Float] = [1, 2, 3, 4, 5, 6]  // w[i][o]
+        let expected: [Float] = [41, 52, 63]
+        expectTensor(try run("convTranspose2d", [input, f32(iohw, [2, 3, 1, 1])], ["inputLayout": .string("nhwc")]), expected, [1, 1, 1, 3])
+        // hwoi [1, 1, 3, 2] and ohwi [3, 1, 1, 2] both store w[o][i].
+        let oi: [Float] = [1, 4, 2, 5, 3, 6]
+        expectTensor(try run("convTranspose2d", [input, f32(oi, [1, 1, 3, 2])], ["inputLayout": .string("nhwc"), "filterLayout": .string("hwoi")]),
+                     expected, [1, 1, 1, 3])
+        expectTensor(try run("convTranspose2d", [f32([1, 10], [1, 2, 1, 1]), f32(oi, [3, 1, 1, 2])], ["filterLayout": .string("ohwi")]),
+                     expected, [1, 3, 1, 1])
+    }
+}

@@ -62,3 +62,50 @@ import WebNNReference
         expectClose(defaultEpsilon, [-scale, -scale, scale, scale])
     }
 }
+
+@Suite struct InstanceAndLayerNormalizationTests {
+    @Test func instanceNormalizationPerSampleAndChannel() throws {
+        // Channel 0 [1, 3]: mean 2, variance 1 -> [-1, 1]; channel 1 [2, 6]: mean 4, variance 4 -> [-1, 1].
+        let x = f32([1, 3, 2, 6], [1, 2, 1, 2])
+        expectTensor(try run("instanceNormalization", [x], ["epsilon": .double(0)]), [-1, 1, -1, 1], [1, 2, 1, 2])
+        let scaled = try run("instanceNormalization", [x, f32([2, 3], [2]), f32([10, 20], [2])], ["epsilon": .double(0)])
+        expectTensor(scaled, [8, 12, 17, 23], [1, 2, 1, 2])
+        // nhwc: the same pixels with the channels last.
+        let nhwc = try run("instanceNormalization", [f32([1, 2, 3, 6], [1, 1, 2, 2]), nil, f32([10, 20], [2])],
+                           ["epsilon": .double(0), "layout": .string("nhwc")])
+        expectTensor(nhwc, [9, 19, 11, 21], [1, 1, 2, 2])
+    }
+
+    @Test func instanceNormalizationDefaultEpsilon() throws {
+        let output = try run("instanceNormalization", [f32([1, 3], [1, 1, 1, 2])])
+        let value = 1 / (1 + Double(Float(1e-5))).squareRoot()
+        expectClose(output, [-value, value])
+    }
+
+    @Test func layerNormalizationDefaultAxesSkipTheFirst() throws {
+        // Each row of [[1, 3], [2, 6]] normalizes on its own: [-1, 1] twice.
+        let x = f32([1, 3, 2, 6], [2, 2])
+        expectTensor(try run("layerNormalization", [x], ["epsilon": .double(0)]), [-1, 1, -1, 1], [2, 2])
+        expectTensor(try run("layerNormalization", [x, f32([2, 3], [2]), f32([1, 0], [2])], ["epsilon": .double(0)]),
+                     [-1, 3, -1, 3], [2, 2])
+    }
+
+    @Test func layerNormalizationAxes() throws {
+        // axes [0]: each column [1, 2] and [3, 6]; axes [0, 1]: all four values (mean 3, variance 3.5).
+        let x = f32([1, 3, 2, 6], [2, 2])
+        expectTensor(try run("layerNormalization", [x], ["axes": .ints([0]), "epsilon": .double(0)]), [-1, -1, 1, 1], [2, 2])
+        let all = try run("layerNormalization", [x], ["axes": .ints([0, 1]), "epsilon": .double(0)])
+        let deviations: [Double] = [-2, 0, -1, 3]
+        expectClose(all, deviations.map { $0 / 3.5.squareRoot() })
+        // Empty axes normalize nothing: every element is its own mean, so the output is the bias.
+        expectTensor(try run("layerNormalization", [x, nil, f32([7], [])], ["axes": .ints([])]), [7, 7, 7, 7], [2, 2])
+        // Reversed axes: scale[i][j] applies at input position (j, i).
+        let scaled = try run("layerNormalization", [x, f32([1, 2, 10, 20], [2, 2])], ["axes": .ints([1, 0]), "epsilon": .double(0)])
+        let products: [Double] = [-2 * 1, 0 * 10, -1 * 2, 3 * 20]
+        expectClose(scaled, products.map { $0 / 3.5.squareRoot() })
+    }
+
+    @Test func layerNormalizationOfAScalar() throws {
+        expectTensor(try run("layerNormalization", [f32([5], [])]), [0], [])
+    }
+}

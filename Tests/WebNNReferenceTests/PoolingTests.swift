@@ -84,3 +84,25 @@ import WebNNReference
         #expect(unsigned.integers == [4_000_000_000])
     }
 }
+
+@Suite struct L2PoolTests {
+    @Test func l2NormOfEachWindow() throws {
+        // Windows of [[3, 4], [0, 12]]: global sqrt(9 + 16 + 144) = 13; 1x2 windows: 5 and 12.
+        let x = f32([3, 4, 0, 12], [1, 1, 2, 2])
+        expectTensor(try run("l2Pool2d", [x]), [13], [1, 1, 1, 1])
+        expectTensor(try run("l2Pool2d", [x], ["windowDimensions": .ints([1, 2])]), [5, 12], [1, 1, 2, 1])
+    }
+
+    @Test func l2PoolIgnoresPaddingAndSharesTheWindowOptions() throws {
+        // Padding 1 on the left, stride 2, nhwc with 2 channels: windows {pad, x0} and {x1, x2}.
+        let x = f32([3, -1, 4, 2, 12, 2], [1, 1, 3, 2])
+        let attributes: [String: Attribute] = ["windowDimensions": .ints([1, 2]), "strides": .ints([1, 2]),
+                                               "padding": .ints([0, 0, 1, 0]), "layout": .string("nhwc")]
+        expectClose(try run("l2Pool2d", [x], attributes), [3, 1, (16.0 + 144).squareRoot(), (8.0).squareRoot()])
+        let dilated = try run("l2Pool2d", [f32([3, 9, 4], [1, 1, 1, 3])], ["windowDimensions": .ints([1, 2]), "dilations": .ints([1, 2])])
+        expectTensor(dilated, [5], [1, 1, 1, 1])
+        let ceil = try run("l2Pool2d", [f32([3, 4, 5], [1, 1, 1, 3])],
+                           ["windowDimensions": .ints([1, 2]), "strides": .ints([1, 2]), "outputShapeRounding": .string("ceil")])
+        expectTensor(ceil, [5, 5], [1, 1, 1, 2])
+    }
+}

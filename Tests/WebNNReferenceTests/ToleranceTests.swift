@@ -157,3 +157,60 @@ import WebNNReference
         #expect(compare(actual: farOff, expected: expected, tolerance: tolerance, magnitudes: magnitudes) != nil)
     }
 }
+
+extension WPTToleranceTests {
+    @Test func elementwiseLogicalAndActivationCounts() throws {
+        let x = TensorType(.float32, [2, 2]), half = TensorType(.float16, [2, 2]), flags = TensorType(.uint8, [2])
+        for op in ["abs", "neg", "sign", "ceil", "floor", "roundEven"] { #expect(try tolerance(op, [x]) == .ulp(0), "\(op)") }
+        for op in ["equal", "notEqual", "greater", "greaterOrEqual", "lesser", "lesserOrEqual"] {
+            #expect(try tolerance(op, [x, x]) == .ulp(0), "\(op)")
+        }
+        #expect(try tolerance("logicalXor", [flags, flags]) == .ulp(0))
+        #expect(try tolerance("isNaN", [x]) == .ulp(0))
+        #expect(try tolerance("where", [flags, x, x]) == .ulp(0))
+        #expect(try tolerance("cast", [x], ["dataType": .string("int32")]) == .ulp(0))
+        #expect(try tolerance("sqrt", [x]) == .ulp(1))
+        #expect(try tolerance("prelu", [x, x]) == .ulp(1))
+        #expect(try tolerance("leakyRelu", [x]) == .ulp(1))
+        #expect(try tolerance("linear", [x]) == .ulp(2))
+        #expect(try tolerance("hardSigmoid", [x]) == .ulp(2))
+        #expect(try tolerance("reciprocal", [x]) == .ulp(2))
+        #expect(try tolerance("softsign", [x]) == .ulp(3))
+        #expect(try tolerance("hardSwish", [x]) == .ulp(4))
+        for op in ["elu", "gelu", "softplus"] { #expect(try tolerance(op, [half]) == .ulp(18), "\(op)") }
+        #expect(try tolerance("exp", [x]) == .ulp(32))
+        #expect(try tolerance("exp", [half]) == .ulp(1))
+    }
+
+    @Test func absoluteBoundsForLogAndTrigonometry() throws {
+        let x = TensorType(.float32, [2]), half = TensorType(.float16, [2])
+        for op in ["log", "sin", "cos", "tan", "erf"] {
+            #expect(try tolerance(op, [x]) == .absolute(1.0 / 1024), "\(op)")
+            #expect(try tolerance(op, [half]) == .absolute(1.0 / 512), "\(op)")
+        }
+        // Once an absolutely judged operator is on the path, the output is judged absolutely.
+        var graph = Graph(name: "chain")
+        let input = try graph.addInput("x", x)
+        let logarithm = try graph.addNode(Node(op: "log", operands: [input]))[0]
+        let sum = try graph.addNode(Node(op: "add", operands: [logarithm, input]))[0]
+        #expect(try Tolerance.wpt(for: sum, in: graph) == .absolute(1.0 / 1024))
+    }
+
+    @Test func reductionCountsUseTheReducedElementCount() throws {
+        let x = TensorType(.float32, [2, 3, 4])
+        let axes: [String: Attribute] = ["axes": .ints([0, 2])]  // N = 8
+        #expect(try tolerance("reduceSum", [x]) == .ulp(24), "every axis: N = 24")
+        #expect(try tolerance("reduceSum", [x], axes) == .ulp(8))
+        #expect(try tolerance("reduceL1", [x], axes) == .ulp(8))
+        #expect(try tolerance("reduceProduct", [x], axes) == .ulp(8))
+        #expect(try tolerance("reduceMean", [x], axes) == .ulp(10))
+        #expect(try tolerance("reduceL2", [x], axes) == .ulp(17))
+        #expect(try tolerance("reduceSumSquare", [x], axes) == .ulp(16))
+        #expect(try tolerance("reduceLogSum", [x], axes) == .ulp(26))
+        #expect(try tolerance("reduceLogSumExp", [x], axes) == .ulp(34))
+        #expect(try tolerance("reduceMax", [x], axes) == .ulp(0))
+        #expect(try tolerance("reduceSum", [x], ["axes": .ints([])]) == .ulp(1), "no axes: N = 1")
+        #expect(try tolerance("argMax", [x], ["axis": .int(1)]) == .ulp(0))
+        #expect(try tolerance("cumulativeSum", [x], ["axis": .int(2)]) == .ulp(4))
+    }
+}

@@ -12,11 +12,12 @@ struct RandomGraphs {
     /// A verified random graph and random values for its inputs.
     static func make(seed: UInt64) throws -> (graph: Graph, inputs: [String: TensorData]) {
         var builder = RandomGraphs(random: SeededGenerator(seed: seed))
-        switch seed % 4 {
+        switch seed % 5 {
         case 0: try builder.convolution()
         case 1: try builder.dense()
         case 2: try builder.shapeChain()
-        default: try builder.constantSubgraphs()
+        case 3: try builder.constantSubgraphs()
+        default: try builder.epilogues()
         }
         try Verifier.verify(builder.graph, after: "random graph")
         return (builder.graph, builder.inputs)
@@ -76,6 +77,53 @@ struct RandomGraphs {
         }
         let rank = graph[value].type.rank
         value = try affineOps(after: value, channelAxis: rank - 1)
+        graph.addOutput(value)
+    }
+
+    /// conv2d, gemm or matmul followed by what `fuse-epilogues` absorbs: a bias add, a residual
+    /// add, an activation (each sometimes absent, sometimes with a second user or as an output).
+    private mutating func epilogues() throws {
+        var value: ValueID
+        var channelAxis: Int
+        switch int(0...2) {
+        case 0:
+            let nhwc = coin(), channels = int(1...3), outputChannels = int(1...4)
+            let x = try input((nhwc ? InputLayout.nhwc : .nchw).shape(batch: 1, channels: channels, height: int(2...4), width: int(2...4)))
+            let bias: ValueID? = coin() ? try constant([outputChannels]) : nil
+            value = try node("conv2d", [x, try constant([outputChannels, channels, 1, int(1...2)]), bias],
+                             ["inputLayout": .string(nhwc ? "nhwc" : "nchw"), "padding": .ints([0, 0, Int64(int(0...1)), 0])])
+            channelAxis = nhwc ? 3 : 1
+        case 1:
+            let (m, k, n) = (int(1...3), int(1...4), int(1...4))
+            let c: ValueID? = coin() ? try constant([n]) : nil
+            value = try node("gemm", [try input([m, k]), try constant([k, n]), c], ["alpha": .double(double(0.5...2)), "beta": .double(double(0.5...2))])
+            channelAxis = 1
+        default:
+            let batch = coin() ? [int(1...2)] : []
+            value = try node("matmul", [try input(batch + [int(1...3), int(1...4)]), try constant([graph[graph.inputs.last!].type.shape.last!, int(1...4)])])
+            channelAxis = graph[value].type.rank - 1
+        }
+        let shape = graph[value].type.shape
+        if coin(0.6) {
+            let bias = coin(0.8) ? try constant(perChannelShape(shape, channelAxis: channelAxis)) : try input([shape[channelAxis]])
+            value = try node(coin(0.7) ? "add" : "sub", coin() ? [value, bias] : [bias, value])
+        }
+        if coin(0.6) {
+            let residual = coin(0.8) ? try input(shape) : try constant(shape)
+            value = try node("add", coin() ? [value, residual] : [residual, value])
+        }
+        if coin(0.15) { graph.addOutput(value) }
+        if coin(0.8) {
+            switch int(0...5) {
+            case 0: value = try node("relu", [value])
+            case 1: value = try node("clamp", [value], coin() ? ["minValue": .double(0), "maxValue": .double(6)] : ["maxValue": .double(0.5)])
+            case 2: value = try node("sigmoid", [value])
+            case 3: value = try node("tanh", [value])
+            case 4: value = try node("leakyRelu", [value], coin() ? ["alpha": .double(0.2)] : [:])
+            default: value = try node("hardSwish", [value])
+            }
+        }
+        if coin(0.2) { value = try node("relu", [value]) }
         graph.addOutput(value)
     }
 

@@ -7,7 +7,8 @@ import WebNNLowering
 /// A task is one output row (n, oh) with all its channels. The row starts as the bias (or 0);
 /// then for each group, input channel and filter tap, `row[oc, ow] += x[ic, ih, iw] · w[oc, ic, kh, kw]`
 /// over the valid ow range. The two innermost loops run over (oc, ow) in the order that is
-/// contiguous in the output: ow innermost for nchw, oc innermost for nhwc.
+/// contiguous in the output: ow innermost for nchw, oc innermost for nhwc. float16 is computed in
+/// float32: a group's channels are done in tiles whose sums are kept in a float32 stack tile.
 struct Conv2dKernel: KernelEmitter {
     let attributes: Conv2dAttributes
     let hasBias: Bool
@@ -50,21 +51,39 @@ struct Conv2dKernel: KernelEmitter {
 
     var taskCount: Int { batch * outputHeight }
 
+    /// Accumulator floats per task for a float16 convolution (a tile of output channels × the
+    /// whole output row; float32 convolutions accumulate in the result).
+    static let accumulatorTile = 4096
+
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
         let (x, w, y) = (buffers.operands[0], buffers.operands[1], buffers.result)
         let n = task / outputHeight, oh = task % outputHeight
         let outputRow = n * outputStrides["n"]! + oh * outputStrides["h"]!
         let inputImage = n * inputStrides["n"]!
-        let outputChannels = outputChannelsPerGroup * groups
+        // float32 sums accumulate in the result row; float16 ones in a float32 stack tile of
+        // `tileChannels` output channels (of one group), rounded once when the tile is stored.
+        let inResult = y.dataType == .float32
+        let tileChannels = inResult ? outputChannelsPerGroup
+            : max(1, min(outputChannelsPerGroup, Conv2dKernel.accumulatorTile / outputWidth))
+        let tilesPerGroup = (outputChannelsPerGroup + tileChannels - 1) / tileChannels
+        let tile = inResult ? y : TypedBuffer(e.entryAlloca(e.types.f32, count: tileChannels * outputWidth), .float32)
+        let nhwc = attributes.inputLayout == .nhwc
 
-        forEachOutputPosition(e, channels: e.int(0), e.int(outputChannels), columns: e.int(0), e.int(outputWidth)) { oc, ow in
-            let index = outputRow + oc * outputStrides["c"]! + ow * outputStrides["w"]!
-            e.store(hasBias ? e.load(buffers.operands[2], oc) : e.float(0), y, index)
-        }
         let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
         let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
         let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
-        e.forLoop(from: 0, to: groups) { g in
+        e.forLoop(from: 0, to: groups * tilesPerGroup) { groupTile in
+            let g = groupTile / tilesPerGroup
+            let firstChannel = g * outputChannelsPerGroup + (groupTile % tilesPerGroup) * tileChannels
+            let endChannel = e.minimum(firstChannel + tileChannels, (g + 1) * outputChannelsPerGroup)
+            /// Where output (oc, ow) accumulates in `tile`.
+            let accumulator = { (oc: IRValue, ow: IRValue) -> IRValue in
+                if inResult { return outputRow + oc * outputStrides["c"]! + ow * outputStrides["w"]! }
+                return nhwc ? ow * tileChannels + (oc - firstChannel) : (oc - firstChannel) * outputWidth + ow
+            }
+            forEachOutputPosition(e, channels: firstChannel, endChannel, columns: e.int(0), e.int(outputWidth)) { oc, ow in
+                e.store(hasBias ? e.load(buffers.operands[2], oc) : e.float(0), tile, accumulator(oc, ow))
+            }
             e.forLoop(from: 0, to: inputChannelsPerGroup) { icg in
                 let inputChannel = inputImage + (g * inputChannelsPerGroup + icg) * inputStrides["c"]!
                 e.forLoop(from: 0, to: kernelHeight) { kh in
@@ -79,16 +98,22 @@ struct Conv2dKernel: KernelEmitter {
                             let endColumn = e.select(lastValid < e.int(0), e.int(0),
                                                      e.minimum(lastValid / strideW + 1, e.int(outputWidth)))
                             let tap = icg * filterStrides["i"]! + kh * filterStrides["h"]! + kw * filterStrides["w"]!
-                            let firstChannel = g * outputChannelsPerGroup
-                            forEachOutputPosition(e, channels: firstChannel, firstChannel + outputChannelsPerGroup,
+                            forEachOutputPosition(e, channels: firstChannel, endChannel,
                                                   columns: firstColumn, e.maximum(endColumn, firstColumn)) { oc, ow in
-                                let index = outputRow + oc * outputStrides["c"]! + ow * outputStrides["w"]!
+                                let index = accumulator(oc, ow)
                                 let input = e.load(x, inputRow + (ow * strideW + offset) * inputStrides["w"]!)
                                 let weight = e.load(w, tap + oc * filterStrides["o"]!)
-                                e.store(e.mulAdd(input, weight, e.load(y, index)), y, index)
+                                e.store(e.mulAdd(input, weight, e.load(tile, index)), tile, index)
                             }
                         }
                     }
+                }
+            }
+            let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)  // residual + activation, if fused
+            if !inResult || !epilogue.isEmpty {
+                forEachOutputPosition(e, channels: firstChannel, endChannel, columns: e.int(0), e.int(outputWidth)) { oc, ow in
+                    let index = outputRow + oc * outputStrides["c"]! + ow * outputStrides["w"]!
+                    e.store(epilogue.apply(e, e.load(tile, accumulator(oc, ow)), buffers, resultIndex: index), y, index)
                 }
             }
         }

@@ -13,16 +13,32 @@ protocol KernelEmitter {
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue)
 }
 
-/// Pointers to a step's buffers inside a task.
+/// Pointers to a step's buffers inside a task, with their element types.
 struct StepBuffers {
-    let result: IRValue
-    let operands: [IRValue]
+    let result: TypedBuffer
+    let operands: [TypedBuffer]
 }
 
-/// The emitter for a step, checking that it is float32 and has the operands its kernel needs.
+/// The data types each kernel computes in (docs/operators.md): a step's operands and result
+/// all have one of these types.
+func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
+    let floats: Set<DataType> = [.float32, .float16]
+    switch kernel {
+    case .binary, .copy, .transpose, .concat, .unary(.clamp): return Set(DataType.allCases)
+    case .unary(.relu): return [.float32, .float16, .int64, .int32, .int8]
+    case .pool2d(let attributes): return attributes.kind == .max ? Set(DataType.allCases) : floats
+    case .unary, .conv2d, .matmul, .softmax, .batchNormalization: return floats
+    }
+}
+
+/// The emitter for a step, checking its data types and that it has the operands its kernel needs.
 func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
-    for buffer in step.operands + [step.result] where buffer.type.dataType != .float32 {
-        throw CodeGenError.unsupported("\(step.kernel) on \(buffer.type.dataType) (only float32 kernels exist)")
+    let dataType = step.result.type.dataType
+    guard supportedDataTypes(step.kernel).contains(dataType) else {
+        throw CodeGenError.unsupported("\(step.kernel) on \(dataType)")
+    }
+    for buffer in step.operands where buffer.type.dataType != dataType {
+        throw CodeGenError.unsupported("\(step.kernel) with a \(buffer.type.dataType) operand and a \(dataType) result")
     }
     let operandCount = step.operands.count
     func require(_ counts: ClosedRange<Int>) throws {
@@ -52,11 +68,13 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
         try require(1...Int.max)
         return try StridedCopyKernel.concat(inputs: shapes, axis: axis, result: resultShape)
     case .conv2d(let attributes):
-        try require(2...3)
-        return try Conv2dKernel(attributes, input: shapes[0], filter: shapes[1], hasBias: operandCount == 3, result: resultShape)
+        let fused = attributes.epilogue.hasResidual ? 1 : 0  // the residual is the last operand
+        try require((2 + fused)...(3 + fused))
+        return try Conv2dKernel(attributes, input: shapes[0], filter: shapes[1], hasBias: operandCount - fused == 3, result: resultShape)
     case .matmul(let attributes):
-        try require(2...3)
-        return try MatMulKernel(attributes, a: shapes[0], b: shapes[1], c: operandCount == 3 ? shapes[2] : nil, result: resultShape)
+        let fused = attributes.epilogue.hasResidual ? 1 : 0
+        try require((2 + fused)...(3 + fused))
+        return try MatMulKernel(attributes, a: shapes[0], b: shapes[1], c: operandCount - fused == 3 ? shapes[2] : nil, result: resultShape)
     case .pool2d(let attributes):
         try require(1...1)
         return try Pool2dKernel(attributes, input: shapes[0], result: resultShape)

@@ -4,7 +4,8 @@ import WebNNLowering
 
 /// `alpha · op(a) × op(b) + beta · c` over broadcast batch axes. A task is one output row
 /// (batch, m): the row is zeroed, then for each k, `row += a[m, k] · b[k, :]` (a contiguous
-/// multiply-add over n when b is not transposed), then the alpha/beta/c epilogue.
+/// multiply-add over n when b is not transposed), then the alpha/beta/c epilogue. float16 is
+/// computed in float32: the row is done in tiles of columns summed in a float32 stack tile.
 struct MatMulKernel: KernelEmitter {
     let attributes: MatMulAttributes
     let batchShape: [Int]
@@ -52,25 +53,41 @@ struct MatMulKernel: KernelEmitter {
             bBase = bBase + index * bBatchStrides[axis]
         }
         let rowBase = task * n
-        e.forLoop(from: 0, to: n) { column in e.store(e.float(0), y, rowBase + column) }
-        e.forLoop(from: 0, to: k) { kIndex in
-            let aValue = e.load(a, aBase + kIndex * aStrides.k)
-            let bRow = bBase + kIndex * bStrides.k
-            e.forLoop(from: 0, to: n) { column in
-                let product = e.mulAdd(aValue, e.load(b, bRow + column * bStrides.n), e.load(y, rowBase + column))
-                e.store(product, y, rowBase + column)
+        // float32 sums accumulate in the result row; float16 ones in a float32 stack tile of
+        // columns, rounded once when the tile is stored.
+        let inResult = y.dataType == .float32
+        let tileSize = inResult ? n : min(n, MatMulKernel.columnTile)
+        let tileCount = (n + tileSize - 1) / tileSize
+        let tile = inResult ? y : TypedBuffer(e.entryAlloca(e.types.f32, count: tileSize), .float32)
+        let needsC = cStrides != nil && attributes.beta != 0
+        let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)  // residual + activation, if fused
+        e.forLoop(from: 0, to: tileCount) { tileIndex in
+            let firstColumn = tileIndex * tileSize
+            let endColumn = e.minimum(firstColumn + tileSize, e.int(n))
+            // Column j accumulates at tile[accumulatorBase + j].
+            let accumulatorBase = inResult ? rowBase : 0 - firstColumn
+            e.forLoop(from: firstColumn, to: endColumn) { column in e.store(e.float(0), tile, accumulatorBase + column) }
+            e.forLoop(from: 0, to: k) { kIndex in
+                let aValue = e.load(a, aBase + kIndex * aStrides.k)
+                let bRow = bBase + kIndex * bStrides.k
+                e.forLoop(from: firstColumn, to: endColumn) { column in
+                    let product = e.mulAdd(aValue, e.load(b, bRow + column * bStrides.n), e.load(tile, accumulatorBase + column))
+                    e.store(product, tile, accumulatorBase + column)
+                }
             }
-        }
-        let needsC = buffers.operands.count == 3 && attributes.beta != 0
-        guard attributes.alpha != 1 || needsC else { return }
-        e.forLoop(from: 0, to: n) { column in
-            var value = e.load(y, rowBase + column)
-            if attributes.alpha != 1 { value = value * e.float(attributes.alpha) }
-            if needsC, let cStrides {
-                let c = e.load(buffers.operands[2], row * cStrides.m + column * cStrides.n)
-                value = value + (attributes.beta == 1 ? c : c * e.float(attributes.beta))
+            guard attributes.alpha != 1 || needsC || !inResult || !epilogue.isEmpty else { return }
+            e.forLoop(from: firstColumn, to: endColumn) { column in
+                var value = e.load(tile, accumulatorBase + column)
+                if attributes.alpha != 1 { value = value * e.float(attributes.alpha) }
+                if needsC, let cStrides {
+                    let c = e.load(buffers.operands[2], row * cStrides.m + column * cStrides.n)
+                    value = value + (attributes.beta == 1 ? c : c * e.float(attributes.beta))
+                }
+                e.store(epilogue.apply(e, value, buffers, resultIndex: rowBase + column), y, rowBase + column)
             }
-            e.store(value, y, rowBase + column)
         }
     }
+
+    /// Columns per float32 accumulator tile of a float16 matmul.
+    static let columnTile = 512
 }

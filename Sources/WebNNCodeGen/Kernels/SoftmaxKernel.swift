@@ -27,7 +27,7 @@ struct SoftmaxKernel: KernelEmitter {
             let start = outerIndex * (length * inner) + j
             let along = { (a: IRValue) in start + a * inner }
             let maximum = e.forLoop(from: e.int(0), to: e.int(length), carrying: [e.float(-.infinity)]) { a, running in
-                [e.maxNum(running[0], e.load(x, along(a)))]
+                [e.larger(running[0], e.load(x, along(a)), of: x.dataType)]
             }[0]
             e.forLoop(from: 0, to: length) { a in
                 e.store(e.exp(e.load(x, along(a)) - maximum), y, along(a))

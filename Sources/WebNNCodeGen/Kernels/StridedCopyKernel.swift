@@ -1,8 +1,9 @@
 import WebNNBasics
 import WebNNLowering
 
-/// Data movement as strided copies: transpose (one piece), concat (one piece per input, each
-/// written into its slice of the result). Tasks of all pieces are numbered one after another.
+/// Data movement as strided copies of element bits (any data type): transpose (one piece), concat
+/// (one piece per input, each written into its slice of the result). Tasks of all pieces are
+/// numbered one after another.
 struct StridedCopyKernel: KernelEmitter {
     /// Per operand, the copy of it into the result (buffer 0: result, buffer 1: the operand).
     let pieces: [LoopNest]
@@ -38,7 +39,7 @@ struct StridedCopyKernel: KernelEmitter {
             let range = (firstTask, firstTask + piece.taskCount)
             e.ifThen(e.and(task >= e.int(range.0), task < e.int(range.1))) {
                 piece.emit(e, task: task - range.0) { indices in
-                    e.store(e.load(operand, indices[1]), buffers.result, indices[0])
+                    e.storeBits(e.loadBits(operand, indices[1]), buffers.result, indices[0])
                 }
             }
             firstTask = range.1

@@ -127,6 +127,13 @@ struct CallBinder {
                                    + SpellingSuggestion.didYouMean(word, in: cases), at: value.location)
             }
             return .string(word)
+        case (.enumerationList(let cases), .array(let elements)):
+            return .strings(try elements.map { element throws -> String in
+                guard let word = text(of: element), cases.contains(word) else {
+                    throw mismatch(element, parameter, expected: parameter.kind.displayName)
+                }
+                return word
+            })
         case (.dataType, _):
             guard let word = text(of: value), let dataType = DataType(rawValue: word) ?? DataType(shortName: word) else {
                 throw mismatch(value, parameter, expected: "data type (" + DataType.allCases.map(\.rawValue).joined(separator: ", ") + ")")

@@ -177,8 +177,8 @@ public enum ConformanceLoader {
         throw source.error("expected a number", at: value.location)
     }
 
-    /// "Infinity", "-Infinity", "NaN", "-0", and 64-bit integers written "123n" (uint64 values
-    /// above Int64.max keep their bit pattern).
+    /// "Infinity", "-Infinity", "NaN", "-0", and 64-bit integers written "123n" or "123" (uint64
+    /// values above Int64.max keep their bit pattern).
     private static func specialNumber(_ text: String) -> NumberLiteral? {
         switch text {
         case "Infinity": return .float(.infinity)
@@ -186,8 +186,8 @@ public enum ConformanceLoader {
         case "NaN": return .float(.nan)
         case "-0": return .float(-0.0)
         default:
-            guard text.hasSuffix("n") else { return nil }
-            let digits = text.dropLast()
+            // 64-bit integers are also written as plain decimal strings ("102"), without the "n".
+            let digits = text.hasSuffix("n") ? text.dropLast() : Substring(text)
             if let value = Int64(digits) { return .integer(value) }
             return UInt64(digits).map { .integer(Int64(bitPattern: $0)) }
         }

@@ -2,3 +2,5 @@
 let allOperatorSchemas: [OpSchema] =
     ElementwiseOps.schemas + ConvolutionOps.schemas + PoolingOps.schemas + MatrixOps.schemas
     + ShapeOps.schemas + NormalizationOps.schemas
+    + LogicalOps.schemas + ReductionOps.schemas
+    + SlicingOps.schemas + IndexingOps.schemas + ResamplingOps.schemas + QuantizationOps.schemas + RecurrentOps.schemas

@@ -78,6 +78,106 @@ public struct Conv2dParameters: Hashable, Sendable {
     }
 }
 
+/// `MLConvTranspose2dFilterOperandLayout`.
+public enum ConvTranspose2dFilterLayout: String, CaseIterable, Sendable {
+    case iohw, hwoi, ohwi
+}
+
+/// Everything about one convTranspose2d node, resolved from its attributes and operand types.
+/// Output element (oh, ow) receives input element (ih, iw) through kernel tap (kh, kw) when
+/// oh = ih * strideH - padTop + kh * dilationH (and likewise for columns).
+public struct ConvTranspose2dParameters: Hashable, Sendable {
+    public var window: Window2d
+    public var outputPadding: [Int]
+    public var groups: Int
+    public var inputLayout: InputLayout
+    public var filterLayout: ConvTranspose2dFilterLayout
+    public var batch: Int
+    public var inputChannels: Int, inputHeight: Int, inputWidth: Int
+    public var outputChannels: Int, outputHeight: Int, outputWidth: Int
+    public var kernelHeight: Int, kernelWidth: Int
+    /// Element strides of the filter by logical axis (input channel, output channel within the group, kh, kw).
+    public var filterStrides: (i: Int, o: Int, h: Int, w: Int) {
+        let (i, o, h, w) = (inputChannels, outputChannelsPerGroup, kernelHeight, kernelWidth)
+        switch filterLayout {
+        case .iohw: return (o * h * w, h * w, w, 1)
+        case .hwoi: return (1, i, w * o * i, o * i)
+        case .ohwi: return (1, h * w * i, w * i, i)
+        }
+    }
+    public var inputStrides: ActivationStrides {
+        ActivationStrides(layout: inputLayout, channels: inputChannels, height: inputHeight, width: inputWidth)
+    }
+    public var outputStrides: ActivationStrides {
+        ActivationStrides(layout: inputLayout, channels: outputChannels, height: outputHeight, width: outputWidth)
+    }
+    public var inputChannelsPerGroup: Int { inputChannels / groups }
+    public var outputChannelsPerGroup: Int { outputChannels / groups }
+    public var outputShape: [Int] {
+        inputLayout.shape(batch: batch, channels: outputChannels, height: outputHeight, width: outputWidth)
+    }
+
+    public init(_ node: Node, _ graph: Graph) throws {
+        let types = OperandTypes(node, graph)
+        let input = try types("input"), filter = try types("filter")
+        try ShapeRules.require(input, "input", in: ShapeRules.floats)
+        try ShapeRules.requireSameDataType(input, "input", filter, "filter")
+        try ShapeRules.requireRank(input, "input", 4...4)
+        try ShapeRules.requireRank(filter, "filter", 4...4)
+        window = try Window2d(node: node)
+        outputPadding = node.ints("outputPadding") ?? [0, 0]
+        try ShapeRules.requireCount(outputPadding, 2, "outputPadding")
+        groups = node.int("groups") ?? 1
+        inputLayout = InputLayout(rawValue: node.string("inputLayout") ?? "nchw") ?? .nchw
+        filterLayout = ConvTranspose2dFilterLayout(rawValue: node.string("filterLayout") ?? "iohw") ?? .iohw
+        (batch, inputChannels, inputHeight, inputWidth) = inputLayout.logicalSizes(input.shape)
+        let f = filter.shape
+        let filterInputChannels, filterOutputChannels: Int
+        switch filterLayout {
+        case .iohw: (filterInputChannels, filterOutputChannels, kernelHeight, kernelWidth) = (f[0], f[1], f[2], f[3])
+        case .hwoi: (kernelHeight, kernelWidth, filterOutputChannels, filterInputChannels) = (f[0], f[1], f[2], f[3])
+        case .ohwi: (filterOutputChannels, kernelHeight, kernelWidth, filterInputChannels) = (f[0], f[1], f[2], f[3])
+        }
+        guard groups > 0 else { throw ShapeError("groups must be > 0, got \(groups)") }
+        guard filterInputChannels == inputChannels else {
+            throw ShapeError("filter input channels (\(filterInputChannels)) != input channels (\(inputChannels))")
+        }
+        guard inputChannels % groups == 0 else {
+            throw ShapeError("input channels (\(inputChannels)) are not divisible by groups (\(groups))")
+        }
+        outputChannels = filterOutputChannels * groups
+        for axis in 0..<2 where outputPadding[axis] < 0 || outputPadding[axis] >= window.strides[axis] {
+            throw ShapeError("outputPadding \(outputPadding) must be >= 0 and less than strides \(window.strides)")
+        }
+        let inputSizes = [inputHeight, inputWidth], kernel = [kernelHeight, kernelWidth]
+        let padding = [window.padTop + window.padBottom, window.padLeft + window.padRight]
+        let strides = window.strides, dilations = window.dilations
+        let sizes = (0..<2).map { axis -> Int in
+            let spread: Int = (inputSizes[axis] - 1) * strides[axis]
+            let reach: Int = (kernel[axis] - 1) * dilations[axis] + 1
+            return spread + reach - padding[axis]
+        }
+        guard sizes.allSatisfy({ $0 > 0 }) else {
+            throw ShapeError("padding \(window.padding) leaves no output (output sizes before padding would be \(sizes))")
+        }
+        if let outputSizes = node.ints("outputSizes") {
+            try ShapeRules.requireCount(outputSizes, 2, "outputSizes")
+            for axis in 0..<2 where outputSizes[axis] < sizes[axis] || outputSizes[axis] >= sizes[axis] + window.strides[axis] {
+                throw ShapeError("outputSizes \(outputSizes) must be at least \(sizes) and less than that plus strides \(window.strides)")
+            }
+            (outputHeight, outputWidth) = (outputSizes[0], outputSizes[1])
+        } else {
+            (outputHeight, outputWidth) = (sizes[0] + outputPadding[0], sizes[1] + outputPadding[1])
+        }
+        if let bias = types.optional("bias") {
+            try ShapeRules.requireSameDataType(input, "input", bias, "bias")
+            guard bias.shape == [outputChannels] else {
+                throw ShapeError("bias must have shape [\(outputChannels)], but has \(bias.shape)")
+            }
+        }
+    }
+}
+
 enum ConvolutionOps {
     static let windowOptions = [
         Parameter("padding", .ints, default: .ints([0, 0, 0, 0])),
@@ -92,11 +192,28 @@ enum ConvolutionOps {
             Parameter("inputLayout", .enumeration(InputLayout.allCases.map(\.rawValue)), default: .string("nchw")),
             Parameter("filterLayout", .enumeration(Conv2dFilterLayout.allCases.map(\.rawValue)), default: .string("oihw")),
             Parameter("bias", .operand),
-        ]
+        ] + FusedEpilogue.options
     ) { node, graph in
         let parameters = try Conv2dParameters(node, graph)
+        let output = TensorType(graph[node.operands[0]!].type.dataType, parameters.outputShape)
+        try FusedEpilogue.check(node, graph, output: output)
+        return [output]
+    }
+
+    static let convTranspose2d = OpSchema(
+        "convTranspose2d", positional: [Parameter("input", .operand), Parameter("filter", .operand)],
+        options: windowOptions + [
+            Parameter("outputPadding", .ints, default: .ints([0, 0])),
+            Parameter("outputSizes", .ints),
+            Parameter("groups", .int, default: .int(1)),
+            Parameter("inputLayout", .enumeration(InputLayout.allCases.map(\.rawValue)), default: .string("nchw")),
+            Parameter("filterLayout", .enumeration(ConvTranspose2dFilterLayout.allCases.map(\.rawValue)), default: .string("iohw")),
+            Parameter("bias", .operand),
+        ]
+    ) { node, graph in
+        let parameters = try ConvTranspose2dParameters(node, graph)
         return [TensorType(graph[node.operands[0]!].type.dataType, parameters.outputShape)]
     }
 
-    static var schemas: [OpSchema] { [conv2d] }
+    static var schemas: [OpSchema] { [conv2d, convTranspose2d] }
 }

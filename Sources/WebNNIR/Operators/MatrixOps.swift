@@ -51,8 +51,20 @@ public struct MatmulParameters: Hashable, Sendable {
 }
 
 enum MatrixOps {
-    static let matmul = OpSchema("matmul", positional: [Parameter("a", .operand), Parameter("b", .operand)]) { node, graph in
-        [TensorType(graph[node.operands[0]!].type.dataType, try MatmulParameters(node, graph).outputShape)]
+    /// matmul; `bias` (a webnnc extension, `[N]`, added to every row) and the fused-epilogue
+    /// options record work fused into it (see `FusedEpilogue`).
+    static let matmul = OpSchema("matmul", positional: [Parameter("a", .operand), Parameter("b", .operand)],
+                                 options: [Parameter("bias", .operand)] + FusedEpilogue.options) { node, graph in
+        let parameters = try MatmulParameters(node, graph)
+        let output = TensorType(graph[node.operands[0]!].type.dataType, parameters.outputShape)
+        if let bias = OperandTypes(node, graph).optional("bias") {
+            try ShapeRules.requireSameDataType(output, "a", bias, "bias")
+            guard bias.shape == [parameters.n] else {
+                throw ShapeError("bias must have shape [\(parameters.n)], but has \(bias.shape)")
+            }
+        }
+        try FusedEpilogue.check(node, graph, output: output)
+        return [output]
     }
 
     static let gemm = OpSchema(
@@ -63,10 +75,12 @@ enum MatrixOps {
             Parameter("beta", .number, default: .double(1)),
             Parameter("aTranspose", .bool, default: .bool(false)),
             Parameter("bTranspose", .bool, default: .bool(false)),
-        ]
+        ] + FusedEpilogue.options
     ) { node, graph in
         let parameters = try GemmParameters(node, graph)
-        return [TensorType(graph[node.operands[0]!].type.dataType, [parameters.m, parameters.n])]
+        let output = TensorType(graph[node.operands[0]!].type.dataType, [parameters.m, parameters.n])
+        try FusedEpilogue.check(node, graph, output: output)
+        return [output]
     }
 
     static var schemas: [OpSchema] { [matmul, gemm] }

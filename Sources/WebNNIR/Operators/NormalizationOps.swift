@@ -1,6 +1,6 @@
 import WebNNBasics
 
-/// softmax and batchNormalization.
+/// softmax, batchNormalization, instanceNormalization and layerNormalization.
 enum NormalizationOps {
     static let softmax = OpSchema("softmax", positional: [Parameter("input", .operand), Parameter("axis", .int)]) { node, graph in
         let input = try OperandTypes(node, graph)("input")
@@ -39,5 +39,58 @@ enum NormalizationOps {
         return [input]
     }
 
-    static var schemas: [OpSchema] { [softmax, batchNormalization] }
+    static let instanceNormalization = OpSchema(
+        "instanceNormalization", positional: [Parameter("input", .operand)],
+        options: [
+            Parameter("scale", .operand), Parameter("bias", .operand),
+            Parameter("epsilon", .number, default: .double(1e-5)),
+            Parameter("layout", .enumeration(InputLayout.allCases.map(\.rawValue)), default: .string("nchw")),
+        ]
+    ) { node, graph in
+        let types = OperandTypes(node, graph)
+        let input = try types("input")
+        try ShapeRules.require(input, "input", in: ShapeRules.floats)
+        try ShapeRules.requireRank(input, "input", 4...4)
+        let layout = InputLayout(rawValue: node.string("layout") ?? "nchw") ?? .nchw
+        let channels = layout.logicalSizes(input.shape).channels
+        for role in ["scale", "bias"] {
+            guard let type = types.optional(role) else { continue }
+            try ShapeRules.requireSameDataType(input, "input", type, role)
+            guard type.shape == [channels] else {
+                throw ShapeError("\(role) must have shape [\(channels)] (input channels), but has \(type.shape)")
+            }
+        }
+        return [input]
+    }
+
+    static let layerNormalization = OpSchema(
+        "layerNormalization", positional: [Parameter("input", .operand)],
+        options: [
+            Parameter("scale", .operand), Parameter("bias", .operand),
+            Parameter("axes", .ints),
+            Parameter("epsilon", .number, default: .double(1e-5)),
+        ]
+    ) { node, graph in
+        let types = OperandTypes(node, graph)
+        let input = try types("input")
+        try ShapeRules.require(input, "input", in: ShapeRules.floats)
+        let axes = layerNormalizationAxes(node, rank: input.rank)
+        try ShapeRules.requireDistinctAxes(axes, rank: input.rank)
+        let expected = axes.map { input.shape[$0] }
+        for role in ["scale", "bias"] {
+            guard let type = types.optional(role) else { continue }
+            try ShapeRules.requireSameDataType(input, "input", type, role)
+            guard type.shape == expected else {
+                throw ShapeError("\(role) must have shape \(expected) (input dimensions \(axes)), but has \(type.shape)")
+            }
+        }
+        return [input]
+    }
+
+    static var schemas: [OpSchema] { [softmax, batchNormalization, instanceNormalization, layerNormalization] }
+}
+
+/// layerNormalization's axes: given, or every axis but the first by default.
+public func layerNormalizationAxes(_ node: Node, rank: Int) -> [Int] {
+    node.ints("axes") ?? Array(min(1, rank)..<rank)
 }

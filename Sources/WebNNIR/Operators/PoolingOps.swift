@@ -68,6 +68,7 @@ enum PoolingOps {
     }
 
     static var schemas: [OpSchema] {
-        [pool("averagePool2d", types: ShapeRules.floats), pool("maxPool2d", types: ShapeRules.all)]
+        [pool("averagePool2d", types: ShapeRules.floats), pool("l2Pool2d", types: ShapeRules.floats),
+         pool("maxPool2d", types: ShapeRules.all)]
     }
 }

@@ -5,6 +5,9 @@ enum ShapeRules {
     static let floats: Set<DataType> = [.float32, .float16]
     static let all = Set(DataType.allCases)
     static let signedAndFloats: Set<DataType> = [.float32, .float16, .int64, .int32, .int8]
+    /// The types of sums and products (reduceSum, cumulativeSum, ...): floats and 32/64-bit integers.
+    static let floatsAndWideIntegers: Set<DataType> = [.float32, .float16, .int32, .uint32, .int64, .uint64]
+    static let uint8: Set<DataType> = [.uint8]
 
     /// Throws unless `type` has one of `allowed` data types.
     static func require(_ type: TensorType, _ role: String, in allowed: Set<DataType>) throws {
@@ -63,6 +66,15 @@ enum ShapeRules {
 
     static func requirePositive(_ values: [Int], _ role: String) throws {
         guard values.allSatisfy({ $0 > 0 }) else { throw ShapeError("\(role) must be > 0, got \(values)") }
+    }
+
+    /// The data type named by the `.dataType` attribute `name` (cast's dataType, argMax's outputDataType).
+    static func dataType(_ node: Node, _ name: String) throws -> DataType {
+        guard let word = node.string(name) else { throw ShapeError("missing \(name)") }
+        guard let dataType = DataType(rawValue: word) ?? DataType(shortName: word) else {
+            throw ShapeError("\(name) \"\(word)\" is not a data type")
+        }
+        return dataType
     }
 
     /// Output size of a sliding window along one axis (conv/pool), before rounding.

@@ -1,8 +1,9 @@
 import WebNNIR
 
-/// conv2d, for every input and filter layout, with padding, strides, dilations, groups and bias.
+/// conv2d and convTranspose2d, for every input and filter layout, with padding, strides,
+/// dilations, groups and bias (and convTranspose2d's outputPadding and outputSizes).
 enum ConvolutionKernels {
-    static let table: [String: Kernel] = ["conv2d": conv2d]
+    static let table: [String: Kernel] = ["conv2d": conv2d, "convTranspose2d": convTranspose2d]
 
     /// Direct convolution: each output is the Double sum over its group's input channels and the
     /// kernel window (padding contributes nothing), plus the bias.
@@ -42,5 +43,48 @@ enum ConvolutionKernels {
             }
         }
         return call.output(floats: output)
+    }
+
+    /// Transposed convolution as the scatter of each input element through the kernel: input
+    /// (ih, iw) adds x * w to output (ih * strideH - padTop + kh * dilationH, ...) of every output
+    /// channel of its group; positions outside the output (cropped by padding) are dropped.
+    /// Sums accumulate in Double; the bias is added last.
+    private static func convTranspose2d(_ call: OperatorCall) throws -> [TensorValue] {
+        let p = try call.parameters(ConvTranspose2dParameters.init)
+        let input = try call.floats("input"), filter = try call.floats("filter")
+        let bias = try call.optionalOperand("bias").map(call.floats(of:))
+        let inputStrides = p.inputStrides, outputStrides = p.outputStrides, filterStrides = p.filterStrides
+        var sums = [Double](repeating: 0, count: call.outputType.elementCount)
+        for batch in 0..<p.batch {
+            for inputChannel in 0..<p.inputChannels {
+                let group = inputChannel / p.inputChannelsPerGroup
+                for inputRow in 0..<p.inputHeight {
+                    for inputColumn in 0..<p.inputWidth {
+                        let x = Double(input[batch * inputStrides.batch + inputChannel * inputStrides.channel
+                                             + inputRow * inputStrides.height + inputColumn * inputStrides.width])
+                        for kernelRow in 0..<p.kernelHeight {
+                            let row = inputRow * p.window.strides[0] - p.window.padTop + kernelRow * p.window.dilations[0]
+                            guard (0..<p.outputHeight).contains(row) else { continue }
+                            for kernelColumn in 0..<p.kernelWidth {
+                                let column = inputColumn * p.window.strides[1] - p.window.padLeft + kernelColumn * p.window.dilations[1]
+                                guard (0..<p.outputWidth).contains(column) else { continue }
+                                for groupChannel in 0..<p.outputChannelsPerGroup {
+                                    let w = filter[inputChannel * filterStrides.i + groupChannel * filterStrides.o
+                                                   + kernelRow * filterStrides.h + kernelColumn * filterStrides.w]
+                                    let outputChannel = group * p.outputChannelsPerGroup + groupChannel
+                                    sums[batch * outputStrides.batch + outputChannel * outputStrides.channel
+                                         + row * outputStrides.height + column * outputStrides.width] += x * Double(w)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let channelStride = outputStrides.channel, channels = p.outputChannels
+        return call.output(floats: Array(count: sums.count) { index in
+            let channel = p.inputLayout == .nchw ? index / channelStride % channels : index % channels
+            return Float(sums[index] + Double(bias?[channel] ?? 0))
+        })
     }
 }

@@ -10,6 +10,7 @@ enum MatrixKernels {
         let p = try call.parameters(MatmulParameters.init)
         let a = try call.operand("a"), b = try call.operand("b")
         let aValues = try call.floats(of: a), bValues = try call.floats(of: b)
+        let bias = try call.optionalOperand("bias").map(call.floats(of:))  // webnnc extension: [N], per column
         let aMatrices = StridedIndices.broadcastIndices(from: Array(a.shape.dropLast(2)), to: p.batchShape)
         let bMatrices = StridedIndices.broadcastIndices(from: Array(b.shape.dropLast(2)), to: p.batchShape)
         var output: [Float] = []
@@ -22,6 +23,7 @@ enum MatrixKernels {
                     for inner in 0..<p.k {
                         sum += Double(aValues[aBase + row * p.k + inner]) * Double(bValues[bBase + inner * p.n + column])
                     }
+                    sum += Double(bias?[column] ?? 0)
                     output.append(Float(sum))
                 }
             }

@@ -1,18 +1,28 @@
 import WebNNBasics
 import WebNNIR
 
-/// averagePool2d and maxPool2d, sharing one window walk. Padding is never read: averagePool2d
-/// divides by the number of input elements in the window, and maxPool2d treats padding as -inf.
-/// A window that covers only padding (possible with "ceil" rounding) averages to NaN, and its
+/// averagePool2d, l2Pool2d and maxPool2d, sharing one window walk. Padding is never read:
+/// averagePool2d divides by the number of input elements in the window, l2Pool2d sums the
+/// squares of those elements only, and maxPool2d treats padding as -inf. A window that covers
+/// only padding (possible with "ceil" rounding) averages to NaN, has an L2 norm of 0, and its
 /// maximum is -inf (floats) or the type's smallest value (integers).
 enum PoolingKernels {
-    static let table: [String: Kernel] = ["averagePool2d": averagePool2d, "maxPool2d": maxPool2d]
+    static let table: [String: Kernel] = ["averagePool2d": averagePool2d, "l2Pool2d": l2Pool2d, "maxPool2d": maxPool2d]
 
     private static func averagePool2d(_ call: OperatorCall) throws -> [TensorValue] {
         let input = try call.floats("input")
         let windows = try windowIndices(call.parameters(Pool2dParameters.init))
         return call.output(floats: Array(count: windows.count) { output in
             Float(windows[output].reduce(0.0) { $0 + Double(input[$1]) } / Double(windows[output].count))
+        })
+    }
+
+    /// sqrt of the Double sum of the squares in each window.
+    private static func l2Pool2d(_ call: OperatorCall) throws -> [TensorValue] {
+        let input = try call.floats("input")
+        let windows = try windowIndices(call.parameters(Pool2dParameters.init))
+        return call.output(floats: Array(count: windows.count) { output in
+            Float(windows[output].reduce(0.0) { $0 + Double(input[$1]) * Double(input[$1]) }.squareRoot())
         })
     }
 

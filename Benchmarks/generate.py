@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Writes the benchmark models, each both as a webnnc graph and as the equivalent ONNX file.
+
+For each model NAME, in the output folder: `NAME.webnn`, `NAME.manifest.json` and `NAME.weights`
+(WGWT header, float32, little-endian; docs/format.md) for webnnc, and `NAME.onnx` for ONNX Runtime
+and OpenVINO. Both hold the same random weights (fixed seed per model), so their outputs must
+agree. Convolutions have no bias and are followed by a separate batchNormalization (as exported
+from a framework), which leaves the optimizer work to do; SqueezeNet, which has no batch
+normalization, has conv biases instead.
+
+    python3 Benchmarks/generate.py --out Benchmarks/out/models [--models mobilenet_v1,resnet50_v1]
+"""
+import argparse
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+IMAGE_SHAPE = [1, 3, 224, 224]
+CLASSES = 1000
+ONNX_OPSET = 13
+
+
+class DualGraph:
+    """Builds one network as WebNN text and as an ONNX graph at once, with shared weights."""
+
+    def __init__(self, name, seed):
+        self.name = name
+        self.rng = np.random.default_rng(seed)
+        self.weights = {}      # key -> float32 array, in declaration order
+        self.onnx_scalars = {}  # key -> float32 scalar that only the ONNX graph needs (Clip bounds)
+        self.webnn_nodes = []  # lines of the nodes block
+        self.onnx_nodes = []
+        self.count = 0
+
+    def fresh(self, base):
+        """A new unique value name starting with `base`."""
+        self.count += 1
+        return f"{base}{self.count}"
+
+    def constant(self, name, array):
+        """Declares a float32 weight `name`; returns its name."""
+        self.weights[name] = np.asarray(array, dtype="<f4")
+        return name
+
+    def conv(self, x, cin, cout, kernel, stride=1, padding=0, groups=1, bias=False):
+        """conv2d (NCHW/OIHW) with He-normal random weights; returns the output name."""
+        name = self.fresh("conv")
+        fan_in = cin // groups * kernel * kernel
+        w = self.constant(f"{name}_w", self.rng.normal(0, (2.0 / fan_in) ** 0.5, (cout, cin // groups, kernel, kernel)))
+        inputs = [x, w]
+        options = ""
+        if padding:
+            options += f", padding=[{padding}, {padding}, {padding}, {padding}]"
+        if stride != 1:
+            options += f", strides=[{stride}, {stride}]"
+        if groups != 1:
+            options += f", groups={groups}"
+        if bias:
+            inputs.append(self.constant(f"{name}_b", self.rng.normal(0, 0.05, cout)))
+            options += f", bias={inputs[2]}"
+        self.webnn_nodes.append(f"{name} = conv2d({x}, {w}{options});")
+        self.onnx_nodes.append(helper.make_node(
+            "Conv", inputs, [name], kernel_shape=[kernel, kernel], strides=[stride, stride],
+            pads=[padding] * 4, group=groups))
+        return name
+
+    def batch_norm(self, x, channels, gamma_scale=1.0):
+        """batchNormalization with random statistics; `gamma_scale` shrinks a residual branch."""
+        mean = self.constant(f"{x}_mean", self.rng.normal(0, 0.1, channels))
+        variance = self.constant(f"{x}_var", self.rng.uniform(0.5, 1.5, channels))
+        gamma = self.constant(f"{x}_gamma", gamma_scale * self.rng.uniform(0.5, 1.0, channels))
+        beta = self.constant(f"{x}_beta", self.rng.normal(0, 0.1, channels))
+        out = f"{x}_bn"
+        self.webnn_nodes.append(
+            f"{out} = batchNormalization({x}, {mean}, {variance}, scale={gamma}, bias={beta}, epsilon=0.00001);")
+        self.onnx_nodes.append(helper.make_node(
+            "BatchNormalization", [x, gamma, beta, mean, variance], [out], epsilon=1e-5))
+        return out
+
+    def activation(self, x, kind):
+        """relu, or relu6 as clamp(x, 0, 6); returns the output name."""
+        out = f"{x}_{kind}"
+        if kind == "relu":
+            self.webnn_nodes.append(f"{out} = relu({x});")
+            self.onnx_nodes.append(helper.make_node("Relu", [x], [out]))
+        elif kind == "relu6":
+            self.webnn_nodes.append(f"{out} = clamp({x}, minValue=0, maxValue=6);")
+            self.onnx_scalars.update(relu6_min=np.float32(0), relu6_max=np.float32(6))
+            self.onnx_nodes.append(helper.make_node("Clip", [x, "relu6_min", "relu6_max"], [out]))
+        else:
+            raise ValueError(f"unknown activation {kind}")
+        return out
+
+    def conv_bn(self, x, cin, cout, kernel, stride=1, groups=1, act=None, gamma_scale=1.0):
+        """conv2d without bias, then batchNormalization and an optional activation."""
+        y = self.batch_norm(self.conv(x, cin, cout, kernel, stride, kernel // 2, groups), cout, gamma_scale)
+        return self.activation(y, act) if act else y
+
+    def add(self, a, b):
+        """Element-wise a + b (a residual connection)."""
+        out = self.fresh("sum")
+        self.webnn_nodes.append(f"{out} = add({a}, {b});")
+        self.onnx_nodes.append(helper.make_node("Add", [a, b], [out]))
+        return out
+
+    def max_pool(self, x, window, stride, padding=0, ceil=False):
+        """maxPool2d over a square window."""
+        out = self.fresh("maxpool")
+        options = f"windowDimensions=[{window}, {window}], strides=[{stride}, {stride}]"
+        if padding:
+            options += f", padding=[{padding}, {padding}, {padding}, {padding}]"
+        if ceil:
+            options += ', outputShapeRounding="ceil"'
+        self.webnn_nodes.append(f"{out} = maxPool2d({x}, {options});")
+        self.onnx_nodes.append(helper.make_node(
+            "MaxPool", [x], [out], kernel_shape=[window, window], strides=[stride, stride],
+            pads=[padding] * 4, ceil_mode=int(ceil)))
+        return out
+
+    def concat(self, values):
+        """Concatenation along the channels."""
+        out = self.fresh("concat")
+        self.webnn_nodes.append(f"{out} = concat([{', '.join(values)}], 1);")
+        self.onnx_nodes.append(helper.make_node("Concat", values, [out], axis=1))
+        return out
+
+    def global_pool_flatten(self, x, channels):
+        """Global average pool (averagePool2d over the whole image), reshaped to [1, channels]."""
+        self.webnn_nodes.append(f"pool = averagePool2d({x});")
+        self.webnn_nodes.append(f"flat = reshape(pool, [1, {channels}]);")
+        self.onnx_nodes.append(helper.make_node("GlobalAveragePool", [x], ["pool"]))
+        self.onnx_nodes.append(helper.make_node("Flatten", ["pool"], ["flat"], axis=1))
+        return "flat"
+
+    def classifier(self, x, channels):
+        """Global average pool, a dense layer (gemm with transposed weights) and softmax."""
+        flat = self.global_pool_flatten(x, channels)
+        # Larger than a trained layer's weights, so that the softmax is peaked enough for the
+        # accuracy check on its output to mean something.
+        w = self.constant("fc_w", self.rng.normal(0, 5.0 / channels ** 0.5, (CLASSES, channels)))
+        b = self.constant("fc_b", self.rng.normal(0, 0.1, CLASSES))
+        self.webnn_nodes.append(f"logits = gemm({flat}, {w}, c={b}, bTranspose=true);")
+        self.onnx_nodes.append(helper.make_node("Gemm", [flat, w, b], ["logits"], transB=1))
+        self.softmax("logits")
+
+    def softmax(self, x):
+        """The graph's output: softmax over the classes."""
+        self.webnn_nodes.append(f"probabilities = softmax({x}, 1);")
+        self.onnx_nodes.append(helper.make_node("Softmax", [x], ["probabilities"], axis=1))
+
+    def write(self, folder, comment):
+        """Writes NAME.webnn, NAME.manifest.json, NAME.weights and NAME.onnx into `folder`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.write_webnn(folder, comment)
+        self.write_onnx(folder)
+
+    def write_webnn(self, folder, comment):
+        """The WebNN graph text and its weights (WGWT variant, absolute offsets)."""
+        lines = [f"# {line}".rstrip() for line in comment.strip().splitlines()]
+        lines += [f'webnn_graph "{self.name}" v1 {{',
+                  f"  inputs {{ image: f32[{', '.join(map(str, IMAGE_SHAPE))}]; }}", "  consts {"]
+        lines += [f"    {key}: f32[{', '.join(map(str, array.shape))}];" for key, array in self.weights.items()]
+        lines += ["  }", "  nodes {"] + [f"    {node}" for node in self.webnn_nodes]
+        lines += ["  }", "  outputs { probabilities; }", "}"]
+        (folder / f"{self.name}.webnn").write_text("\n".join(lines) + "\n")
+        binary = bytearray(b"WGWT" + struct.pack("<I", 1))
+        manifest = {"format": "wg-weights-manifest", "version": 1, "endianness": "little", "tensors": {}}
+        for key, array in self.weights.items():
+            data = array.tobytes()
+            manifest["tensors"][key] = {"dataType": "float32", "shape": list(array.shape),
+                                        "byteOffset": len(binary), "byteLength": len(data), "layout": "row-major"}
+            binary += data
+        (folder / f"{self.name}.manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        (folder / f"{self.name}.weights").write_bytes(bytes(binary))
+
+    def write_onnx(self, folder):
+        """The same network as an ONNX model (opset 13), weights as initializers."""
+        constants = {**self.weights, **self.onnx_scalars}
+        initializers = [numpy_helper.from_array(np.asarray(array, dtype=np.float32), key)
+                        for key, array in constants.items()]
+        graph = helper.make_graph(
+            self.onnx_nodes, self.name,
+            [helper.make_tensor_value_info("image", TensorProto.FLOAT, IMAGE_SHAPE)],
+            [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, CLASSES])],
+            initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
+                                  producer_name="webnnc-benchmarks")
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        onnx.save(model, str(folder / f"{self.name}.onnx"))
+
+
+def mobilenet_v1(folder):
+    """MobileNet v1 (1.0, 224): a 3x3 stride-2 stem and 13 depthwise-separable blocks, relu6."""
+    g = DualGraph("mobilenet_v1", seed=101)
+    x = g.conv_bn("image", 3, 32, 3, stride=2, act="relu6")
+    channels = 32
+    for cout, stride in [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+                         (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]:
+        x = g.conv_bn(x, channels, channels, 3, stride=stride, groups=channels, act="relu6")
+        x = g.conv_bn(x, channels, cout, 1, act="relu6")
+        channels = cout
+    g.classifier(x, channels)
+    g.write(folder, "MobileNet v1 1.0 224 with random weights (Benchmarks/generate.py; do not edit).")
+
+
+def mobilenet_v2(folder):
+    """MobileNet v2 (1.0, 224): inverted residual blocks with linear bottlenecks, relu6."""
+    g = DualGraph("mobilenet_v2", seed=102)
+    x = g.conv_bn("image", 3, 32, 3, stride=2, act="relu6")
+    channels = 32
+    # (expansion t, output channels c, repeats n, first stride s), as in the paper's table 2.
+    for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+        for repeat in range(n):
+            stride = s if repeat == 0 else 1
+            hidden = channels * t
+            y = g.conv_bn(x, channels, hidden, 1, act="relu6") if t != 1 else x
+            y = g.conv_bn(y, hidden, hidden, 3, stride=stride, groups=hidden, act="relu6")
+            residual = stride == 1 and channels == c
+            y = g.conv_bn(y, hidden, c, 1, gamma_scale=0.3 if residual else 1.0)
+            x = g.add(x, y) if residual else y
+            channels = c
+    x = g.conv_bn(x, channels, 1280, 1, act="relu6")
+    g.classifier(x, 1280)
+    g.write(folder, "MobileNet v2 1.0 224 with random weights (Benchmarks/generate.py; do not edit).")
+
+
+def resnet50_v1(folder):
+    """ResNet-50 v1: bottleneck blocks [3, 4, 6, 3], the stride on the first 1x1 conv (v1)."""
+    g = DualGraph("resnet50_v1", seed=103)
+    x = g.conv_bn("image", 3, 64, 7, stride=2, act="relu")
+    x = g.max_pool(x, 3, 2, padding=1)
+    channels = 64
+    for stage, (width, blocks) in enumerate([(64, 3), (128, 4), (256, 6), (512, 3)]):
+        for block in range(blocks):
+            stride = 2 if block == 0 and stage > 0 else 1
+            y = g.conv_bn(x, channels, width, 1, stride=stride, act="relu")
+            y = g.conv_bn(y, width, width, 3, act="relu")
+            y = g.conv_bn(y, width, 4 * width, 1, gamma_scale=0.3)
+            shortcut = x if block > 0 else g.conv_bn(x, channels, 4 * width, 1, stride=stride)
+            x = g.activation(g.add(y, shortcut), "relu")
+            channels = 4 * width
+    g.classifier(x, channels)
+    g.write(folder, "ResNet-50 v1 224 with random weights (Benchmarks/generate.py; do not edit).")
+
+
+def squeezenet_1_1(folder):
+    """SqueezeNet 1.1: fire modules (1x1 squeeze, 1x1 and 3x3 expand), conv biases, no batch
+    normalization, ceil-mode max pools, and a 1x1 conv classifier with global pooling."""
+    g = DualGraph("squeezenet_1_1", seed=104)
+
+    def conv_relu(x, cin, cout, kernel, stride=1):
+        return g.activation(g.conv(x, cin, cout, kernel, stride, kernel // 2, bias=True), "relu")
+
+    def fire(x, cin, squeeze, expand):
+        s = conv_relu(x, cin, squeeze, 1)
+        return g.concat([conv_relu(s, squeeze, expand, 1), conv_relu(s, squeeze, expand, 3)])
+
+    x = g.activation(g.conv("image", 3, 64, 3, stride=2, bias=True), "relu")
+    x = g.max_pool(x, 3, 2, ceil=True)
+    x = fire(fire(x, 64, 16, 64), 128, 16, 64)
+    x = g.max_pool(x, 3, 2, ceil=True)
+    x = fire(fire(x, 128, 32, 128), 256, 32, 128)
+    x = g.max_pool(x, 3, 2, ceil=True)
+    for cin, squeeze, expand in [(256, 48, 192), (384, 48, 192), (384, 64, 256), (512, 64, 256)]:
+        x = fire(x, cin, squeeze, expand)
+    x = conv_relu(x, 512, CLASSES, 1)
+    g.softmax(g.global_pool_flatten(x, CLASSES))
+    g.write(folder, "SqueezeNet 1.1 224 with random weights (Benchmarks/generate.py; do not edit).")
+
+
+MODELS = {"mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
+          "resnet50_v1": resnet50_v1, "squeezenet_1_1": squeezenet_1_1}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for the model files")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, from: " + ", ".join(MODELS))
+    args = parser.parse_args()
+    names = [name for name in args.models.split(",") if name]
+    unknown = [name for name in names if name not in MODELS]
+    if unknown:
+        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
+    for name in names:
+        MODELS[name](args.out)
+        print(f"generated {args.out / name}.webnn and {name}.onnx")
+
+
+if __name__ == "__main__":
+    main()

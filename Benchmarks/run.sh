@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Benchmarks webnnc against ONNX Runtime and OpenVINO on MobileNet v1/v2, ResNet-50 v1 and
+# SqueezeNet 1.1 (224x224, batch 1, float32, random weights), in one command:
+#
+#   Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--threads 1,2]
+#
+# It makes the venv Benchmarks/.venv (numpy, onnx, onnxruntime, openvino, matplotlib from PyPI;
+# reused when it already has them), builds webnnc (release), generates the models, compiles each
+# with webnnc -O3 (timed), checks webnnc's output against ONNX Runtime's, times the three
+# runtimes at each thread count, prints the table and writes Benchmarks/out/report.{json,md,png}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1"
+ITERATIONS=20
+WARMUP=3
+THREADS="1,2"
+
+usage() {
+    echo "usage: Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--threads 1,2]" >&2
+    echo "models: $MODELS" >&2
+    exit 1
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --models|--iterations|--warmup|--threads)
+            [ $# -ge 2 ] || { echo "error: $1 needs a value" >&2; usage; }
+            case "$1" in
+                --models) MODELS="$2" ;;
+                --iterations) ITERATIONS="$2" ;;
+                --warmup) WARMUP="$2" ;;
+                --threads) THREADS="$2" ;;
+            esac
+            shift 2 ;;
+        -h|--help) usage ;;
+        *) echo "error: unknown argument '$1'" >&2; usage ;;
+    esac
+done
+
+VENV=Benchmarks/.venv
+PYTHON="$VENV/bin/python"
+if ! "$PYTHON" -c "import numpy, onnx, onnxruntime, openvino, matplotlib" 2>/dev/null; then
+    echo "== making $VENV"
+    python3 -m venv "$VENV"
+    "$PYTHON" -m pip install --quiet --upgrade pip
+    "$PYTHON" -m pip install --quiet numpy onnx onnxruntime openvino matplotlib
+fi
+
+echo "== building webnnc (release)"
+scripts/install-llvm.sh
+swift build -c release --product webnnc
+WEBNNC="$(swift build -c release --show-bin-path)/webnnc"
+
+echo "== generating models: $MODELS"
+"$PYTHON" Benchmarks/generate.py --out Benchmarks/out/models --models "$MODELS"
+
+echo "== benchmarking"
+"$PYTHON" Benchmarks/benchmark.py --webnnc "$WEBNNC" --models-dir Benchmarks/out/models --out Benchmarks/out \
+    --models "$MODELS" --iterations "$ITERATIONS" --warmup "$WARMUP" --threads "$THREADS"

@@ -1,0 +1,61 @@
+/// What lowering planned for a program's memory: the scratch arena against the sum of the
+/// intermediate tensors it holds. Computed from the program alone (`init(_:)`).
+public struct MemoryPlanReport: Equatable, Sendable, CustomStringConvertible {
+    /// Bytes of the planned scratch arena (`KernelProgram.scratchSize`).
+    public var scratchBytes: Int
+    /// Intermediate tensors written to scratch (reshape aliases are not separate tensors).
+    public var intermediateCount: Int
+    /// The sum of their sizes: the scratch a plan without reuse would need (before alignment).
+    public var intermediateBytes: Int
+    /// The most bytes of intermediates live at once (each rounded up to the 64-byte alignment):
+    /// the least any plan that never writes a step's result over its operands can use.
+    public var peakLiveBytes: Int
+
+    public init(scratchBytes: Int, intermediateCount: Int, intermediateBytes: Int, peakLiveBytes: Int) {
+        self.scratchBytes = scratchBytes
+        self.intermediateCount = intermediateCount
+        self.intermediateBytes = intermediateBytes
+        self.peakLiveBytes = peakLiveBytes
+    }
+
+    /// The report of `program`'s plan. An intermediate lives from the step that writes it to the
+    /// last step that reads its scratch range before another step writes there.
+    public init(_ program: KernelProgram) {
+        var writes: [(step: Int, offset: Int, size: Int)] = []
+        var lastRead: [Int] = []
+        /// Index in `writes` of the intermediate that holds scratch byte `offset` at this point.
+        var holder: [Int: Int] = [:]
+        for (index, step) in program.steps.enumerated() {
+            for operand in step.operands {
+                if case .scratch(let offset) = operand.location, let write = holder[offset] { lastRead[write] = index }
+            }
+            if case .scratch(let offset) = step.result.location {
+                holder[offset] = writes.count
+                writes.append((index, offset, step.result.type.byteSize))
+                lastRead.append(index)
+            }
+        }
+        let aligned = { (size: Int) in (max(size, 1) + 63) / 64 * 64 }
+        var peak = 0
+        for index in program.steps.indices {
+            let live = writes.indices.filter { writes[$0].step <= index && lastRead[$0] >= index }
+            peak = max(peak, live.reduce(0) { $0 + aligned(writes[$1].size) })
+        }
+        self.init(scratchBytes: program.scratchSize, intermediateCount: writes.count,
+                  intermediateBytes: writes.reduce(0) { $0 + $1.size }, peakLiveBytes: peak)
+    }
+
+    /// E.g. `scratch 96 KiB for 12 intermediates of 384 KiB (25%); peak live 96 KiB`.
+    public var description: String {
+        let percent = intermediateBytes == 0 ? 100 : Int((Double(scratchBytes) / Double(intermediateBytes) * 100).rounded())
+        return "scratch \(MemoryPlanReport.bytes(scratchBytes)) for \(intermediateCount) intermediate"
+            + (intermediateCount == 1 ? "" : "s") + " of \(MemoryPlanReport.bytes(intermediateBytes)) (\(percent)%); "
+            + "peak live \(MemoryPlanReport.bytes(peakLiveBytes))"
+    }
+
+    private static func bytes(_ count: Int) -> String {
+        if count < 10 * 1024 { return "\(count) B" }
+        if count < 10 * 1024 * 1024 { return "\(count / 1024) KiB" }
+        return "\(count / (1024 * 1024)) MiB"
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import WebNNBasics
+import WebNNFrontend
+import WebNNIR
+import WebNNReference
+@testable import WebNNTransforms
+
+@Suite struct EpilogueFusionTests {
+    /// `fuse-epilogues` fires on most of the random graphs built for it (and keeps their results:
+    /// `NumericTests` runs it on every seed).
+    @Test func fusionFiresOnRandomGraphs() throws {
+        var fused = 0, total = 0
+        for seed in NumericTests.seeds where seed % 5 == 4 {
+            total += 1
+            var graph = try RandomGraphs.make(seed: seed).graph
+            try PassManager(pipeline: PassRegistry.pipeline(parsing: "fuse-epilogues")).run(&graph)
+            if graph.nodes.contains(where: { !FusedEpilogue($0).isEmpty || $0.op == "gemm" && $0.operand("c") != nil }) { fused += 1 }
+        }
+        #expect(fused * 2 > total, "only \(fused) of \(total) graphs fused anything")
+    }
+
+    /// A fused node is one DOT box titled with the operators it absorbed.
+    @Test func dotTitlesFusedNodes() throws {
+        var graph = try load("""
+            webnn_graph "g" v1 {
+              inputs { x: f32[1, 2, 3, 3]; skip: f32[1, 4, 3, 3]; }
+              consts { w: f32[4, 2, 1, 1] @scalar(1); }
+              nodes { conv = conv2d(x, w); sum = add(conv, skip); y = relu(sum); }
+              outputs { y; }
+            }
+            """)
+        try PassManager(pipeline: PassRegistry.pipeline(parsing: "fuse-epilogues")).run(&graph)
+        #expect(graph.nodes.count == 1)
+        #expect(GraphDot.render(graph).contains("label=\"conv2d + add + relu\\ny: f32[1, 4, 3, 3]"))
+    }
+
+    /// The options are checked like any option: clamp bounds only with clamp, min ≤ max, the
+    /// residual's type is the output's.
+    @Test func shapeRulesCheckTheOptions() throws {
+        func graph(_ call: String) throws -> Graph {
+            try load("""
+                webnn_graph "g" v1 {
+                  inputs { x: f32[1, 2, 3, 3]; r: f32[1, 4, 3, 2]; }
+                  consts { w: f32[4, 2, 1, 1] @scalar(1); }
+                  nodes { y = \(call); }
+                  outputs { y; }
+                }
+                """)
+        }
+        #expect(throws: (any Error).self) { try graph("conv2d(x, w, fusedActivation=\"relu\", fusedMinValue=0)") }
+        #expect(throws: (any Error).self) { try graph("conv2d(x, w, fusedActivation=\"clamp\", fusedMinValue=2, fusedMaxValue=1)") }
+        #expect(throws: (any Error).self) { try graph("conv2d(x, w, residual=r)") }
+        #expect(throws: (any Error).self) { try graph("conv2d(x, w, fusedAlpha=0.5)") }
+        #expect(throws: (any Error).self) { try graph("conv2d(x, w, fusedActivation=\"gelu\")") }
+        _ = try graph("conv2d(x, w, fusedActivation=\"clamp\", fusedMaxValue=6)")
+    }
+}
+
+/// The ResNet-shaped and MobileNet-v1-shaped fixtures (`scripts/make-fixture-models.py`).
+@Suite struct FixtureModelTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/models")
+
+    static func load(_ name: String) throws -> Graph {
+        try GraphLoader.load(path: directory.appendingPathComponent(name + ".webnn").path, options: FrontendOptions())
+    }
+
+    /// After -O3 no batchNormalization is left and every conv2d has a bias and a fused
+    /// activation, except a ResNet shortcut convolution that another conv2d adds as its residual
+    /// (`relu(conv + shortcut)` fuses into one of the two). The results are kept.
+    @Test(arguments: [("resnet_shaped", 32, 13), ("mobilenet_v1_shaped", 32, 13)])
+    func o3FusesEveryConvolution(_ name: String, nodesBefore: Int, nodesAfter: Int) throws {
+        let graph = try FixtureModelTests.load(name)
+        var optimized = graph
+        try PassManager(pipeline: PassRegistry.pipeline(optimizationLevel: 3), verifyEach: true).run(&optimized)
+        func census(_ graph: Graph) -> String {
+            Dictionary(grouping: graph.nodes, by: \.op).map { "\($0.key) \($0.value.count)" }.sorted().joined(separator: ", ")
+        }
+        print("\(name): \(graph.nodes.count) nodes before -O3 (\(census(graph))), \(optimized.nodes.count) after (\(census(optimized)))")
+        #expect(graph.nodes.count == nodesBefore)
+        #expect(optimized.nodes.count == nodesAfter)
+        #expect(!optimized.nodes.contains { $0.op == "batchNormalization" })
+        #expect(!optimized.nodes.contains { ["relu", "clamp", "add"].contains($0.op) })
+        let residuals = Set(optimized.nodes.compactMap { FusedEpilogue($0).activation != nil ? FusedEpilogue($0).residual : nil })
+        for conv in optimized.nodes where conv.op == "conv2d" {
+            let output = optimized[conv.outputs[0]].name
+            #expect(conv.operand("bias") != nil, "\(output) has no bias")
+            #expect(FusedEpilogue(conv).activation != nil || residuals.contains(conv.outputs[0]), "\(output) has no activation")
+        }
+        #expect(optimized.nodes.contains { $0.op == "gemm" })  // matmul + bias add
+        // The optimized graph computes what the original does.
+        var random = SeededGenerator(seed: 7)
+        let image = graph[graph.inputs[0]].type
+        let inputs = ["image": TensorData(.float32, shape: image.shape,
+                                          values: (0..<image.elementCount).map { _ in Double.random(in: -1...1, using: &random) })]
+        let expected = try Interpreter(graph).run(inputs)["probabilities"]!.doubles
+        let actual = try Interpreter(optimized).run(inputs)["probabilities"]!.doubles
+        #expect(zip(expected, actual).allSatisfy { abs($0 - $1) < 1e-5 }, "\(expected) vs \(actual)")
+    }
+}
