@@ -33,7 +33,7 @@ public enum CodeGen {
             compilerVersion: "\(options.compilerName) (LLVM \(LLVMTargets.version))",
             triple: target.triple, cpu: target.cpu,
             features: target.enabledFeatureList, scratchSize: program.scratchSize,
-            inputs: program.inputs, outputs: program.outputs)
+            memoryPlan: MemoryPlanReport(program), inputs: program.inputs, outputs: program.outputs)
         try LibraryEmitter(module: module, program: program, description: description,
                            flushDenormals: options.flushDenormals).emit()
         try module.verify()

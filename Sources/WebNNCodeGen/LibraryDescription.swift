@@ -14,6 +14,8 @@ public struct LibraryDescription: Equatable, Sendable {
     public var cpu: String
     public var features: String
     public var scratchSize: Int
+    /// The scratch plan against the intermediates it holds.
+    public var memoryPlan: MemoryPlanReport
     public var inputs: [ProgramTensor]
     public var outputs: [ProgramTensor]
 
@@ -29,7 +31,10 @@ public struct LibraryDescription: Equatable, Sendable {
         return "{\"abiVersion\":\(LibraryDescription.abiVersion),\"name\":\(jsonString(modelName)),"
             + "\"prefix\":\(jsonString(prefix)),\"compiler\":\(jsonString(compilerVersion)),"
             + "\"target\":{\"triple\":\(jsonString(triple)),\"cpu\":\(jsonString(cpu)),\"features\":\(jsonString(features))},"
-            + "\"scratchSize\":\(scratchSize),\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs))}"
+            + "\"scratchSize\":\(scratchSize),"
+            + "\"memoryPlan\":{\"intermediateCount\":\(memoryPlan.intermediateCount),"
+            + "\"intermediateBytes\":\(memoryPlan.intermediateBytes),\"peakLiveBytes\":\(memoryPlan.peakLiveBytes)},"
+            + "\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs))}"
     }
 
     /// `WEBNNC_ABI_VERSION`.

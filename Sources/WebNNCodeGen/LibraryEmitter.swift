@@ -23,8 +23,12 @@ struct LibraryEmitter {
         let constants = program.constants.enumerated().map { index, data in
             module.addConstantBytes("\(prefix).weights.\(index)", data.bytes)
         }
-        let tasks = try zip(program.steps, kernels).enumerated().map { index, step in
-            try emitStepTask(index: index, step: step.0, kernel: step.1)
+        var bodies: [StepSignature: LLVMValueRef] = [:]
+        let tasks = zip(program.steps, kernels).enumerated().map { index, step in
+            let signature = StepSignature(step.0)
+            let body = bodies[signature] ?? emitStepBody(index: index, step: step.0, kernel: step.1)
+            bodies[signature] = body
+            return emitStepTask(index: index, body: body, bufferCount: 1 + step.0.operands.count)
         }
         emitRun(checkCPU: checkCPU, constants: constants, tasks: tasks, kernels: kernels)
     }
@@ -92,10 +96,20 @@ struct LibraryEmitter {
 
     // MARK: Kernels
 
+    /// What a step body depends on: its kernel and the types of its buffers, not where they are.
+    /// Steps with equal signatures (a network's repeated blocks) share one body.
+    private struct StepSignature: Hashable {
+        var kernel: Kernel
+        var types: [TensorType]
+        init(_ step: KernelStep) {
+            kernel = step.kernel
+            types = [step.result.type] + step.operands.map(\.type)
+        }
+    }
+
     /// Emits the step's kernel as `internal void step(ptr noalias result, ptr noalias operands...,
-    /// i64 task)` and a `webnnc_task_fn` wrapper `void task(ptr context, i64 index)` that reads
-    /// the buffer pointers from `context` and sets MXCSR for the duration of the task.
-    private func emitStepTask(index: Int, step: KernelStep, kernel: KernelEmitter) throws -> LLVMValueRef {
+    /// i64 task)`.
+    private func emitStepBody(index: Int, step: KernelStep, kernel: KernelEmitter) -> LLVMValueRef {
         let bufferCount = 1 + step.operands.count
         let body = module.addFunction("\(prefix).step\(index)", returning: types.void,
                                       parameters: Array(repeating: types.pointer, count: bufferCount) + [types.i64],
@@ -108,7 +122,12 @@ struct LibraryEmitter {
                                   operands: step.operands.enumerated().map { TypedBuffer(bodyEmitter.parameter($0 + 1), $1.type.dataType) })
         kernel.emitTask(bodyEmitter, buffers, task: bodyEmitter.parameter(bufferCount))
         bodyEmitter.returnVoid()
+        return body
+    }
 
+    /// A `webnnc_task_fn` wrapper `void task(ptr context, i64 index)` of step `index`: reads the
+    /// buffer pointers from `context` and sets MXCSR for the duration of the task.
+    private func emitStepTask(index: Int, body: LLVMValueRef, bufferCount: Int) -> LLVMValueRef {
         let task = module.addFunction("\(prefix).step\(index).task", returning: types.void,
                                       parameters: [types.pointer, types.i64], exported: false)
         let e = FunctionEmitter(module: module, function: task)

@@ -4,6 +4,9 @@ import WebNNCodeGen
 import WebNNFrontend
 import WebNNIR
 import WebNNLowering
+
+/// The memory plan report of a compiled library (from WebNNLowering).
+public typealias MemoryPlanReport = WebNNLowering.MemoryPlanReport
 import WebNNTransforms
 
 /// Everything that controls one compilation.
@@ -71,16 +74,22 @@ public struct Compiler: Sendable {
             prefix: prefix, target: target, flushDenormals: options.flushDenormals, compilerName: Compiler.version))
     }
 
+    /// What `buildLibrary` wrote, and the memory plan of the library.
+    public struct BuiltLibrary: Sendable {
+        public var headerPath: String
+        public var memoryPlan: MemoryPlanReport
+    }
+
     /// Compiles `graph` into the shared object `libraryPath` and writes its C header beside it
-    /// (`libmodel.so` gets `libmodel.h`). Returns the header's path.
+    /// (`libmodel.so` gets `libmodel.h`).
     @discardableResult
     public func buildLibrary(_ graph: Graph, at libraryPath: String,
-                             instrumentations: [any PassInstrumentation] = []) throws -> String {
+                             instrumentations: [any PassInstrumentation] = []) throws -> BuiltLibrary {
         let library = try generate(graph, instrumentations: instrumentations)
         try library.linkSharedLibrary(to: libraryPath, compiler: options.linker)
         let headerPath = Compiler.headerPath(forLibrary: libraryPath)
         try Data(library.header.utf8).write(to: URL(fileURLWithPath: headerPath))
-        return headerPath
+        return BuiltLibrary(headerPath: headerPath, memoryPlan: library.description.memoryPlan)
     }
 
     /// What `emit` can produce besides a linked library.

@@ -103,7 +103,8 @@ struct Compile: ParsableCommand {
         switch passFlags.stopAfter == nil ? emit : .ir {
         case .so:
             let library = output ?? "lib\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent).so"
-            try compiler.buildLibrary(graph, at: library, instrumentations: instrumentations)
+            let built = try compiler.buildLibrary(graph, at: library, instrumentations: instrumentations)
+            if passFlags.timePasses { FileHandle.standardError.write(Data("memory plan: \(built.memoryPlan)\n".utf8)) }
         case .ir:
             let optimized = try compiler.optimize(graph, instrumentations: instrumentations)
             guard let output else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import WebNNRuntime
 
 /// `webnnc info`: what a generated library contains.
@@ -23,11 +24,20 @@ struct Info: ParsableCommand {
             compiler:  \(model.compilerVersion)
             target:    \(model.target.triple) \(model.target.cpu)
             features:  \(model.target.features)
-            scratch:   \(model.scratchSize) bytes
+            scratch:   \(model.scratchSize) bytes\(memoryPlan(model))
             inputs:
             \(model.inputs.map { "  \($0.name): \($0.dataType.webnnName) \($0.shape) (\($0.byteSize) bytes)" }.joined(separator: "\n"))
             outputs:
             \(model.outputs.map { "  \($0.name): \($0.dataType.webnnName) \($0.shape) (\($0.byteSize) bytes)" }.joined(separator: "\n"))
             """)
+    }
+
+    /// `" for N intermediates of M bytes"`, from the description's memory plan (older libraries have none).
+    private func memoryPlan(_ model: Model) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(model.descriptionJSON.utf8)) as? [String: Any],
+              let plan = object["memoryPlan"] as? [String: Any],
+              let count = plan["intermediateCount"] as? Int, let bytes = plan["intermediateBytes"] as? Int,
+              let peak = plan["peakLiveBytes"] as? Int else { return "" }
+        return " for \(count) intermediates of \(bytes) bytes (peak live \(peak) bytes)"
     }
 }

@@ -13,7 +13,9 @@ import WebNNRuntime
         let folder = try TemporaryFolder()
         let compiler = Compiler()
         let graph = try compiler.loadGraph(path: example)
-        let header = try compiler.buildLibrary(graph, at: folder.path("libmodel.so"))
+        let built = try compiler.buildLibrary(graph, at: folder.path("libmodel.so"))
+        let header = built.headerPath
+        #expect(built.memoryPlan.scratchBytes <= built.memoryPlan.intermediateBytes + 64)
         #expect(header == folder.path("libmodel.h"))
         #expect(try String(contentsOfFile: header, encoding: .utf8).contains("conv_relu_run("))
 
