@@ -34,7 +34,7 @@ public enum CodeGen {
             triple: target.triple, cpu: target.cpu,
             features: target.enabledFeatureList, scratchSize: program.scratchSize,
             memoryPlan: MemoryPlanReport(program), inputs: program.inputs, outputs: program.outputs)
-        try LibraryEmitter(module: module, program: program, description: description,
+        try LibraryEmitter(module: module, program: FastConv2dPacking.pack(program, target: target), description: description,
                            flushDenormals: options.flushDenormals).emit()
         try module.verify()
         try module.optimize()

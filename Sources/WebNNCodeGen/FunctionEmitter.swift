@@ -10,7 +10,8 @@ struct IRValue {
     unowned let emitter: FunctionEmitter
 
     var type: LLVMTypeRef { LLVMTypeOf(reference) }
-    var isFloat: Bool { LLVMGetTypeKind(type) == LLVMFloatTypeKind }
+    /// A `float` or `double` (the operators below then use float instructions).
+    var isFloat: Bool { LLVMGetTypeKind(type) == LLVMFloatTypeKind || LLVMGetTypeKind(type) == LLVMDoubleTypeKind }
 }
 
 /// Emits the body of one function: loops, branches, typed memory access and float math.
@@ -257,7 +258,7 @@ private func binary(_ a: IRValue, _ b: IRValue,
 }
 
 private func constant(like value: IRValue, _ number: Int) -> IRValue {
-    value.isFloat ? value.emitter.float(Float(number))
+    value.isFloat ? value.emitter.wrap(LLVMConstReal(value.type, Double(number)))
         : value.emitter.wrap(LLVMConstInt(value.type, UInt64(bitPattern: Int64(number)), 1))
 }
 

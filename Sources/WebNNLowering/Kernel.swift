@@ -4,12 +4,16 @@ import WebNNIR
 /// result buffers (`BufferRef.type`); attributes here are fully resolved (no defaults left to
 /// apply). Operands and result share one data type, which must be one the operator allows
 /// (docs/operators.md): float16 is computed in float32 and rounded on store; integers are exact
-/// and wrap.
+/// and wrap. Exceptions: comparisons, logical operators, isNaN and isInfinite give uint8, cast
+/// gives any type, and `select`'s condition is uint8.
 public enum Kernel: Hashable, Sendable {
     /// `result = a op b` with numpy broadcasting. Operands: a, b.
     case binary(BinaryOperator)
     /// `result = op(x)`, element-wise. Operands: x.
     case unary(UnaryOperator)
+    /// WebNN `where`: `condition != 0 ? trueValue : falseValue` with numpy broadcasting of all
+    /// three. Operands: condition (uint8), trueValue, falseValue (the result's type).
+    case select
     /// 2-D convolution. Operands: input, filter, and optionally bias (`[outputChannels]`).
     case conv2d(Conv2dAttributes)
     /// Batched matrix product (`matmul`) or `gemm`. Operands: a, b, and optionally c.
@@ -25,14 +29,40 @@ public enum Kernel: Hashable, Sendable {
     /// Inference batch normalization along `axis`.
     /// Operands: input, mean, variance, then scale if `hasScale`, then bias if `hasBias`.
     case batchNormalization(BatchNormalizationAttributes)
+    /// Transposed 2-D convolution, gathered per output row. Operands: input, filter, and
+    /// optionally bias (`[outputChannels]`). See `ConvTranspose2dAttributes`.
+    case convTranspose2d(ConvTranspose2dAttributes)
+    /// instanceNormalization and layerNormalization: each slice over `reducedAxes` normalized by
+    /// its own mean and variance. Operands: input, then scale, then bias (when present).
+    case meanVarianceNormalization(MeanVarianceNormalizationAttributes)
+    /// resample2d (nearest-neighbor or linear, half-pixel). Operands: input.
+    case resample2d(Resample2dAttributes)
+    /// quantizeLinear: operands input (float), scale (same float type), zeroPoint (the result's
+    /// integer type), with block-wise broadcast of scale and zeroPoint.
+    case quantizeLinear
+    /// dequantizeLinear: operands input (integer), scale (the result's float type), zeroPoint
+    /// (the input's type), with block-wise broadcast of scale and zeroPoint.
+    case dequantizeLinear
     /// Copies x's bytes (reshape, or an output that is an input, a constant or another output).
     /// Operands: x.
     case copy
+    /// Data movement and indexing: split (one step per output), slice, expand, tile, reverse, pad,
+    /// triangular, gather, gatherElements, gatherND, scatterElements, scatterND (see
+    /// `DataMovementKernel`, DataMovementLowering.swift).
+    case dataMovement(DataMovementKernel)
+    /// reduce*, argMin, argMax, cumulativeSum (see `ReductionKernel`, DataMovementLowering.swift).
+    case reduction(ReductionKernel)
 }
 
 /// Element-wise binary operators.
 public enum BinaryOperator: String, Hashable, Sendable, CaseIterable {
     case add, sub, mul, div, max, min
+    /// `a^b`; integers multiply out and wrap (see the reference interpreter).
+    case pow
+    /// `input < 0 ? slope·input : input` (operands: input, slope).
+    case prelu
+    /// Comparisons and logical operators: the result is uint8 0/1 (logical operands are uint8).
+    case equal, notEqual, greater, greaterOrEqual, lesser, lesserOrEqual, logicalAnd, logicalOr, logicalXor
 }
 
 /// Element-wise unary operators.
@@ -45,6 +75,20 @@ public enum UnaryOperator: Hashable, Sendable {
     case leakyRelu(alpha: Double)
     /// `x · min(max(x + 3, 0), 6) / 6`.
     case hardSwish
+    case abs, neg, sign, ceil, floor, roundEven, exp, log, sqrt, reciprocal, erf, sin, cos, tan, softsign, softplus
+    /// `0.5·x·(1 + erf(x/√2))`.
+    case gelu
+    /// `x > 0 ? x : alpha·(e^x − 1)`.
+    case elu(alpha: Double)
+    /// `max(0, min(1, alpha·x + beta))`.
+    case hardSigmoid(alpha: Double, beta: Double)
+    /// `alpha·x + beta`.
+    case linear(alpha: Double, beta: Double)
+    /// Tests with a uint8 0/1 result: `x == 0` (uint8 x), x is NaN, x is ±infinity.
+    case logicalNot, isNaN, isInfinite
+    /// Converts x to the result's data type (floats to integers truncate and saturate, NaN is 0;
+    /// integers to integers wrap).
+    case cast
 }
 
 /// Resolved options of `conv2d`.
@@ -97,6 +141,8 @@ public enum PoolKind: String, Hashable, Sendable {
     /// The mean of the window's elements that lie inside the input (padding is not counted).
     case average
     case max
+    /// The square root of the sum of the squares of the window's elements inside the input.
+    case l2
 }
 
 /// Resolved options of `averagePool2d` and `maxPool2d`.

@@ -48,6 +48,10 @@ private struct BufferPlanner {
 
     mutating func planSteps() throws {
         for node in graph.nodes {
+            if let lowered = try dataMovementAndReductionSteps(node, graph) {  // one step per output (split)
+                steps += lowered.map { PendingStep(kernel: $0.kernel, operands: $0.operands, result: $0.result) }
+                continue
+            }
             guard let kernelOperands = try kernel(for: node) else {
                 aliasRoot[node.outputs[0]] = root(of: node.operands[0]!)
                 continue
@@ -65,6 +69,7 @@ private struct BufferPlanner {
     private func kernel(for node: Node) throws -> (Kernel, [ValueID])? {
         let operands = node.operands.compactMap { $0 }
         func operand(_ name: String) -> ValueID? { node.operand(name) }
+        if let elementwise = elementwiseKernel(for: node) { return (elementwise, operands) }
         switch node.op {
         case "add", "sub", "mul", "div", "max", "min":
             return (.binary(BinaryOperator(rawValue: node.op)!), operands)
@@ -116,6 +121,9 @@ private struct BufferPlanner {
                                                           hasScale: operand("scale") != nil, hasBias: operand("bias") != nil)
             return (.batchNormalization(attributes),
                     [operand("input"), operand("mean"), operand("variance"), operand("scale"), operand("bias")].compactMap { $0 })
+        case "convTranspose2d", "l2Pool2d", "instanceNormalization", "layerNormalization", "resample2d",
+             "quantizeLinear", "dequantizeLinear":
+            return try lowerSpatialOrNormalization(node, graph)
         default:
             throw Diagnostic("operator '\(node.op)' is not supported by the code generator yet", at: node.location)
         }

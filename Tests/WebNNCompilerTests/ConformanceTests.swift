@@ -15,6 +15,14 @@ struct ConformanceTests {
     static let files = [
         "conv2d", "add", "sub", "mul", "div", "max", "min", "relu", "clamp", "sigmoid", "tanh",
         "matmul", "softmax", "reshape", "transpose", "concat", "batch_normalization",
+        // convolution transpose and normalizations:
+        "conv_transpose2d", "instance_normalization", "layer_normalization",
+        // data movement and reductions:
+        "split", "slice", "expand", "gather", "reduce_sum", "reduce_l1", "reduce_l2", "reduce_max", "reduce_mean",
+        "reduce_min", "reduce_product", "reduce_sum_square", "reduce_log_sum", "reduce_log_sum_exp",
+        // element-wise operators:
+        "abs", "neg", "ceil", "floor", "exp", "log", "sqrt", "elu", "leaky_relu", "hard_sigmoid", "hard_swish", "linear",
+        "pow", "equal", "greater", "greater_or_equal", "lesser", "lesser_or_equal", "logical_not", "cast",
     ]
 
     /// The cases of one file, and the ones the loader could not build with the reason.

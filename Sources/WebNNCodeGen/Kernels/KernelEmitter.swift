@@ -24,15 +24,26 @@ struct StepBuffers {
 func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
     let floats: Set<DataType> = [.float32, .float16]
     switch kernel {
-    case .binary, .copy, .transpose, .concat, .unary(.clamp): return Set(DataType.allCases)
-    case .unary(.relu): return [.float32, .float16, .int64, .int32, .int8]
+    case .binary(let op): return op.operandDataTypes  // element-wise: the operands' types
+    case .unary(let op): return op.operandDataTypes
+    case .select: return Set(DataType.allCases)
+    case .copy, .transpose, .concat: return Set(DataType.allCases)
+    case .dataMovement, .reduction: return Set(DataType.allCases)  // checked by their own emitters
     case .pool2d(let attributes): return attributes.kind == .max ? Set(DataType.allCases) : floats
-    case .unary, .conv2d, .matmul, .softmax, .batchNormalization: return floats
+    case .conv2d, .matmul, .softmax, .batchNormalization: return floats
+    case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
+        return spatialOrNormalizationDataTypes(kernel)
     }
 }
 
 /// The emitter for a step, checking its data types and that it has the operands its kernel needs.
 func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
+    if case .dataMovement(let kernel) = step.kernel { return try makeDataMovementEmitter(kernel, step) }  // IndexingKernel.swift
+    if case .reduction(let kernel) = step.kernel { return try makeReductionEmitter(kernel, step) }  // ReductionKernel.swift
+    if let elementwise = try ElementwiseKernel(step) { return elementwise }  // checks its own types
+    if step.kernel == .quantizeLinear || step.kernel == .dequantizeLinear {  // mixed types, checked there
+        return try makeSpatialOrNormalizationEmitter(for: step)
+    }
     let dataType = step.result.type.dataType
     guard supportedDataTypes(step.kernel).contains(dataType) else {
         throw CodeGenError.unsupported("\(step.kernel) on \(dataType)")
@@ -48,12 +59,8 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
     }
     let shapes = step.operands.map(\.type.shape), resultShape = step.result.type.shape
     switch step.kernel {
-    case .binary(let op):
-        try require(2...2)
-        return ElementwiseKernel(resultShape: resultShape, operandShapes: shapes, operation: .binary(op))
-    case .unary(let op):
-        try require(1...1)
-        return ElementwiseKernel(resultShape: resultShape, operandShapes: shapes, operation: .unary(op))
+    case .binary, .unary, .select:
+        preconditionFailure("element-wise steps are made by ElementwiseKernel(step)")
     case .copy:
         try require(1...1)
         guard shapes[0].reduce(1, *) == resultShape.reduce(1, *) else {
@@ -70,6 +77,9 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
     case .conv2d(let attributes):
         let fused = attributes.epilogue.hasResidual ? 1 : 0  // the residual is the last operand
         try require((2 + fused)...(3 + fused))
+        if shapes[1].count == 5 {  // filter packed by FastConv2dPacking
+            return try FastConv2dKernel(attributes, input: shapes[0], packedFilter: shapes[1], hasBias: operandCount - fused == 3, result: resultShape)
+        }
         return try Conv2dKernel(attributes, input: shapes[0], filter: shapes[1], hasBias: operandCount - fused == 3, result: resultShape)
     case .matmul(let attributes):
         let fused = attributes.epilogue.hasResidual ? 1 : 0
@@ -84,5 +94,9 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
     case .batchNormalization(let attributes):
         try require(3...5)
         return try BatchNormalizationKernel(attributes, shape: shapes[0], operandCount: operandCount)
+    case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
+        return try makeSpatialOrNormalizationEmitter(for: step)
+    case .dataMovement, .reduction:
+        throw CodeGenError.unsupported("\(step.kernel)")  // made above
     }
 }

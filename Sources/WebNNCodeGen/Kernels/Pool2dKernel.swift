@@ -3,10 +3,11 @@ import WebNNBasics
 import WebNNIR
 import WebNNLowering
 
-/// Average and max pooling. Both layouts are handled as [outer, H, W, inner]: nchw is
+/// Average, L2 and max pooling. Both layouts are handled as [outer, H, W, inner]: nchw is
 /// [N·C, H, W, 1], nhwc is [N, H, W, C]. A task is one output row (outer, oh); the innermost loop
 /// runs over `inner` (the channels in nhwc, so it vectorizes there). maxPool2d works in every
-/// data type; averagePool2d in float32 and float16 (summed in float32).
+/// data type; averagePool2d and l2Pool2d (the square root of the sum of squares) in float32 and
+/// float16 (summed in float32).
 struct Pool2dKernel: KernelEmitter {
     let attributes: Pool2dAttributes
     let outer: Int, inner: Int
@@ -37,7 +38,7 @@ struct Pool2dKernel: KernelEmitter {
         let outerIndex = task / outputHeight, oh = task % outputHeight
         let (windowH, windowW) = (attributes.windowDimensions[0], attributes.windowDimensions[1])
         let inputRow = { (kh: IRValue) in oh * attributes.strides[0] - attributes.padding[0] + kh * attributes.dilations[0] }
-        let isMax = attributes.kind == .max
+        let isMax = attributes.kind == .max, isL2 = attributes.kind == .l2
         // A maximum is exact in any type; a float16 sum is accumulated in float32, tile by tile.
         let inResult = isMax || dataType == .float32
         let tileSize = inResult ? inner : min(inner, Pool2dKernel.channelTile)
@@ -65,15 +66,20 @@ struct Pool2dKernel: KernelEmitter {
                                 let inputBase = ((outerIndex * inputHeight + ih) * inputWidth + iw) * inner
                                 e.forLoop(from: firstChannel, to: endChannel) { c in
                                     let value = e.load(x, inputBase + c), accumulated = e.load(tile, accumulatorBase + c)
-                                    e.store(isMax ? e.larger(accumulated, value, of: dataType) : accumulated + value,
-                                            tile, accumulatorBase + c)
+                                    let next = isMax ? e.larger(accumulated, value, of: dataType)
+                                        : isL2 ? e.mulAdd(value, value, accumulated) : accumulated + value
+                                    e.store(next, tile, accumulatorBase + c)
                                 }
                             }
                         }
                     }
                     return [rows[0] + e.zeroExtend(rowValid, to: e.types.i64)]
                 }[0]
-                if !isMax {
+                if isL2 {
+                    e.forLoop(from: firstChannel, to: endChannel) { c in
+                        e.store(e.squareRoot(e.load(tile, accumulatorBase + c)), y, outputBase + c)
+                    }
+                } else if !isMax {
                     let columns = e.forLoop(from: e.int(0), to: e.int(windowW), carrying: [e.int(0)]) { kw, running in
                         let iw = inputColumn(kw)
                         return [running[0] + e.zeroExtend(e.and(iw >= e.int(0), iw < e.int(inputWidth)), to: e.types.i64)]

@@ -1,0 +1,326 @@
+import CLLVM
+import WebNNBasics
+import WebNNLowering
+
+/// Register-blocked direct convolution for float32 conv2d with `groups == 1` (any kernel size,
+/// stride, padding, dilation; nchw or nhwc input).
+///
+/// The filter is repacked at compile time (`FastConv2dPacking`) into `[oc / VW][ic][kh][kw][VW]`
+/// (VW = the target's float vector width, output channels padded with zero weights to a
+/// multiple of VW): the packed filter is the step's operand 1, with that rank-5 shape, which is
+/// how `makeKernelEmitter` recognizes a step for this kernel.
+///
+/// A task is one output row (n, oh) of one group of `vectorsPerTile` output-channel vectors. The
+/// row is covered by tiles of `pixelsPerTile` output pixels; a tile's `pixels × vectors`
+/// accumulators (`<VW x float>`, lanes = output channels) stay in registers across the whole
+/// reduction (input channels × the valid kernel rows × the kernel columns, unrolled), each step
+/// a broadcast input value times a weight vector (`llvm.fma`). Rows outside the input are left
+/// out of the kh loop; the columns of the row whose window lies inside the input use unchecked
+/// tiles, the edge columns one-pixel tiles whose out-of-range taps read 0. The bias starts the
+/// accumulators, and `EpilogueEmitter` (residual, activation) is applied to each lane before its
+/// single store. Each output element is computed by one task in one fixed order, so results are
+/// the same for any thread count.
+struct FastConv2dKernel: KernelEmitter {
+    let attributes: Conv2dAttributes
+    let hasBias: Bool
+    let batch: Int, inputChannels: Int, outputChannels: Int
+    let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
+    let kernelHeight: Int, kernelWidth: Int
+    let vectorWidth: Int
+    let vectorsPerTile: Int, pixelsPerTile: Int
+    let inputStrides: [Character: Int], outputStrides: [Character: Int]
+
+    /// `packedFilter` is `[ceil(oc / VW), ic, kh, kw, VW]`.
+    init(_ attributes: Conv2dAttributes, input: [Int], packedFilter: [Int], hasBias: Bool, result: [Int]) throws {
+        let layout = attributes.inputLayout.rawValue
+        guard input.count == 4, packedFilter.count == 5, result.count == 4, attributes.groups == 1,
+              attributes.padding.count == 4, attributes.strides.count == 2, attributes.dilations.count == 2 else {
+            throw CodeGenError.unsupported("packed conv2d of \(input) with filter \(packedFilter) into \(result)")
+        }
+        func dimension(_ shape: [Int], _ axis: Character) -> Int {
+            shape[layout.firstIndex(of: axis)!.utf16Offset(in: layout)]
+        }
+        self.attributes = attributes
+        self.hasBias = hasBias
+        batch = input[0]
+        outputChannels = dimension(result, "c")
+        inputChannels = packedFilter[1]
+        (kernelHeight, kernelWidth) = (packedFilter[2], packedFilter[3])
+        vectorWidth = packedFilter[4]
+        (inputHeight, inputWidth) = (dimension(input, "h"), dimension(input, "w"))
+        (outputHeight, outputWidth) = (dimension(result, "h"), dimension(result, "w"))
+        guard dimension(input, "c") == inputChannels,
+              packedFilter[0] == (outputChannels + vectorWidth - 1) / vectorWidth, result[0] == batch else {
+            throw CodeGenError.unsupported("packed conv2d of \(input) with filter \(packedFilter) into \(result)")
+        }
+        let (vectors, pixels) = FastConv2dPacking.tile(vectorWidth: vectorWidth, vectorCount: packedFilter[0])
+        (vectorsPerTile, pixelsPerTile) = (vectors, pixels)
+        func strides(_ shape: [Int]) -> [Character: Int] {
+            Dictionary(uniqueKeysWithValues: zip(layout, rowMajorStrides(shape)))
+        }
+        inputStrides = strides(input)
+        outputStrides = strides(result)
+    }
+
+    private var channelsPerGroup: Int { vectorsPerTile * vectorWidth }
+    private var channelGroups: Int { (outputChannels + channelsPerGroup - 1) / channelsPerGroup }
+
+    var taskCount: Int { batch * channelGroups * outputHeight }
+
+    func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
+        let rowsPerImage = channelGroups * outputHeight
+        let n = task / rowsPerImage, rest = task % rowsPerImage
+        let group = rest / outputHeight, oh = rest % outputHeight
+        let lastGroupChannels = outputChannels - (channelGroups - 1) * channelsPerGroup
+        if lastGroupChannels == channelsPerGroup {
+            emitRow(e, buffers, n: n, group: group, oh: oh, channels: channelsPerGroup)
+        } else {
+            let isLast = group == e.int(channelGroups - 1)
+            let lastBlock = LLVMAppendBasicBlockInContext(e.module.context, e.function, "conv.lastgroup")
+            let fullBlock = LLVMAppendBasicBlockInContext(e.module.context, e.function, "conv.fullgroup")
+            let done = LLVMAppendBasicBlockInContext(e.module.context, e.function, "conv.done")
+            LLVMBuildCondBr(e.builder, isLast.reference, lastBlock, fullBlock)
+            LLVMPositionBuilderAtEnd(e.builder, lastBlock)
+            emitRow(e, buffers, n: n, group: group, oh: oh, channels: lastGroupChannels)
+            LLVMBuildBr(e.builder, done)
+            LLVMPositionBuilderAtEnd(e.builder, fullBlock)
+            emitRow(e, buffers, n: n, group: group, oh: oh, channels: channelsPerGroup)
+            LLVMBuildBr(e.builder, done)
+            LLVMPositionBuilderAtEnd(e.builder, done)
+        }
+    }
+
+    /// One output row of a group of `channels` output channels (compile-time count).
+    private func emitRow(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, group: IRValue, oh: IRValue,
+                         channels: Int) {
+        let vectors = (channels + vectorWidth - 1) / vectorWidth
+        let firstChannel = group * channelsPerGroup
+        let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
+        // The bias (or zero) of each vector, lanes past `channels` zero.
+        var initial: [IRValue] = []
+        for v in 0..<vectors {
+            let lanes = min(vectorWidth, channels - v * vectorWidth)
+            guard hasBias else { initial.append(e.wrap(LLVMConstNull(vectorType))); continue }
+            let bias = buffers.operands[2].pointer
+            if lanes == vectorWidth {
+                initial.append(loadVector(e, vectorType, bias, firstChannel + v * vectorWidth))
+            } else {
+                var value = e.wrap(LLVMConstNull(vectorType))
+                for lane in 0..<lanes {
+                    let element = e.load(bias, firstChannel + (v * vectorWidth + lane))
+                    value = e.wrap(LLVMBuildInsertElement(e.builder, value.reference, element.reference,
+                                                          e.int32(Int32(lane)).reference, ""))
+                }
+                initial.append(value)
+            }
+        }
+        // Valid kernel rows: 0 ≤ oh·sh − padTop + kh·dh < inputHeight.
+        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
+        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
+        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
+        let rowsAlwaysValid = padTop == 0 && (outputHeight - 1) * strideH + (kernelHeight - 1) * dilationH < inputHeight
+        let kernelRows: (IRValue, IRValue)
+        if rowsAlwaysValid {
+            kernelRows = (e.int(0), e.int(kernelHeight))
+        } else {
+            let base = oh * strideH - padTop
+            let first = e.select(base >= 0, e.int(0), (0 - base + (dilationH - 1)) / dilationH)
+            let room = e.int(inputHeight - 1) - base
+            let end = e.select(room < 0, e.int(0), e.minimum(room / dilationH + 1, e.int(kernelHeight)))
+            kernelRows = (first, e.maximum(end, first))
+        }
+        // Columns whose whole window lies in the input.
+        let interiorStart = min(outputWidth, (padLeft + strideW - 1) / strideW)
+        let lastColumnRoom = inputWidth - 1 - (kernelWidth - 1) * dilationW + padLeft
+        let interiorEnd = lastColumnRoom < 0 ? interiorStart
+            : max(interiorStart, min(outputWidth, lastColumnRoom / strideW + 1))
+        let tile = { (pixels: Int, firstColumn: IRValue, checked: Bool) in
+            emitTile(e, buffers, n: n, group: group, oh: oh, firstChannel: firstChannel, channels: channels,
+                     initial: initial, kernelRows: kernelRows, pixels: pixels, firstColumn: firstColumn, checked: checked)
+        }
+        if interiorStart > 0 {
+            e.forLoop(from: 0, to: interiorStart) { ow in tile(1, ow, true) }
+        }
+        let interior = interiorEnd - interiorStart
+        let fullTiles = interior / pixelsPerTile
+        if fullTiles > 0 {
+            e.forLoop(from: 0, to: fullTiles) { index in tile(pixelsPerTile, index * pixelsPerTile + interiorStart, false) }
+        }
+        if interior % pixelsPerTile > 0 {
+            tile(interior % pixelsPerTile, e.int(interiorStart + fullTiles * pixelsPerTile), false)
+        }
+        if interiorEnd < outputWidth {
+            e.forLoop(from: interiorEnd, to: e.int(outputWidth)) { ow in tile(1, ow, true) }
+        }
+    }
+
+    private func loadVector(_ e: FunctionEmitter, _ vectorType: LLVMTypeRef, _ base: IRValue, _ index: IRValue) -> IRValue {
+        let pointer = e.elementPointer(e.types.f32, base, index)
+        let load = LLVMBuildLoad2(e.builder, vectorType, pointer.reference, "")!
+        LLVMSetAlignment(load, 4)
+        return e.wrap(load)
+    }
+
+    private func splat(_ e: FunctionEmitter, _ vectorType: LLVMTypeRef, _ scalar: IRValue) -> IRValue {
+        let inserted = LLVMBuildInsertElement(e.builder, LLVMGetPoison(vectorType), scalar.reference,
+                                              e.int32(0).reference, "")
+        let mask = LLVMConstNull(LLVMVectorType(e.types.i32, UInt32(vectorWidth)))
+        return e.wrap(LLVMBuildShuffleVector(e.builder, inserted, LLVMGetPoison(vectorType), mask, "")!)
+    }
+
+    /// `pixels` output pixels from `firstColumn` × `channels` output channels: reduce in
+    /// registers, then the epilogue and one store per element.
+    private func emitTile(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, group: IRValue, oh: IRValue,
+                          firstChannel: IRValue, channels: Int, initial: [IRValue], kernelRows: (IRValue, IRValue),
+                          pixels: Int, firstColumn: IRValue, checked: Bool) {
+        let (x, w) = (buffers.operands[0].pointer, buffers.operands[1].pointer)
+        let vectors = initial.count
+        let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
+        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
+        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
+        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
+        let (sc, sh, sw) = (inputStrides["c"]!, inputStrides["h"]!, inputStrides["w"]!)
+        let image = n * inputStrides["n"]!
+        let firstBlock = group * vectorsPerTile
+        let accumulators0 = (0..<pixels).flatMap { _ in initial }
+        let columns = (0..<pixels).map { r in (firstColumn + r) * strideW - padLeft }
+        let zero = e.float(0)
+        let sums = e.forLoop(from: e.int(0), to: e.int(inputChannels), carrying: accumulators0) { ic, accumulators in
+            let channelBase = image + ic * sc
+            let weightChannel = (firstBlock * inputChannels + ic) * (kernelHeight * kernelWidth * vectorWidth)
+            // One loop over the taps (kh, kw) of the valid rows, not unrolled over kw: unrolled, LLVM
+            // reuses one column's broadcasts for the next kw and runs out of registers.
+            let taps = (kernelRows.0 * kernelWidth, kernelRows.1 * kernelWidth)
+            return e.forLoop(from: taps.0, to: taps.1, carrying: accumulators) { tap, accumulators in
+                let kh = kernelWidth == 1 ? tap : tap / kernelWidth
+                let kw = kernelWidth == 1 ? e.int(0) : tap % kernelWidth
+                let rowBase = channelBase + (oh * strideH - padTop + kh * dilationH) * sh
+                let weightRow = weightChannel + tap * vectorWidth
+                do {
+                    var acc = accumulators
+                    let weights = (0..<vectors).map { v in
+                        loadVector(e, vectorType, w, weightRow + v * inputChannels * kernelHeight * kernelWidth * vectorWidth)
+                    }
+                    for r in 0..<pixels {
+                        let iw = columns[r] + kw * dilationW
+                        var value: IRValue
+                        if checked {
+                            let valid = e.and(iw >= 0, iw < e.int(inputWidth))
+                            let loaded = e.load(x, rowBase + e.select(valid, iw, e.int(0)) * sw)
+                            value = e.select(valid, loaded, zero)
+                        } else {
+                            value = e.load(x, rowBase + iw * sw)
+                        }
+                        let broadcast = splat(e, vectorType, value)
+                        for v in 0..<vectors {
+                            acc[r * vectors + v] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType],
+                                                                   [broadcast, weights[v], acc[r * vectors + v]])
+                        }
+                    }
+                    return acc
+                }
+            }
+        }
+        let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
+        let rowOffset = n * outputStrides["n"]! + oh * outputStrides["h"]!
+        for r in 0..<pixels {
+            let pixelOffset = rowOffset + (firstColumn + r) * outputStrides["w"]!
+            for v in 0..<vectors {
+                for lane in 0..<min(vectorWidth, channels - v * vectorWidth) {
+                    let index = pixelOffset + (firstChannel + (v * vectorWidth + lane)) * outputStrides["c"]!
+                    let sum = e.wrap(LLVMBuildExtractElement(e.builder, sums[r * vectors + v].reference,
+                                                             e.int32(Int32(lane)).reference, "")!)
+                    e.store(epilogue.apply(e, sum, buffers, resultIndex: index), buffers.result, index)
+                }
+            }
+        }
+    }
+}
+
+/// Compile-time weight repacking for `FastConv2dKernel`, and the tile shape it uses.
+enum FastConv2dPacking {
+    /// Floats per vector register of the target for the fast kernels, nil when the target has
+    /// no FMA vector unit they are written for.
+    static func vectorWidth(_ target: ResolvedTarget) -> Int? {
+        guard target.isX86_64 else { return nil }
+        let features = Set(target.enabledFeatures)
+        if features.contains("avx512f") { return 16 }
+        if features.contains("avx2") && features.contains("fma") { return 8 }
+        return nil
+    }
+
+    /// (vectors, pixels) of the register tile: `pixels × vectors` accumulators, plus `vectors`
+    /// weight registers and one broadcast, within the register file (16 ymm or 32 zmm).
+    static func tile(vectorWidth: Int, vectorCount: Int) -> (Int, Int) {
+        let registers = vectorWidth >= 16 ? 32 : 16
+        let vectors = min(vectorCount, vectorWidth >= 16 ? 4 : 2)
+        let pixels = min(12, (registers - vectors - 1) / vectors)
+        return (vectors, pixels)
+    }
+
+    /// Rewrites float32 `groups == 1` conv2d steps whose filter is a constant to read a packed
+    /// copy `[ceil(oc / VW)][ic][kh][kw][VW]` (zero-padded). A constant used only by such steps
+    /// is replaced in place; otherwise the packed copy is appended.
+    static func pack(_ program: KernelProgram, target: ResolvedTarget) -> KernelProgram {
+        guard let vectorWidth = vectorWidth(target) else { return program }
+        var result = program
+        var uses: [Int: Int] = [:]
+        for step in program.steps {
+            for operand in step.operands {
+                if case .constant(let index) = operand.location { uses[index, default: 0] += 1 }
+            }
+        }
+        var packedCache: [Int: Int] = [:]  // original constant index → packed constant index
+        for stepIndex in result.steps.indices {
+            let step = result.steps[stepIndex]
+            guard case .conv2d(let attributes) = step.kernel, attributes.groups == 1,
+                  step.operands.count >= 2, step.operands[1].type.rank == 4,
+                  case .constant(let filterIndex) = step.operands[1].location,
+                  step.operands[0].type.rank == 4, step.result.type.rank == 4,
+                  step.result.type.dataType == .float32,
+                  step.operands.allSatisfy({ $0.type.dataType == .float32 }) else { continue }
+            let filter = program.constants[filterIndex]
+            let layout = attributes.filterLayout.rawValue
+            let shape = filter.type.shape
+            func axis(_ letter: Character) -> Int { layout.firstIndex(of: letter)!.utf16Offset(in: layout) }
+            let (o, i, h, w) = (shape[axis("o")], shape[axis("i")], shape[axis("h")], shape[axis("w")])
+            let filterStrides = rowMajorStrides(shape)
+            let (so, si, sh, sw) = (filterStrides[axis("o")], filterStrides[axis("i")], filterStrides[axis("h")],
+                                    filterStrides[axis("w")])
+            let blocks = (o + vectorWidth - 1) / vectorWidth
+            let packedShape = [blocks, i, h, w, vectorWidth]
+            let packedIndex: Int
+            if let cached = packedCache[filterIndex] {
+                packedIndex = cached
+            } else {
+                let values = filter.floats
+                var packed = [Float](repeating: 0, count: blocks * i * h * w * vectorWidth)
+                var index = 0
+                for block in 0..<blocks {
+                    for ic in 0..<i {
+                        for kh in 0..<h {
+                            for kw in 0..<w {
+                                for lane in 0..<vectorWidth {
+                                    let oc = block * vectorWidth + lane
+                                    if oc < o { packed[index] = values[oc * so + ic * si + kh * sh + kw * sw] }
+                                    index += 1
+                                }
+                            }
+                        }
+                    }
+                }
+                let data = TensorData(float32: packed, shape: packedShape)
+                if uses[filterIndex] == 1 {
+                    result.constants[filterIndex] = data
+                    packedIndex = filterIndex
+                } else {
+                    result.constants.append(data)
+                    packedIndex = result.constants.count - 1
+                }
+                packedCache[filterIndex] = packedIndex
+            }
+            result.steps[stepIndex].operands[1] = BufferRef(.constant(packedIndex), TensorType(.float32, packedShape))
+        }
+        return result
+    }
+}

@@ -1,0 +1,122 @@
+import CLLVM
+import WebNNBasics
+import WebNNLowering
+
+/// instanceNormalization and layerNormalization: `(x − mean) / sqrt(variance + epsilon) · scale
+/// + bias`, with the mean and population variance of each slice over the reduced axes, computed
+/// in double in the interpreter's order (sum, then the sum of squared deviations), so float32
+/// results are rounded once from the same double value.
+///
+/// The input is viewed as [outer, reduced..., inner]: `inner` is the block of kept axes after the
+/// last reduced axis (contiguous; the channels of nhwc instanceNormalization), `outer` the other
+/// kept axes. A task is one outer position and a block of inner positions with its statistics in
+/// double stack tiles, so the inner loops run over contiguous elements and a slice (a reduction)
+/// is never split between tasks.
+struct MeanVarianceNormalizationKernel: KernelEmitter {
+    let attributes: MeanVarianceNormalizationAttributes
+    /// Sizes, input strides and parameter strides of the outer (kept) axes, outermost first.
+    let outerSizes: [Int], outerStrides: [Int], outerParameterStrides: [Int]
+    /// Sizes, input strides and parameter strides of the reduced axes, outermost first.
+    let reducedSizes: [Int], reducedStrides: [Int], reducedParameterStrides: [Int]
+    /// Elements in the inner block, and the parameter stride along it (0 when scale and bias do
+    /// not depend on it).
+    let inner: Int, innerParameterStride: Int
+    let innerBlock: Int
+
+    /// Inner positions per task (the size of the double statistics tiles).
+    static let maximumInnerBlock = 512
+
+    init(_ attributes: MeanVarianceNormalizationAttributes, shapes: [[Int]], result: [Int]) throws {
+        let operandCount = 1 + (attributes.hasScale ? 1 : 0) + (attributes.hasBias ? 1 : 0)
+        guard let shape = shapes.first, shapes.count == operandCount, result == shape,
+              attributes.parameterStrides.count == shape.count,
+              attributes.reducedAxes.allSatisfy({ (0..<shape.count).contains($0) }),
+              attributes.reducedAxes == attributes.reducedAxes.sorted() else {
+            throw CodeGenError.unsupported("normalization of \(shapes) into \(result) with \(attributes)")
+        }
+        self.attributes = attributes
+        let strides = rowMajorStrides(shape)
+        let lastReduced = attributes.reducedAxes.last ?? -1
+        let innerAxes = Array((lastReduced + 1)..<shape.count)
+        let outerAxes = (0..<shape.count).filter { !attributes.reducedAxes.contains($0) && $0 < lastReduced }
+        outerSizes = outerAxes.map { shape[$0] }
+        outerStrides = outerAxes.map { strides[$0] }
+        outerParameterStrides = outerAxes.map { attributes.parameterStrides[$0] }
+        reducedSizes = attributes.reducedAxes.map { shape[$0] }
+        reducedStrides = attributes.reducedAxes.map { strides[$0] }
+        reducedParameterStrides = attributes.reducedAxes.map { attributes.parameterStrides[$0] }
+        inner = innerAxes.reduce(1) { $0 * shape[$1] }
+        let innerParameterAxes = innerAxes.filter { attributes.parameterStrides[$0] != 0 && shape[$0] > 1 }
+        // Parameters along the inner block: one axis (the channels of nhwc), the last one.
+        guard innerParameterAxes.isEmpty || innerParameterAxes == [shape.count - 1] else {
+            throw CodeGenError.unsupported("normalization with scale and bias along several kept axes \(innerParameterAxes)")
+        }
+        innerParameterStride = innerParameterAxes.isEmpty ? 0 : attributes.parameterStrides[shape.count - 1]
+        innerBlock = min(inner, MeanVarianceNormalizationKernel.maximumInnerBlock)
+    }
+
+    private var innerBlocks: Int { (inner + innerBlock - 1) / innerBlock }
+    var taskCount: Int { outerSizes.reduce(1, *) * innerBlocks }
+
+    func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
+        let (x, y) = (buffers.operands[0], buffers.result)
+        let scale = attributes.hasScale ? buffers.operands[1] : nil
+        let bias = attributes.hasBias ? buffers.operands[attributes.hasScale ? 2 : 1] : nil
+        let outer = task / innerBlocks, block = task % innerBlocks
+        // The outer position's offsets in the input and in scale/bias.
+        var remaining = outer
+        var outerOffset = e.int(0), outerParameterOffset = e.int(0)
+        for axis in outerSizes.indices.reversed() {
+            let index = remaining % outerSizes[axis]
+            remaining = remaining / outerSizes[axis]
+            outerOffset = outerOffset + index * outerStrides[axis]
+            outerParameterOffset = outerParameterOffset + index * outerParameterStrides[axis]
+        }
+        let firstInner = block * innerBlock
+        let endInner = e.minimum(firstInner + innerBlock, e.int(inner))
+        let count = e.double(Double(reducedSizes.reduce(1, *)))
+        let epsilon = e.extendToDouble(e.constant(attributes.epsilon, as: x.dataType))
+        // Tile element t holds the statistics of inner position firstInner + t.
+        let means = e.entryAlloca(e.f64, count: innerBlock), deviations = e.entryAlloca(e.f64, count: innerBlock)
+        func tile(_ pointer: IRValue, _ j: IRValue) -> IRValue { e.load(pointer, j - firstInner, type: e.f64) }
+        func setTile(_ value: IRValue, _ pointer: IRValue, _ j: IRValue) { e.store(value, pointer, j - firstInner) }
+        func input(_ offset: IRValue, _ j: IRValue) -> IRValue { e.extendToDouble(e.load(x, offset + j)) }
+
+        e.forLoop(from: firstInner, to: endInner) { j in setTile(e.double(0), means, j) }
+        forEachReduced(e, offset: outerOffset, parameterOffset: outerParameterOffset) { offset, _ in
+            e.forLoop(from: firstInner, to: endInner) { j in setTile(e.addDouble(tile(means, j), input(offset, j)), means, j) }
+        }
+        e.forLoop(from: firstInner, to: endInner) { j in
+            setTile(e.divideDouble(tile(means, j), count), means, j)
+            setTile(e.double(0), deviations, j)
+        }
+        forEachReduced(e, offset: outerOffset, parameterOffset: outerParameterOffset) { offset, _ in
+            e.forLoop(from: firstInner, to: endInner) { j in
+                let deviation = e.subtractDouble(input(offset, j), tile(means, j))
+                setTile(e.addDouble(tile(deviations, j), e.multiplyDouble(deviation, deviation)), deviations, j)
+            }
+        }
+        e.forLoop(from: firstInner, to: endInner) { j in
+            setTile(e.squareRoot(e.addDouble(e.divideDouble(tile(deviations, j), count), epsilon)), deviations, j)
+        }
+        forEachReduced(e, offset: outerOffset, parameterOffset: outerParameterOffset) { offset, parameterOffset in
+            e.forLoop(from: firstInner, to: endInner) { j in
+                var value = e.divideDouble(e.subtractDouble(input(offset, j), tile(means, j)), tile(deviations, j))
+                let parameter = innerParameterStride == 0 ? parameterOffset : parameterOffset + j * innerParameterStride
+                if let scale { value = e.multiplyDouble(value, e.extendToDouble(e.load(scale, parameter))) }
+                if let bias { value = e.addDouble(value, e.extendToDouble(e.load(bias, parameter))) }
+                e.store(e.roundFloat(value, to: e.types.f32), y, offset + j)
+            }
+        }
+    }
+
+    /// Visits the reduced positions in row-major order with their input and parameter offsets.
+    private func forEachReduced(_ e: FunctionEmitter, axis: Int = 0, offset: IRValue, parameterOffset: IRValue,
+                                _ body: (IRValue, IRValue) -> Void) {
+        guard axis < reducedSizes.count else { return body(offset, parameterOffset) }
+        e.forLoop(from: 0, to: reducedSizes[axis]) { index in
+            forEachReduced(e, axis: axis + 1, offset: offset + index * reducedStrides[axis],
+                           parameterOffset: parameterOffset + index * reducedParameterStrides[axis], body)
+        }
+    }
+}

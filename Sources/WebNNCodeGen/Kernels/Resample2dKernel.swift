@@ -1,0 +1,103 @@
+import CLLVM
+import WebNNBasics
+import WebNNIR
+import WebNNLowering
+
+/// resample2d, half-pixel: output coordinate o of resampled axis i reads input coordinate
+/// s = clamp((o + 0.5) / scales[i] − 0.5, 0, size − 1), in double as the interpreter computes it.
+/// nearest-neighbor copies the element at ceil(s − 0.5) (its bits: any type). linear weighs
+/// floor(s) by 1 − f and the next element (the last one at the border) by f = s − floor(s) (only
+/// the first when f = 0), and sums the up to four products of the two axes' weights in the
+/// interpreter's order, in double: float results are rounded once, int8 and uint8 results round
+/// half to even.
+///
+/// The result is visited row by row (a row is the last axis); a task is a group of whole rows.
+struct Resample2dKernel: KernelEmitter {
+    let attributes: Resample2dAttributes
+    let inputShape: [Int], resultShape: [Int]
+    let rowsPerTask: Int
+
+    init(_ attributes: Resample2dAttributes, input: [Int], result: [Int], operandCount: Int) throws {
+        guard operandCount == 1, input.count == 4, result.count == 4, attributes.axes.count == 2,
+              attributes.scales.count == 2, Set(attributes.axes).count == 2, attributes.axes.allSatisfy({ (0..<4).contains($0) }),
+              (0..<4).allSatisfy({ attributes.axes.contains($0) || input[$0] == result[$0] }) else {
+            throw CodeGenError.unsupported("resample2d of \(input) into \(result) with \(attributes)")
+        }
+        self.attributes = attributes
+        inputShape = input
+        resultShape = result
+        rowsPerTask = max(1, LoopNest.elementsPerTask / result[3])
+    }
+
+    private var rowCount: Int { resultShape[..<3].reduce(1, *) }
+    var taskCount: Int { (rowCount + rowsPerTask - 1) / rowsPerTask }
+
+    /// The input coordinates and weights output coordinate `o` of resampled axis `i` reads:
+    /// (low, high, weight of low, weight of high, whether high is read).
+    private func taps(_ e: FunctionEmitter, axis i: Int, _ o: IRValue) -> (IRValue, IRValue, IRValue, IRValue, IRValue) {
+        let size = inputShape[attributes.axes[i]]
+        let mapped = e.subtractDouble(e.divideDouble(e.addDouble(e.doubleFromInteger(o), e.double(0.5)),
+                                                     e.double(attributes.scales[i])), e.double(0.5))
+        let last = e.double(Double(size - 1))
+        let positive = e.select(e.isLessDouble(mapped, e.double(0)), e.double(0), mapped)
+        let source = e.select(e.isGreaterDouble(positive, last), last, positive)
+        if attributes.mode == .nearestNeighbor {
+            let index = e.integerFromDouble(e.ceilOf(e.subtractDouble(source, e.double(0.5))))
+            return (index, index, e.double(1), e.double(0), e.wrap(LLVMConstInt(e.types.i1, 0, 0)))
+        }
+        let floor = e.floorOf(source)
+        let fraction = e.subtractDouble(source, floor)
+        let low = e.integerFromDouble(floor)
+        let high = e.minimum(low + 1, e.int(size - 1))
+        let both = e.wrap(LLVMBuildFCmp(e.builder, LLVMRealUNE, fraction.reference, e.double(0).reference, ""))
+        return (low, high, e.subtractDouble(e.double(1), fraction), fraction, both)
+    }
+
+    func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
+        let (x, y) = (buffers.operands[0], buffers.result)
+        let dataType = y.dataType
+        let inputStrides = rowMajorStrides(inputShape)
+        let firstRow = task * rowsPerTask
+        let lastRow = e.minimum(firstRow + rowsPerTask, e.int(rowCount))
+        let (first, second) = (attributes.axes[0], attributes.axes[1])
+        e.forLoop(from: firstRow, to: lastRow) { row in
+            var position = [IRValue](repeating: e.int(0), count: 4)
+            var remaining = row
+            for axis in stride(from: 2, through: 0, by: -1) {
+                position[axis] = remaining % resultShape[axis]
+                remaining = remaining / resultShape[axis]
+            }
+            e.forLoop(from: 0, to: resultShape[3]) { column in
+                position[3] = column
+                var base = e.int(0)
+                for axis in 0..<4 where !attributes.axes.contains(axis) { base = base + position[axis] * inputStrides[axis] }
+                let (low0, high0, weightLow0, weightHigh0, both0) = taps(e, axis: 0, position[first])
+                let (low1, high1, weightLow1, weightHigh1, both1) = taps(e, axis: 1, position[second])
+                let resultIndex = row * resultShape[3] + column
+                func index(_ a: IRValue, _ b: IRValue) -> IRValue { base + a * inputStrides[first] + b * inputStrides[second] }
+                if attributes.mode == .nearestNeighbor {
+                    e.storeBits(e.loadBits(x, index(low0, low1)), y, resultIndex)
+                    return
+                }
+                func value(_ a: IRValue, _ b: IRValue) -> IRValue {
+                    let element = e.load(x, index(a, b))
+                    return dataType.isFloatingPoint ? e.extendToDouble(element) : e.doubleFromElement(element, of: dataType)
+                }
+                // 0 + w·v for each read (low, low), (low, high), (high, low), (high, high), in order.
+                func term(_ w0: IRValue, _ w1: IRValue, _ a: IRValue, _ b: IRValue) -> IRValue {
+                    e.multiplyDouble(e.multiplyDouble(w0, w1), value(a, b))
+                }
+                var sum = e.addDouble(e.double(0), term(weightLow0, weightLow1, low0, low1))
+                sum = e.select(both1, e.addDouble(sum, term(weightLow0, weightHigh1, low0, high1)), sum)
+                sum = e.select(both0, e.addDouble(sum, term(weightHigh0, weightLow1, high0, low1)), sum)
+                sum = e.select(e.and(both0, both1), e.addDouble(sum, term(weightHigh0, weightHigh1, high0, high1)), sum)
+                if dataType.isFloatingPoint {
+                    e.store(e.roundFloat(sum, to: e.types.f32), y, resultIndex)
+                } else {
+                    let rounded = e.integerFromDouble(e.roundEvenOf(sum))
+                    e.store(e.truncate(rounded, to: e.storageType(dataType)), y, resultIndex)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import WebNNBasics
+@testable import WebNNCodeGen
+import WebNNIR
+import WebNNLowering
+import WebNNReference
+
+/// The register-blocked float32 conv2d (`FastConv2dKernel`, groups == 1, packed filter) against
+/// the interpreter on random shapes: output channels around multiples of the vector width,
+/// strides, padding, dilation, 1×1, both input layouts, every filter layout, fused epilogues.
+@Suite struct FastConv2dTests {
+    @Test(arguments: 0..<24) func randomConvolution(_ round: Int) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        var g = maker.generator
+        let nhwc = round % 2 == 1
+        let filterLayout = Conv2dFilterLayout.allCases[(round / 2) % 4]
+        let pointwise = round % 5 == 0
+        let inputChannels = Int.random(in: 1...19, using: &g)
+        let outputChannels = [1, 5, 8, 9, 16, 17, 23, 24, 31, 33, 40][Int.random(in: 0...10, using: &g)]
+        let (kh, kw) = pointwise ? (1, 1) : (Int.random(in: 1...5, using: &g), Int.random(in: 1...5, using: &g))
+        let strides = pointwise && round % 3 == 0 ? [1, 1] : [Int.random(in: 1...2, using: &g), Int.random(in: 1...2, using: &g)]
+        let dilations = pointwise ? [1, 1] : [Int.random(in: 1...2, using: &g), Int.random(in: 1...2, using: &g)]
+        let padding = pointwise ? [0, 0, 0, 0] : (0..<4).map { _ in Int.random(in: 0...2, using: &g) }
+        let (height, width) = (Int.random(in: 5...14, using: &g), Int.random(in: 5...37, using: &g))
+        let batch = Int.random(in: 1...2, using: &g)
+        maker.generator = g
+        let outputHeight = (height + padding[0] + padding[1] - (kh - 1) * dilations[0] - 1) / strides[0] + 1
+        let outputWidth = (width + padding[2] + padding[3] - (kw - 1) * dilations[1] - 1) / strides[1] + 1
+        guard height + padding[0] + padding[1] > (kh - 1) * dilations[0],
+              width + padding[2] + padding[3] > (kw - 1) * dilations[1] else { return }
+        let inputShape = nhwc ? [batch, height, width, inputChannels] : [batch, inputChannels, height, width]
+        let filterShape: [Int] = {
+            switch filterLayout {
+            case .oihw: return [outputChannels, inputChannels, kh, kw]
+            case .hwio: return [kh, kw, inputChannels, outputChannels]
+            case .ohwi: return [outputChannels, kh, kw, inputChannels]
+            case .ihwo: return [inputChannels, kh, kw, outputChannels]
+            }
+        }()
+        let input = try maker.input("input", inputShape)
+        let filter = try maker.constant("filter", filterShape)
+        let bias = round % 3 == 0 ? nil : try maker.constant("bias", [outputChannels])
+        let resultShape = nhwc ? [batch, outputHeight, outputWidth, outputChannels]
+                               : [batch, outputChannels, outputHeight, outputWidth]
+        let residual = round % 4 == 1 ? try maker.input("residual", resultShape) : nil
+        try maker.node("conv2d", [input, filter, bias, residual], [
+            "padding": .ints(padding.map(Int64.init)), "strides": .ints(strides.map(Int64.init)),
+            "dilations": .ints(dilations.map(Int64.init)),
+            "inputLayout": .string(nhwc ? "nhwc" : "nchw"), "filterLayout": .string(filterLayout.rawValue),
+        ].merging(FusedEpilogueTests.activation(round)) { $1 })
+
+        // The fast path is taken on this host (AVX2+FMA or AVX-512).
+        let target = try ResolvedTarget(TargetOptions())
+        if FastConv2dPacking.vectorWidth(target) != nil {
+            let packed = FastConv2dPacking.pack(try Lowering.lower(maker.graph), target: target)
+            let conv = packed.steps.first { if case .conv2d = $0.kernel { return true } else { return false } }
+            #expect(conv?.operands[1].type.rank == 5, "seed \(seed): the conv2d filter was not packed")
+        }
+        try expectMatchesReference(maker, seed: seed)
+    }
+}
