@@ -85,7 +85,7 @@ enum ElementwiseKernels {
         "sqrt": unary(.inDouble { $0.squareRoot() }),
         "erf": unary(.inDouble(Foundation.erf)),
         "reciprocal": unary(.inDouble { 1 / $0 }),
-        "gelu": unary(.inDouble { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) }),
+        "gelu": unary(.inDouble { 0.5 * $0 * Foundation.erfc(-$0 / 2.0.squareRoot()) }),  // 1 + erf(z) = erfc(-z), exact for z < 0
         "hardSwish": unary(.inDouble { $0 * max(0, min(6, $0 + 3)) / 6 }),
         // ln(1 + e^x), without overflow for large x.
         "softplus": unary(.inDouble { $0 > 0 ? $0 + Foundation.log1p(Foundation.exp(-$0)) : Foundation.log1p(Foundation.exp($0)) }),
