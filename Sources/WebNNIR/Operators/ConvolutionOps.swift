@@ -1,22 +1,19 @@
 import WebNNBasics
 
-/// `MLConv2dFilterOperandLayout`.
-public enum Conv2dFilterLayout: String, CaseIterable, Sendable {
-    case oihw, hwio, ohwi, ihwo
+/// The sizes shared by conv2d and convTranspose2d, and what follows from them.
+public protocol ConvolutionGeometry {
+    var groups: Int { get }
+    var inputLayout: InputLayout { get }
+    var batch: Int { get }
+    var inputChannels: Int { get }
+    var inputHeight: Int { get }
+    var inputWidth: Int { get }
+    var outputChannels: Int { get }
+    var outputHeight: Int { get }
+    var outputWidth: Int { get }
 }
 
-/// Everything about one conv2d node, resolved from its attributes and operand types.
-public struct Conv2dParameters: Hashable, Sendable {
-    public var window: Window2d
-    public var groups: Int
-    public var inputLayout: InputLayout
-    public var filterLayout: Conv2dFilterLayout
-    public var batch: Int
-    public var inputChannels: Int, inputHeight: Int, inputWidth: Int
-    public var outputChannels: Int, outputHeight: Int, outputWidth: Int
-    public var kernelHeight: Int, kernelWidth: Int
-    /// Element strides of the filter by logical axis (output channel, input channel within the group, kh, kw).
-    public var filterStrides: (o: Int, i: Int, h: Int, w: Int) { strides(filterLayout) }
+extension ConvolutionGeometry {
     public var inputStrides: ActivationStrides {
         ActivationStrides(layout: inputLayout, channels: inputChannels, height: inputHeight, width: inputWidth)
     }
@@ -28,6 +25,25 @@ public struct Conv2dParameters: Hashable, Sendable {
     public var outputShape: [Int] {
         inputLayout.shape(batch: batch, channels: outputChannels, height: outputHeight, width: outputWidth)
     }
+}
+
+/// `MLConv2dFilterOperandLayout`.
+public enum Conv2dFilterLayout: String, CaseIterable, Sendable {
+    case oihw, hwio, ohwi, ihwo
+}
+
+/// Everything about one conv2d node, resolved from its attributes and operand types.
+public struct Conv2dParameters: ConvolutionGeometry, Hashable, Sendable {
+    public var window: Window2d
+    public var groups: Int
+    public var inputLayout: InputLayout
+    public var filterLayout: Conv2dFilterLayout
+    public var batch: Int
+    public var inputChannels: Int, inputHeight: Int, inputWidth: Int
+    public var outputChannels: Int, outputHeight: Int, outputWidth: Int
+    public var kernelHeight: Int, kernelWidth: Int
+    /// Element strides of the filter by logical axis (output channel, input channel within the group, kh, kw).
+    public var filterStrides: (o: Int, i: Int, h: Int, w: Int) { strides(filterLayout) }
 
     public init(_ node: Node, _ graph: Graph) throws {
         let types = OperandTypes(node, graph)
@@ -86,7 +102,7 @@ public enum ConvTranspose2dFilterLayout: String, CaseIterable, Sendable {
 /// Everything about one convTranspose2d node, resolved from its attributes and operand types.
 /// Output element (oh, ow) receives input element (ih, iw) through kernel tap (kh, kw) when
 /// oh = ih * strideH - padTop + kh * dilationH (and likewise for columns).
-public struct ConvTranspose2dParameters: Hashable, Sendable {
+public struct ConvTranspose2dParameters: ConvolutionGeometry, Hashable, Sendable {
     public var window: Window2d
     public var outputPadding: [Int]
     public var groups: Int
@@ -104,17 +120,6 @@ public struct ConvTranspose2dParameters: Hashable, Sendable {
         case .hwoi: return (1, i, w * o * i, o * i)
         case .ohwi: return (1, h * w * i, w * i, i)
         }
-    }
-    public var inputStrides: ActivationStrides {
-        ActivationStrides(layout: inputLayout, channels: inputChannels, height: inputHeight, width: inputWidth)
-    }
-    public var outputStrides: ActivationStrides {
-        ActivationStrides(layout: inputLayout, channels: outputChannels, height: outputHeight, width: outputWidth)
-    }
-    public var inputChannelsPerGroup: Int { inputChannels / groups }
-    public var outputChannelsPerGroup: Int { outputChannels / groups }
-    public var outputShape: [Int] {
-        inputLayout.shape(batch: batch, channels: outputChannels, height: outputHeight, width: outputWidth)
     }
 
     public init(_ node: Node, _ graph: Graph) throws {
