@@ -134,25 +134,17 @@ extension FunctionEmitter {
             : compare(a, b, dataType.isSigned ? LLVMIntSGT : LLVMIntUGT)
     }
 
-    /// The larger of `a` and `b` (floats: IEEE maxNum, the non-NaN operand if one is NaN).
-    ///
-    /// float16 spells maxNum as compares and selects: LLVM narrows `maxnum(fpext a, fpext b)` to
-    /// a half `maxnum`, which x86 lowers to a call of libm's `fmaxf`.
+    /// The larger of `a` and `b`; a NaN operand gives NaN, as in the reference interpreter (and
+    /// JavaScript's `Math.max`). Compares and selects, which vectorize for every type.
     func larger(_ a: IRValue, _ b: IRValue, of dataType: DataType) -> IRValue {
-        switch dataType {
-        case .float32: return maxNum(a, b)
-        case .float16: return select(or(isGreater(a, b, of: dataType), isNaN(b)), a, b)
-        default: return select(isGreater(a, b, of: dataType), a, b)
-        }
+        let pickA = isGreater(a, b, of: dataType)
+        return select(dataType.isFloatingPoint ? or(pickA, isNaN(a)) : pickA, a, b)
     }
 
-    /// The smaller of `a` and `b` (floats: IEEE minNum, the non-NaN operand if one is NaN).
+    /// The smaller of `a` and `b`; a NaN operand gives NaN.
     func smaller(_ a: IRValue, _ b: IRValue, of dataType: DataType) -> IRValue {
-        switch dataType {
-        case .float32: return minNum(a, b)
-        case .float16: return select(or(isLess(a, b, of: dataType), isNaN(b)), a, b)
-        default: return select(isLess(a, b, of: dataType), a, b)
-        }
+        let pickA = isLess(a, b, of: dataType)
+        return select(dataType.isFloatingPoint ? or(pickA, isNaN(a)) : pickA, a, b)
     }
 
     /// An `int` to `float` conversion of an `i64` count.

@@ -194,10 +194,6 @@ final class FunctionEmitter {
         return call(callee, type: type, arguments)
     }
 
-    /// IEEE maxNum (returns the non-NaN operand if one is NaN).
-    func maxNum(_ a: IRValue, _ b: IRValue) -> IRValue { callIntrinsic("llvm.maxnum", overloadedOn: [a.type], [a, b]) }
-    /// IEEE minNum (returns the non-NaN operand if one is NaN).
-    func minNum(_ a: IRValue, _ b: IRValue) -> IRValue { callIntrinsic("llvm.minnum", overloadedOn: [a.type], [a, b]) }
     func absolute(_ x: IRValue) -> IRValue { callIntrinsic("llvm.fabs", overloadedOn: [x.type], [x]) }
     func squareRoot(_ x: IRValue) -> IRValue { callIntrinsic("llvm.sqrt", overloadedOn: [x.type], [x]) }
     /// `a * b + c`, fused or not as the target prefers (LLVM's `fmuladd`: `contract` semantics).

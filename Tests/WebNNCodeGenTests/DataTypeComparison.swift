@@ -223,3 +223,23 @@ import WebNNReference
         }
     }
 }
+
+/// NaN through max, min, relu, clamp and maxPool2d: compiled code propagates it like the interpreter.
+@Suite struct NaNPropagationTests {
+    @Test(arguments: [DataType.float32, .float16]) func nanPropagates(_ dataType: DataType) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let specials: [Double] = [.nan, 1, -.infinity, .nan, 0, -0.0, .infinity, -3, .nan, 2, 5, .nan, -1, 0.5, .nan, 7]
+        let a = try maker.graph.addInput("a", TensorType(dataType, [1, 1, 4, 4]))
+        maker.inputs["a"] = TensorData(dataType, shape: [1, 1, 4, 4], values: specials)
+        let b = try maker.graph.addInput("b", TensorType(dataType, [1, 1, 4, 4]))
+        maker.inputs["b"] = TensorData(dataType, shape: [1, 1, 4, 4], values: specials.reversed())
+        for op in ["max", "min"] { try maker.node(op, [a, b]) }
+        try maker.node("relu", [a])
+        try maker.node("clamp", [a], ["minValue": .double(-1), "maxValue": .double(1)])
+        try maker.node("maxPool2d", [a], ["windowDimensions": .ints([2, 2])])
+        try expectMatchesReference(maker, seed: seed)
+        let outputs = try Interpreter(maker.graph).run(maker.inputs)
+        #expect(outputs[maker.graph[maker.graph.outputs[0]].name]!.doubles[0].isNaN, "the interpreter propagates NaN")
+    }
+}
