@@ -28,9 +28,7 @@ struct ConvTranspose2dKernel: KernelEmitter {
               attributes.strides.count == 2, attributes.dilations.count == 2, attributes.groups > 0 else {
             throw CodeGenError.unsupported("convTranspose2d of \(input) with filter \(filter) into \(result)")
         }
-        func dimension(_ shape: [Int], _ layout: String, _ axis: Character) -> Int {
-            shape[layout.firstIndex(of: axis)!.utf16Offset(in: layout)]
-        }
+        let dimension = LayoutAxes.dimension
         self.attributes = attributes
         self.hasBias = hasBias
         groups = attributes.groups
@@ -45,9 +43,7 @@ struct ConvTranspose2dKernel: KernelEmitter {
               dimension(result, inputLayout, "c") == outputChannelsPerGroup * groups, result[0] == batch else {
             throw CodeGenError.unsupported("convTranspose2d of \(input) with filter \(filter) (\(filterLayout)), groups \(groups), into \(result)")
         }
-        func strides(_ shape: [Int], _ layout: String) -> [Character: Int] {
-            Dictionary(uniqueKeysWithValues: zip(layout, rowMajorStrides(shape)))
-        }
+        let strides = LayoutAxes.strides
         inputStrides = strides(input, inputLayout)
         outputStrides = strides(result, inputLayout)
         filterStrides = strides(filter, filterLayout)

@@ -37,9 +37,7 @@ struct FastConv2dKernel: KernelEmitter {
               attributes.padding.count == 4, attributes.strides.count == 2, attributes.dilations.count == 2 else {
             throw CodeGenError.unsupported("packed conv2d of \(input) with filter \(packedFilter) into \(result)")
         }
-        func dimension(_ shape: [Int], _ axis: Character) -> Int {
-            shape[layout.firstIndex(of: axis)!.utf16Offset(in: layout)]
-        }
+        func dimension(_ shape: [Int], _ axis: Character) -> Int { LayoutAxes.dimension(shape, layout, axis) }
         self.attributes = attributes
         self.hasBias = hasBias
         batch = input[0]

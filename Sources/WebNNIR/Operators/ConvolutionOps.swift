@@ -14,6 +14,16 @@ public protocol ConvolutionGeometry {
 }
 
 extension ConvolutionGeometry {
+    /// The input and filter types, after the rules both convolutions share: float, same type, rank 4.
+    static func checkedInputAndFilter(_ types: OperandTypes) throws -> (input: TensorType, filter: TensorType) {
+        let input = try types("input"), filter = try types("filter")
+        try ShapeRules.require(input, "input", in: ShapeRules.floats)
+        try ShapeRules.requireSameDataType(input, "input", filter, "filter")
+        try ShapeRules.requireRank(input, "input", 4...4)
+        try ShapeRules.requireRank(filter, "filter", 4...4)
+        return (input, filter)
+    }
+
     public var inputStrides: ActivationStrides {
         ActivationStrides(layout: inputLayout, channels: inputChannels, height: inputHeight, width: inputWidth)
     }
@@ -47,11 +57,7 @@ public struct Conv2dParameters: ConvolutionGeometry, Hashable, Sendable {
 
     public init(_ node: Node, _ graph: Graph) throws {
         let types = OperandTypes(node, graph)
-        let input = try types("input"), filter = try types("filter")
-        try ShapeRules.require(input, "input", in: ShapeRules.floats)
-        try ShapeRules.requireSameDataType(input, "input", filter, "filter")
-        try ShapeRules.requireRank(input, "input", 4...4)
-        try ShapeRules.requireRank(filter, "filter", 4...4)
+        let (input, filter) = try Self.checkedInputAndFilter(types)
         window = try Window2d(node: node)
         groups = node.int("groups") ?? 1
         inputLayout = InputLayout(rawValue: node.string("inputLayout") ?? "nchw") ?? .nchw
@@ -124,11 +130,7 @@ public struct ConvTranspose2dParameters: ConvolutionGeometry, Hashable, Sendable
 
     public init(_ node: Node, _ graph: Graph) throws {
         let types = OperandTypes(node, graph)
-        let input = try types("input"), filter = try types("filter")
-        try ShapeRules.require(input, "input", in: ShapeRules.floats)
-        try ShapeRules.requireSameDataType(input, "input", filter, "filter")
-        try ShapeRules.requireRank(input, "input", 4...4)
-        try ShapeRules.requireRank(filter, "filter", 4...4)
+        let (input, filter) = try Self.checkedInputAndFilter(types)
         window = try Window2d(node: node)
         outputPadding = node.ints("outputPadding") ?? [0, 0]
         try ShapeRules.requireCount(outputPadding, 2, "outputPadding")
