@@ -33,7 +33,8 @@ public struct LibraryDescription: Equatable, Sendable {
             + "\"target\":{\"triple\":\(jsonString(triple)),\"cpu\":\(jsonString(cpu)),\"features\":\(jsonString(features))},"
             + "\"scratchSize\":\(scratchSize),"
             + "\"memoryPlan\":{\"intermediateCount\":\(memoryPlan.intermediateCount),"
-            + "\"intermediateBytes\":\(memoryPlan.intermediateBytes),\"peakLiveBytes\":\(memoryPlan.peakLiveBytes)},"
+            + "\"intermediateBytes\":\(memoryPlan.intermediateBytes),\"peakLiveBytes\":\(memoryPlan.peakLiveBytes),"
+            + "\"inPlaceCount\":\(memoryPlan.inPlaceCount)},"
             + "\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs))}"
     }
 

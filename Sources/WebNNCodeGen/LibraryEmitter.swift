@@ -101,20 +101,24 @@ struct LibraryEmitter {
     private struct StepSignature: Hashable {
         var kernel: Kernel
         var types: [TensorType]
+        var operandsSharingResult: [Bool]
         init(_ step: KernelStep) {
             kernel = step.kernel
             types = [step.result.type] + step.operands.map(\.type)
+            operandsSharingResult = step.operandsSharingResult
         }
     }
 
     /// Emits the step's kernel as `internal void step(ptr noalias result, ptr noalias operands...,
-    /// i64 task)`.
+    /// i64 task)`; an in-place step's result and the operands sharing its buffer are not noalias.
     private func emitStepBody(index: Int, step: KernelStep, kernel: KernelEmitter) -> LLVMValueRef {
         let bufferCount = 1 + step.operands.count
         let body = module.addFunction("\(prefix).step\(index)", returning: types.void,
                                       parameters: Array(repeating: types.pointer, count: bufferCount) + [types.i64],
                                       exported: false)
-        for parameter in 0..<bufferCount { module.markNoAlias(body, parameter: parameter) }
+        let sharing = step.operandsSharingResult
+        let shared = [sharing.contains(true)] + sharing
+        for parameter in 0..<bufferCount where !shared[parameter] { module.markNoAlias(body, parameter: parameter) }
         // Kept out of line so that no float operation can move across the task's MXCSR writes.
         module.addEnumAttribute("noinline", to: body, at: functionAttributeIndex)
         let bodyEmitter = FunctionEmitter(module: module, function: body)

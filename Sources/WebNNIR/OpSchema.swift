@@ -26,6 +26,8 @@ public enum ParameterKind: Hashable, Sendable {
     case intOrInts
     /// An `MLOperandDataType` name.
     case dataType
+    /// A list of arbitrary strings (webnnc's `fusedElementwise` program).
+    case strings
 
     public var isOperand: Bool { self == .operand || self == .operandList }
 
@@ -43,6 +45,7 @@ public enum ParameterKind: Hashable, Sendable {
         case .numbers: return "list of numbers"
         case .intOrInts: return "integer or list of integers"
         case .dataType: return "data type name"
+        case .strings: return "list of strings"
         }
     }
 }

@@ -14,9 +14,15 @@ public enum Kernel: Hashable, Sendable {
     /// WebNN `where`: `condition != 0 ? trueValue : falseValue` with numpy broadcasting of all
     /// three. Operands: condition (uint8), trueValue, falseValue (the result's type).
     case select
-    /// 2-D convolution. Operands: input, filter, and optionally bias (`[outputChannels]`).
+    /// webnnc's `fusedElementwise`: the instructions computed per element of the result, in
+    /// registers, with float16 results rounded as if stored. Operands: the node's inputs, each
+    /// broadcast to the result.
+    case fusedElementwise([ElementwiseInstruction])
+    /// 2-D convolution. Operands: input, filter, optionally bias (`[outputChannels]`), then the
+    /// epilogue's (`Epilogue.operandCount`).
     case conv2d(Conv2dAttributes)
-    /// Batched matrix product (`matmul`) or `gemm`. Operands: a, b, and optionally c.
+    /// Batched matrix product (`matmul`) or `gemm`. Operands: a, b, optionally c, then the
+    /// epilogue's.
     case matmul(MatMulAttributes)
     /// Average or max pooling. Operands: input. The output size is the result's shape.
     case pool2d(Pool2dAttributes)
@@ -29,8 +35,8 @@ public enum Kernel: Hashable, Sendable {
     /// Inference batch normalization along `axis`.
     /// Operands: input, mean, variance, then scale if `hasScale`, then bias if `hasBias`.
     case batchNormalization(BatchNormalizationAttributes)
-    /// Transposed 2-D convolution, gathered per output row. Operands: input, filter, and
-    /// optionally bias (`[outputChannels]`). See `ConvTranspose2dAttributes`.
+    /// Transposed 2-D convolution, gathered per output row. Operands: input, filter, optionally
+    /// bias (`[outputChannels]`), then the epilogue's. See `ConvTranspose2dAttributes`.
     case convTranspose2d(ConvTranspose2dAttributes)
     /// instanceNormalization and layerNormalization: each slice over `reducedAxes` normalized by
     /// its own mean and variance. Operands: input, then scale, then bias (when present).
@@ -102,7 +108,7 @@ public struct Conv2dAttributes: Hashable, Sendable {
     public var groups: Int
     public var inputLayout: InputLayout
     public var filterLayout: Conv2dFilterLayout
-    /// Residual add and activation applied before the store (the residual is the last operand).
+    /// Residual add and activation applied before the store (their operands come last).
     public var epilogue = Epilogue()
 
     public init(padding: [Int] = [0, 0, 0, 0], strides: [Int] = [1, 1], dilations: [Int] = [1, 1],
@@ -125,7 +131,7 @@ public struct MatMulAttributes: Hashable, Sendable {
     public var beta: Float
     public var aTranspose: Bool
     public var bTranspose: Bool
-    /// Residual add and activation applied before the store (the residual is the last operand).
+    /// Residual add and activation applied before the store (their operands come last).
     public var epilogue = Epilogue()
 
     public init(alpha: Float = 1, beta: Float = 1, aTranspose: Bool = false, bTranspose: Bool = false) {

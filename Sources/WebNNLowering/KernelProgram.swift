@@ -84,4 +84,8 @@ public struct KernelStep: Equatable, Sendable {
         self.operands = operands
         self.result = result
     }
+
+    /// For each operand, whether it is the result's buffer: the step writes in place (only
+    /// element-wise steps do, over an operand of the result's type that dies there).
+    public var operandsSharingResult: [Bool] { operands.map { $0.location == result.location } }
 }

@@ -6,10 +6,11 @@ import WebNNIR
 /// Graph inputs and outputs are the caller's buffers, constants are embedded, and intermediates
 /// share one scratch arena (see `ScratchAllocator`). A reshape of an intermediate is an alias of
 /// its operand's buffer. Outputs that are graph inputs, constants or values already written to
-/// another output (a value listed twice) are filled by copy steps at the end.
+/// another output (a value listed twice) are filled by copy steps at the end. Recurrent
+/// operators are first expanded into operators that have kernels (`RecurrentExpansion`).
 public enum Lowering {
     public static func lower(_ graph: Graph) throws -> KernelProgram {
-        var planner = BufferPlanner(graph)
+        var planner = BufferPlanner(try RecurrentExpansion.expand(graph))
         try planner.planSteps()
         return planner.program()
     }
@@ -73,13 +74,8 @@ private struct BufferPlanner {
         switch node.op {
         case "add", "sub", "mul", "div", "max", "min":
             return (.binary(BinaryOperator(rawValue: node.op)!), operands)
-        case "relu": return (.unary(.relu), operands)
-        case "sigmoid": return (.unary(.sigmoid), operands)
-        case "tanh": return (.unary(.tanh), operands)
-        case "leakyRelu": return (.unary(.leakyRelu(alpha: node.double("alpha") ?? FusedEpilogue.defaultAlpha)), operands)
-        case "hardSwish": return (.unary(.hardSwish), operands)
-        case "clamp":
-            return (.unary(.clamp(minValue: node.double("minValue"), maxValue: node.double("maxValue"))), operands)
+        case ElementwiseProgram.operatorName:
+            return (.fusedElementwise(try fusedElementwiseInstructions(node)), operands)
         case "reshape", "identity":
             let isOutput = graph.outputs.contains(node.outputs[0])
             return node.op == "reshape" && !isOutput ? nil : (.copy, operands)
@@ -90,16 +86,16 @@ private struct BufferPlanner {
             return (.concat(axis: node.int("axis") ?? 0), operands)
         case "softmax":
             return (.softmax(axis: node.int("axis") ?? 0), operands)
-        case "matmul":  // operands: a, b, then bias (as c) and residual when fused
+        case "matmul":  // operands: a, b, then bias (as c), residual and slope when fused
             var attributes = MatMulAttributes()
-            attributes.epilogue = Epilogue(node)
+            attributes.epilogue = Epilogue(node, graph)
             return (.matmul(attributes), operands)
         case "gemm":
             let attributes = MatMulAttributes(alpha: Float(node.double("alpha") ?? 1), beta: Float(node.double("beta") ?? 1),
                                               aTranspose: node.bool("aTranspose") ?? false,
                                               bTranspose: node.bool("bTranspose") ?? false)
             var fused = attributes
-            fused.epilogue = Epilogue(node)
+            fused.epilogue = Epilogue(node, graph)
             return (.matmul(fused), operands)
         case "conv2d":
             let parameters = try Conv2dParameters(node, graph)
@@ -107,8 +103,9 @@ private struct BufferPlanner {
                                               dilations: parameters.window.dilations, groups: parameters.groups,
                                               inputLayout: parameters.inputLayout, filterLayout: parameters.filterLayout)
             var fused = attributes
-            fused.epilogue = Epilogue(node)
-            return (.conv2d(fused), [operand("input"), operand("filter"), operand("bias"), operand("residual")].compactMap { $0 })
+            fused.epilogue = Epilogue(node, graph)
+            return (.conv2d(fused), [operand("input"), operand("filter"), operand("bias"), operand("residual"),
+                                     operand("fusedSlope")].compactMap { $0 })
         case "averagePool2d", "maxPool2d":
             let parameters = try Pool2dParameters(node, graph)
             let attributes = Pool2dAttributes(kind: node.op == "maxPool2d" ? .max : .average,
@@ -129,7 +126,26 @@ private struct BufferPlanner {
         }
     }
 
-    /// Assigns scratch offsets by liveness and builds the program.
+    /// The scratch offset of an operand of step `index` whose buffer the result can take over
+    /// (in place): the step is element-wise (each result element is computed from the operands'
+    /// elements in the same iteration, read before it is stored), and the operand has the
+    /// result's type (so it is read at the element's own index, not broadcast), lives in scratch
+    /// (not an input, output or constant) and is last read here, through any reshape alias of
+    /// its buffer too.
+    private func inPlaceOffset(of step: PendingStep, at index: Int, lastUse: [ValueID: Int],
+                               _ locations: [ValueID: BufferLocation]) -> Int? {
+        switch step.kernel {
+        case .unary, .binary, .select, .fusedElementwise: break
+        default: return nil
+        }
+        for operand in step.operands where graph[operand].type == graph[step.result].type && lastUse[root(of: operand)] == index {
+            if case .scratch(let offset)? = locations[root(of: operand)] { return offset }
+        }
+        return nil
+    }
+
+    /// Assigns scratch offsets by liveness and builds the program. An element-wise step writes
+    /// its result in place when it can (`inPlaceOffset`).
     func program() -> KernelProgram {
         var lastUse: [ValueID: Int] = [:]
         for (index, step) in steps.enumerated() {
@@ -138,8 +154,14 @@ private struct BufferPlanner {
         var allocator = ScratchAllocator()
         var locations = buffers
         for (index, step) in steps.enumerated() where step.outputSlot == nil && locations[step.result] == nil {
-            let type = graph[step.result].type
-            let offset = allocator.allocate(byteSize: type.byteSize, firstUse: index, lastUse: max(index, lastUse[step.result] ?? index))
+            let last = max(index, lastUse[step.result] ?? index)
+            let offset: Int
+            if let shared = inPlaceOffset(of: step, at: index, lastUse: lastUse, locations) {
+                allocator.reuse(offset: shared, lastUse: last)
+                offset = shared
+            } else {
+                offset = allocator.allocate(byteSize: graph[step.result].type.byteSize, firstUse: index, lastUse: last)
+            }
             locations[step.result] = .scratch(byteOffset: offset)
         }
         func buffer(_ value: ValueID) -> BufferRef {

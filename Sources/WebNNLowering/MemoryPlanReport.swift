@@ -7,15 +7,19 @@ public struct MemoryPlanReport: Equatable, Sendable, CustomStringConvertible {
     public var intermediateCount: Int
     /// The sum of their sizes: the scratch a plan without reuse would need (before alignment).
     public var intermediateBytes: Int
-    /// The most bytes of intermediates live at once (each rounded up to the 64-byte alignment):
-    /// the least any plan that never writes a step's result over its operands can use.
+    /// The most bytes of intermediates live at once (each rounded up to the 64-byte alignment;
+    /// an operand that an in-place step overwrites is dead there): the least a plan with these
+    /// in-place steps can use.
     public var peakLiveBytes: Int
+    /// Intermediates written in place, over an operand that dies in that step (element-wise steps).
+    public var inPlaceCount: Int
 
-    public init(scratchBytes: Int, intermediateCount: Int, intermediateBytes: Int, peakLiveBytes: Int) {
+    public init(scratchBytes: Int, intermediateCount: Int, intermediateBytes: Int, peakLiveBytes: Int, inPlaceCount: Int = 0) {
         self.scratchBytes = scratchBytes
         self.intermediateCount = intermediateCount
         self.intermediateBytes = intermediateBytes
         self.peakLiveBytes = peakLiveBytes
+        self.inPlaceCount = inPlaceCount
     }
 
     /// The report of `program`'s plan. An intermediate lives from the step that writes it to the
@@ -25,8 +29,11 @@ public struct MemoryPlanReport: Equatable, Sendable, CustomStringConvertible {
         var lastRead: [Int] = []
         /// Index in `writes` of the intermediate that holds scratch byte `offset` at this point.
         var holder: [Int: Int] = [:]
+        var inPlaceCount = 0
         for (index, step) in program.steps.enumerated() {
-            for operand in step.operands {
+            let sharing = step.operandsSharingResult
+            if sharing.contains(true) { inPlaceCount += 1 }
+            for (operand, shared) in zip(step.operands, sharing) where !shared {
                 if case .scratch(let offset) = operand.location, let write = holder[offset] { lastRead[write] = index }
             }
             if case .scratch(let offset) = step.result.location {
@@ -42,15 +49,15 @@ public struct MemoryPlanReport: Equatable, Sendable, CustomStringConvertible {
             peak = max(peak, live.reduce(0) { $0 + aligned(writes[$1].size) })
         }
         self.init(scratchBytes: program.scratchSize, intermediateCount: writes.count,
-                  intermediateBytes: writes.reduce(0) { $0 + $1.size }, peakLiveBytes: peak)
+                  intermediateBytes: writes.reduce(0) { $0 + $1.size }, peakLiveBytes: peak, inPlaceCount: inPlaceCount)
     }
 
-    /// E.g. `scratch 96 KiB for 12 intermediates of 384 KiB (25%); peak live 96 KiB`.
+    /// E.g. `scratch 96 KiB for 12 intermediates of 384 KiB (25%); peak live 96 KiB; 2 in-place`.
     public var description: String {
         let percent = intermediateBytes == 0 ? 100 : Int((Double(scratchBytes) / Double(intermediateBytes) * 100).rounded())
         return "scratch \(MemoryPlanReport.bytes(scratchBytes)) for \(intermediateCount) intermediate"
             + (intermediateCount == 1 ? "" : "s") + " of \(MemoryPlanReport.bytes(intermediateBytes)) (\(percent)%); "
-            + "peak live \(MemoryPlanReport.bytes(peakLiveBytes))"
+            + "peak live \(MemoryPlanReport.bytes(peakLiveBytes))" + (inPlaceCount == 0 ? "" : "; \(inPlaceCount) in-place")
     }
 
     private static func bytes(_ count: Int) -> String {

@@ -15,6 +15,8 @@ public struct ConvTranspose2dAttributes: Hashable, Sendable {
     public var groups: Int
     public var inputLayout: InputLayout
     public var filterLayout: ConvTranspose2dFilterLayout
+    /// Residual add and activation applied before the store (their operands come last).
+    public var epilogue = Epilogue()
 
     public init(padding: [Int] = [0, 0, 0, 0], strides: [Int] = [1, 1], dilations: [Int] = [1, 1], groups: Int = 1,
                 inputLayout: InputLayout = .nchw, filterLayout: ConvTranspose2dFilterLayout = .iohw) {
@@ -74,10 +76,11 @@ func lowerSpatialOrNormalization(_ node: Node, _ graph: Graph) throws -> (Kernel
     switch node.op {
     case "convTranspose2d":
         let p = try ConvTranspose2dParameters(node, graph)
-        let attributes = ConvTranspose2dAttributes(padding: p.window.padding, strides: p.window.strides,
+        var attributes = ConvTranspose2dAttributes(padding: p.window.padding, strides: p.window.strides,
                                                    dilations: p.window.dilations, groups: p.groups,
                                                    inputLayout: p.inputLayout, filterLayout: p.filterLayout)
-        return (.convTranspose2d(attributes), operands("input", "filter", "bias"))
+        attributes.epilogue = Epilogue(node, graph)
+        return (.convTranspose2d(attributes), operands("input", "filter", "bias", "residual", "fusedSlope"))
     case "l2Pool2d":
         let p = try Pool2dParameters(node, graph)
         let attributes = Pool2dAttributes(kind: .l2, windowDimensions: [p.windowHeight, p.windowWidth],

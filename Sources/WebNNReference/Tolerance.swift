@@ -30,6 +30,7 @@ public enum Tolerance: Equatable, Sendable, CustomStringConvertible {
     /// The tolerance of one node (for the data type of its first output).
     public static func wpt(for node: Node, in graph: Graph) throws -> Tolerance {
         do {
+            if node.op == ElementwiseProgram.operatorName { return try fusedElementwise(node, graph) }
             if absoluteRules.contains(node.op) { return .absolute(try node.schema.inferOutputs(node, graph)[0].dataType == .float16 ? 1.0 / 512 : 1.0 / 1024) }
             guard let rule = rules[node.op] else { throw ToleranceError.noRule(op: node.op) }
             let outputType = try node.schema.inferOutputs(node, graph)[0]
@@ -54,8 +55,15 @@ public enum Tolerance: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A `fusedElementwise` node's tolerance: that of its instructions as separate nodes (their
+    /// sum, as for any chain of nodes).
+    private static func fusedElementwise(_ node: Node, _ graph: Graph) throws -> Tolerance {
+        let expanded = try ElementwiseProgram.expanded(node, in: graph)
+        return try wpt(for: expanded.outputs[0], in: expanded)
+    }
+
     /// The operators with a tolerance rule (every operator of `OpSchema.registry` should have one).
-    public static var operatorsWithRules: Set<String> { Set(rules.keys).union(absoluteRules) }
+    public static var operatorsWithRules: Set<String> { Set(rules.keys).union(absoluteRules).union([ElementwiseProgram.operatorName]) }
 
     /// Operators WPT judges by absolute error instead of ULPs: 1/1024 for float32, 1/512 for float16.
     private static let absoluteRules: Set<String> = ["log", "sin", "cos", "tan", "erf", "layerNormalization"]

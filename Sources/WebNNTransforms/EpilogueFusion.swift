@@ -1,33 +1,33 @@
 import WebNNBasics
 import WebNNIR
 
-/// Fuses the element-wise work that follows `conv2d`, `gemm` and `matmul` into them, as the
-/// webnnc extension options of `FusedEpilogue`, so the kernels apply it while the result is
-/// still in registers or cache instead of in separate passes over memory. In the order the
-/// kernel applies them, an operator absorbs:
+/// Fuses the element-wise work that follows `conv2d`, `convTranspose2d`, `gemm` and `matmul`
+/// into them, as the webnnc extension options of `FusedEpilogue`, so the kernels apply it while
+/// the result is still in registers or cache instead of in separate passes over memory. In the
+/// order the kernel applies them, an operator absorbs:
 /// 1. a **bias**: `add` of (or `sub` of) a constant that varies only along the channel axis
-///    into conv2d's `bias`; an `add` of a tensor that broadcasts to `[M, N]` into gemm's `c`
-///    (a 2-D matmul becomes a gemm with that `c`); a per-column `add` into a batched matmul's
-///    `bias` (`[N]`);
+///    into conv2d's or convTranspose2d's `bias`; an `add` of a tensor that broadcasts to
+///    `[M, N]` into gemm's `c` (a 2-D matmul becomes a gemm with that `c`); a per-column `add`
+///    into a batched matmul's `bias` (`[N]`);
 /// 2. a **residual**: `add` of another tensor of the output's type (ResNet's shortcut);
-/// 3. an **activation**: relu, clamp (relu6), sigmoid, tanh, leakyRelu or hardSwish.
+/// 3. an **activation**: relu, clamp (relu6), sigmoid, tanh, leakyRelu, elu, hardSwish,
+///    hardSigmoid, gelu or prelu (its slope, broadcast to the output, becomes `fusedSlope`).
 /// The absorbed operator's input must have no other use (graph outputs count as uses), and the
 /// fused node takes the absorbed node's output name, so graph outputs keep their names.
 enum EpilogueFusion {
-    static let pass = Pass("fuse-epilogues", "fuse a following bias add, residual add and activation (relu, clamp, sigmoid, tanh, leakyRelu, hardSwish) into conv2d, gemm and matmul") { graph in
+    static let pass = Pass("fuse-epilogues", "fuse a following bias add, residual add and activation (relu, clamp, sigmoid, tanh, leakyRelu, elu, hardSwish, hardSigmoid, gelu, prelu) into conv2d, convTranspose2d, gemm and matmul") { graph in
         try GraphRebuilder.rewrite(&graph, with: fused)
     }
 
-    private static let fusableOperators: Set<String> = ["conv2d", "gemm", "matmul"]
+    private static let fusableOperators: Set<String> = ["conv2d", "convTranspose2d", "gemm", "matmul"]
 
     private static func fused(_ node: Node, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
         let name = rebuilder.sourceNames(of: node.outputs)[0]
-        if let activation = FusedEpilogue(activationNode: node) {
+        if var epilogue = FusedEpilogue(activationNode: node) {
             guard let input = node.operands[0], let producer = fusableProducer(of: input, rebuilder),
-                  FusedEpilogue(producer).activation == nil else { return nil }
-            var epilogue = FusedEpilogue(producer)
-            (epilogue.activation, epilogue.minValue, epilogue.maxValue, epilogue.alpha)
-                = (activation.activation, activation.minValue, activation.maxValue, activation.alpha)
+                  FusedEpilogue(producer).activation == nil,
+                  try node.schema.inferOutputs(node, rebuilder.graph) == [rebuilder.graph[input].type] else { return nil }
+            epilogue.residual = FusedEpilogue(producer).residual
             var fused = producer
             epilogue.apply(to: &fused)
             return try rebuilder.addNode(fused, outputNames: [name])
@@ -86,7 +86,7 @@ enum EpilogueFusion {
             return zip(old, values).map { $0 + sign * $1 }
         }
         switch producer.op {
-        case "conv2d":
+        case "conv2d", "convTranspose2d":
             let axis = producer.string("inputLayout") == InputLayout.nhwc.rawValue ? 3 : 1
             guard let bias = channelSum(axis: axis, existing: producer.operand("bias")) else { return nil }
             setOperand("bias", try addConstant(bias, shape: [bias.count], "bias"))

@@ -29,11 +29,13 @@ public enum GraphDot {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The title (the operator, and those it absorbed: `conv2d + add + relu`), outputs,
+    /// The title (the operator, and those it absorbed: `conv2d + add + relu`; a fused
+    /// element-wise node's operators: `add + sigmoid + mul`), outputs,
     /// constant operands and given attributes, one per line.
     private static func label(_ node: Node, _ graph: Graph) -> String {
         let absorbed = node.schema.parameter(named: "fusedActivation") == nil ? [] : FusedEpilogue(node).absorbedOperators
-        var lines = [([node.op] + absorbed).joined(separator: " + ")]
+        let title = ElementwiseProgram(node)?.instructions.map(\.op) ?? [node.op] + absorbed
+        var lines = [title.joined(separator: " + ")]
         lines += node.outputs.map { "\(graph[$0].name): \(graph[$0].type)" }
         for (parameter, operand) in zip(node.schema.operandParameterNames, node.operands) {
             guard let operand, graph.constants[operand] != nil else { continue }

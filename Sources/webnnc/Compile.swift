@@ -88,10 +88,7 @@ struct Compile: ParsableCommand {
 
     func run() throws {
         var compiler = flags.compiler
-        compiler.options.passes = passFlags.passes
-        compiler.options.stopAfter = passFlags.stopAfter
-        if passFlags.printPasses { print(PassRegistry.passListing, terminator: ""); return }
-        if passFlags.printPipeline { print(try compiler.pipeline()); return }
+        if try passFlags.configure(&compiler) { return }
         guard let path = self.graph else { return }
         let graph = try compiler.loadGraph(path: path)
         if dumpIR {
@@ -111,9 +108,7 @@ struct Compile: ParsableCommand {
                 print(GraphPrinter(writeWeights: false).print(optimized).text, terminator: "")
                 return
             }
-            let (text, weights) = GraphPrinter(writeWeights: true).print(optimized)
-            try Data(text.utf8).write(to: URL(fileURLWithPath: output))
-            try weights?.write(stem: URL(fileURLWithPath: output).deletingPathExtension())
+            try writeGraph(optimized, to: output)
         case .dot: try write(Data(GraphDot.render(try compiler.optimize(graph, instrumentations: instrumentations)).utf8))
         case .header: try write(Data(try compiler.emit(graph, .header, instrumentations: instrumentations)))
         case .llvm: try write(Data(try compiler.emit(graph, .llvmIR, instrumentations: instrumentations)))

@@ -32,12 +32,14 @@ struct Info: ParsableCommand {
             """)
     }
 
-    /// `" for N intermediates of M bytes"`, from the description's memory plan (older libraries have none).
+    /// `" for N intermediates of M bytes (peak live P bytes, K in-place)"`, from the description's
+    /// memory plan (older libraries have none; the in-place count came later).
     private func memoryPlan(_ model: Model) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(model.descriptionJSON.utf8)) as? [String: Any],
               let plan = object["memoryPlan"] as? [String: Any],
               let count = plan["intermediateCount"] as? Int, let bytes = plan["intermediateBytes"] as? Int,
               let peak = plan["peakLiveBytes"] as? Int else { return "" }
-        return " for \(count) intermediates of \(bytes) bytes (peak live \(peak) bytes)"
+        let inPlace = (plan["inPlaceCount"] as? Int).map { ", \($0) in-place" } ?? ""
+        return " for \(count) intermediates of \(bytes) bytes (peak live \(peak) bytes\(inPlace))"
     }
 }

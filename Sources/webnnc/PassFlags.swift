@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WebNNCompiler
 import WebNNTransforms
 
 /// Flags that choose the pass pipeline and look into it.
@@ -38,6 +39,16 @@ struct PassFlags: ParsableArguments {
         } catch {
             throw ValidationError("\(error)")
         }
+    }
+
+    /// Gives `compiler` the chosen pipeline; prints the pass list or the pipeline when asked,
+    /// and then returns true (there is nothing more to do).
+    func configure(_ compiler: inout Compiler) throws -> Bool {
+        compiler.options.passes = passes
+        compiler.options.stopAfter = stopAfter
+        if printPasses { print(PassRegistry.passListing, terminator: ""); return true }
+        if printPipeline { print(try compiler.pipeline()); return true }
+        return false
     }
 
     /// The instrumentations the flags ask for, and the timer whose report is printed at the end.

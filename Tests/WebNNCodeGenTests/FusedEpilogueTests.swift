@@ -7,8 +7,9 @@ import WebNNLowering
 import WebNNReference
 import WebNNTransforms
 
-/// conv2d, gemm and matmul with fused epilogues (bias, residual, activation) against the
-/// interpreter, on random shapes, float32 and float16; and the fixture networks compiled at -O3.
+/// conv2d, convTranspose2d, gemm and matmul with fused epilogues (bias, residual, activation,
+/// prelu's slope) against the interpreter, on random shapes, float32 and float16; and the
+/// fixture networks compiled at -O3.
 @Suite struct FusedEpilogueTests {
     /// Each fusable activation with its options, by round.
     static func activation(_ round: Int) -> [String: Attribute] {
@@ -18,11 +19,14 @@ import WebNNTransforms
             ["fusedActivation": .string("sigmoid")], ["fusedActivation": .string("tanh")],
             ["fusedActivation": .string("leakyRelu"), "fusedAlpha": .double(0.2)], ["fusedActivation": .string("hardSwish")],
             ["fusedActivation": .string("clamp"), "fusedMaxValue": .double(0.5)],
+            ["fusedActivation": .string("elu"), "fusedAlpha": .double(0.5)],
+            ["fusedActivation": .string("hardSigmoid"), "fusedAlpha": .double(0.3), "fusedBeta": .double(0.4)],
+            ["fusedActivation": .string("gelu")], ["fusedActivation": .string("elu")], ["fusedActivation": .string("hardSigmoid")],
         ]
         return choices[round % choices.count]
     }
 
-    @Test(arguments: 0..<8) func convolution(_ round: Int) throws {
+    @Test(arguments: 0..<13) func convolution(_ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
         var g = maker.generator
@@ -51,7 +55,7 @@ import WebNNTransforms
         try expectMatchesReference(maker, seed: seed)
     }
 
-    @Test(arguments: 0..<8) func matrices(_ round: Int) throws {
+    @Test(arguments: 0..<10) func matrices(_ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
         var g = maker.generator
@@ -67,6 +71,53 @@ import WebNNTransforms
         let bias = round % 2 == 0 ? try maker.constant("bias", [n], type) : try maker.input("biasInput", [n], type)
         let batchedResidual = round % 3 == 2 ? nil : try maker.input("batchedResidual", [2, m, n], type)
         try maker.node("matmul", [batched, b, bias, batchedResidual], FusedEpilogueTests.activation(round + 3))
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    @Test(arguments: 0..<13) func transposedConvolution(_ round: Int) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        var g = maker.generator
+        let nhwc = round % 2 == 1
+        let (inputChannels, outputChannels) = (Int.random(in: 1...5, using: &g), Int.random(in: 1...7, using: &g))
+        let (kh, kw) = (Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g))
+        let (height, width) = (Int.random(in: 2...6, using: &g), Int.random(in: 2...7, using: &g))
+        let strides = [Int.random(in: 1...2, using: &g), Int.random(in: 1...2, using: &g)]
+        maker.generator = g
+        let type: DataType = round % 3 == 1 ? .float16 : .float32
+        let input = try maker.input("input", nhwc ? [1, height, width, inputChannels] : [1, inputChannels, height, width], type)
+        let filter = try maker.constant("filter", [inputChannels, outputChannels, kh, kw], type)
+        let bias = round % 3 == 0 ? nil : try maker.constant("bias", [outputChannels], type)
+        let (outputHeight, outputWidth) = ((height - 1) * strides[0] + kh, (width - 1) * strides[1] + kw)
+        let residual = round % 4 == 3 ? nil
+            : try maker.input("residual", nhwc ? [1, outputHeight, outputWidth, outputChannels] : [1, outputChannels, outputHeight, outputWidth], type)
+        try maker.node("convTranspose2d", [input, filter, bias, residual], [
+            "strides": .ints(strides.map(Int64.init)), "inputLayout": .string(nhwc ? "nhwc" : "nchw"),
+        ].merging(FusedEpilogueTests.activation(round)) { $1 })
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    /// prelu's slope broadcast to the output: per channel, per column, one value, the whole
+    /// output; on conv2d (nchw and nhwc), convTranspose2d and a batched matmul.
+    @Test(arguments: 0..<4) func preluSlope(_ round: Int) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let type: DataType = round == 2 ? .float16 : .float32
+        let prelu: [String: Attribute] = ["fusedActivation": .string("prelu")]
+        let slopeShapes: [[Int]] = [[5, 1, 1], [7], [1], [1, 5, 6, 7]]  // output [1, 5, 6, 7] (nchw)
+        let input = try maker.input("input", [1, 3, 6, 7], type)
+        let filter = try maker.constant("filter", [5, 3, 3, 3], type)
+        let residual = round % 2 == 0 ? try maker.input("residual", [1, 5, 6, 7], type) : nil
+        let slope = try maker.input("slope", slopeShapes[round], type, in: -1...1)
+        try maker.node("conv2d", [input, filter, nil, residual, slope], ["padding": .ints([1, 1, 1, 1])].merging(prelu) { $1 })
+        let nhwcInput = try maker.input("nhwcInput", [1, 4, 5, 3], type)
+        let channelSlope = try maker.constant("channelSlope", [5], type, in: -1...1)
+        try maker.node("conv2d", [nhwcInput, filter, nil, nil, channelSlope], ["inputLayout": .string("nhwc")].merging(prelu) { $1 })
+        try maker.node("convTranspose2d", [input, try maker.constant("transposedFilter", [3, 5, 1, 1], type), nil, nil, slope],
+                       ["strides": .ints([1, 1])].merging(prelu) { $1 })
+        let batched = try maker.input("batched", [2, 4, 3], type)
+        let b = try maker.constant("b", [3, 7], type)
+        try maker.node("matmul", [batched, b, nil, nil, try maker.input("rowSlope", [4, 1], type, in: -1...1)], prelu)
         try expectMatchesReference(maker, seed: seed)
     }
 

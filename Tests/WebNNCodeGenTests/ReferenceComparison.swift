@@ -90,11 +90,11 @@ struct GraphMaker {
 /// identical bits) and compares every output with the reference interpreter: integers exactly,
 /// floats within WPT tolerance (at the magnitude of the summed terms). Returns the outputs.
 @discardableResult
-func expectMatchesReference(_ maker: GraphMaker, seed: UInt64,
+func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, options: CodeGenOptions? = nil,
                             sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> [String: TensorData] {
     let graph = maker.graph
     let program = try Lowering.lower(graph)
-    let library = try GeneratedLibrary(program)
+    let library = try GeneratedLibrary(program, options: options)
     let inputs = graph.inputs.map { maker.inputs[graph[$0].name]! }
     let serial = try library.run(data: inputs)
     let parallel = try library.run(data: inputs, parallelFor: concurrentParallelFor)

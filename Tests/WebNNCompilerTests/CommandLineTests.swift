@@ -63,6 +63,31 @@ import WebNNRuntime
         #expect(try webnnc([folder.path("dump.webnn"), "-o", folder.path("libagain.so")]).status == 0)
     }
 
+    @Test func optRunsPassesTextToText() throws {
+        let golden = packageRoot.appendingPathComponent("Tests/WebNNTransformsTests/Golden")
+        let fused = try webnnc(["opt", golden.appendingPathComponent("fuse-epilogues-conv.webnn").path, "--passes=fuse-epilogues"])
+        #expect(fused.status == 0, "\(fused.standardError)")
+        let expected = try String(contentsOf: golden.appendingPathComponent("fuse-epilogues-conv.expected.webnn"), encoding: .utf8)
+        #expect(fused.standardOutput == expected)
+
+        // Large weights need -o: they are written beside the .webnn, which compiles again to the same numbers.
+        let toStdout = try webnnc(["opt", example, "-O2"])
+        #expect(toStdout.status == 1 && toStdout.standardError.contains("-o"))
+        let folder = try TemporaryFolder()
+        let optimized = try webnnc(["opt", example, "-O2", "-o", folder.path("opt.webnn")])
+        #expect(optimized.status == 0, "\(optimized.standardError)")
+        #expect(FileManager.default.fileExists(atPath: folder.path("opt.weights")))
+        #expect(try String(contentsOfFile: folder.path("opt.webnn"), encoding: .utf8).contains("fusedActivation=\"relu\""))
+        for (graph, name) in [(example, "original"), (folder.path("opt.webnn"), "opt")] {
+            #expect(try webnnc([graph, "-o", folder.path("lib\(name).so")]).status == 0)
+            let run = try webnnc(["run", folder.path("lib\(name).so"), "--input", "image=\(image)", "--output-dir", folder.path(name)])
+            #expect(run.status == 0, "\(run.standardError)")
+        }
+        let original = try NPY.read(URL(fileURLWithPath: folder.path("original/act1.npy"))).values(as: Float.self)
+        let again = try NPY.read(URL(fileURLWithPath: folder.path("opt/act1.npy"))).values(as: Float.self)
+        #expect(original.count == 16 * 32 * 32 && again == original)
+    }
+
     @Test(arguments: ["llvm", "asm", "header"]) func emitsText(kind: String) throws {
         let result = try webnnc([example, "--emit=\(kind)"])
         #expect(result.status == 0, "\(result.standardError)")

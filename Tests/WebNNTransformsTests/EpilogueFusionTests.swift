@@ -11,7 +11,7 @@ import WebNNReference
     /// `NumericTests` runs it on every seed).
     @Test func fusionFiresOnRandomGraphs() throws {
         var fused = 0, total = 0
-        for seed in NumericTests.seeds where seed % 5 == 4 {
+        for seed in NumericTests.seeds where seed % 6 == 4 {
             total += 1
             var graph = try RandomGraphs.make(seed: seed).graph
             try PassManager(pipeline: PassRegistry.pipeline(parsing: "fuse-epilogues")).run(&graph)
@@ -52,7 +52,7 @@ import WebNNReference
         #expect(throws: (any Error).self) { try graph("conv2d(x, w, fusedActivation=\"clamp\", fusedMinValue=2, fusedMaxValue=1)") }
         #expect(throws: (any Error).self) { try graph("conv2d(x, w, residual=r)") }
         #expect(throws: (any Error).self) { try graph("conv2d(x, w, fusedAlpha=0.5)") }
-        #expect(throws: (any Error).self) { try graph("conv2d(x, w, fusedActivation=\"gelu\")") }
+        #expect(throws: (any Error).self) { try graph("conv2d(x, w, fusedActivation=\"softplus\")") }
         _ = try graph("conv2d(x, w, fusedActivation=\"clamp\", fusedMaxValue=6)")
     }
 }

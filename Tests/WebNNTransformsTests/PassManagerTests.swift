@@ -24,7 +24,7 @@ import WebNNIR
     @Test func optimizationLevelPipelines() {
         #expect(PassRegistry.pipeline(optimizationLevel: 0).description == "")
         #expect(PassRegistry.pipeline(optimizationLevel: 1).description == "dce,constant-fold,simplify,dce")
-        #expect(PassRegistry.pipeline(optimizationLevel: 2).description == "dce,fixed-point(constant-fold,simplify,cse,fold-batchnorm),fuse-epilogues")
+        #expect(PassRegistry.pipeline(optimizationLevel: 2).description == "dce,fixed-point(constant-fold,simplify,cse,fold-batchnorm),fuse-epilogues,fuse-elementwise")
         #expect(PassRegistry.pipeline(optimizationLevel: 3).description == PassRegistry.pipeline(optimizationLevel: 2).description)
     }
 
@@ -53,7 +53,7 @@ import WebNNIR
     @Test func passListingHasEveryPass() {
         let lines = PassRegistry.passListing.split(separator: "\n")
         #expect(lines.count == PassRegistry.passes.count)
-        #expect(lines.first == "  dce             remove nodes and constants no output depends on")
+        #expect(lines.first == "  dce               remove nodes and constants no output depends on")
     }
 
     @Test func stopAfterStopsAtTheFirstRun() throws {

@@ -12,12 +12,13 @@ struct RandomGraphs {
     /// A verified random graph and random values for its inputs.
     static func make(seed: UInt64) throws -> (graph: Graph, inputs: [String: TensorData]) {
         var builder = RandomGraphs(random: SeededGenerator(seed: seed))
-        switch seed % 5 {
+        switch seed % 6 {
         case 0: try builder.convolution()
         case 1: try builder.dense()
         case 2: try builder.shapeChain()
         case 3: try builder.constantSubgraphs()
-        default: try builder.epilogues()
+        case 4: try builder.epilogues()
+        default: try builder.elementwiseChains()
         }
         try Verifier.verify(builder.graph, after: "random graph")
         return (builder.graph, builder.inputs)
@@ -80,12 +81,13 @@ struct RandomGraphs {
         graph.addOutput(value)
     }
 
-    /// conv2d, gemm or matmul followed by what `fuse-epilogues` absorbs: a bias add, a residual
-    /// add, an activation (each sometimes absent, sometimes with a second user or as an output).
+    /// conv2d, convTranspose2d, gemm or matmul followed by what `fuse-epilogues` absorbs: a bias
+    /// add, a residual add, an activation (each sometimes absent, sometimes with a second user or
+    /// as an output).
     private mutating func epilogues() throws {
         var value: ValueID
         var channelAxis: Int
-        switch int(0...2) {
+        switch int(0...3) {
         case 0:
             let nhwc = coin(), channels = int(1...3), outputChannels = int(1...4)
             let x = try input((nhwc ? InputLayout.nhwc : .nchw).shape(batch: 1, channels: channels, height: int(2...4), width: int(2...4)))
@@ -97,6 +99,13 @@ struct RandomGraphs {
             let (m, k, n) = (int(1...3), int(1...4), int(1...4))
             let c: ValueID? = coin() ? try constant([n]) : nil
             value = try node("gemm", [try input([m, k]), try constant([k, n]), c], ["alpha": .double(double(0.5...2)), "beta": .double(double(0.5...2))])
+            channelAxis = 1
+        case 2:
+            let channels = int(1...3), outputChannels = int(1...4)
+            let bias: ValueID? = coin() ? try constant([outputChannels]) : nil
+            value = try node("convTranspose2d", [try input([1, channels, int(2...4), int(2...4)]),
+                                                 try constant([channels, outputChannels, int(1...2), 2]), bias],
+                             ["strides": .ints([1, Int64(int(1...2))])])
             channelAxis = 1
         default:
             let batch = coin() ? [int(1...2)] : []
@@ -114,17 +123,44 @@ struct RandomGraphs {
         }
         if coin(0.15) { graph.addOutput(value) }
         if coin(0.8) {
-            switch int(0...5) {
+            switch int(0...9) {
             case 0: value = try node("relu", [value])
             case 1: value = try node("clamp", [value], coin() ? ["minValue": .double(0), "maxValue": .double(6)] : ["maxValue": .double(0.5)])
             case 2: value = try node("sigmoid", [value])
             case 3: value = try node("tanh", [value])
             case 4: value = try node("leakyRelu", [value], coin() ? ["alpha": .double(0.2)] : [:])
-            default: value = try node("hardSwish", [value])
+            case 5: value = try node("hardSwish", [value])
+            case 6: value = try node("elu", [value], coin() ? ["alpha": .double(0.5)] : [:])
+            case 7: value = try node("hardSigmoid", [value], coin() ? ["alpha": .double(0.3), "beta": .double(0.4)] : [:])
+            case 8: value = try node("gelu", [value])
+            default: value = try node("prelu", [value, try constant(perChannelShape(shape, channelAxis: channelAxis))])
             }
         }
         if coin(0.2) { value = try node("relu", [value]) }
         graph.addOutput(value)
+    }
+
+    /// Chains and trees of element-wise operators, for `fuse-elementwise`: operands sometimes
+    /// broadcast ([n] against [m, n]), intermediates sometimes graph outputs or read twice.
+    private mutating func elementwiseChains() throws {
+        let shape = [int(1...3), int(1...4)]
+        var values = [try input(shape), try input(shape), try constant([shape[1]])]
+        let unary: [(String, [String: Attribute])] = [
+            ("relu", [:]), ("sigmoid", [:]), ("tanh", [:]), ("clamp", ["minValue": .double(-0.5)]), ("leakyRelu", ["alpha": .double(0.2)]),
+            ("neg", [:]), ("abs", [:]), ("linear", ["alpha": .double(2), "beta": .double(-0.5)]), ("exp", [:]),
+        ]
+        for _ in 0..<int(2...7) {
+            let other = values[int(0...values.count - 1)]
+            if coin() {
+                let (op, attributes) = unary[int(0...unary.count - 1)]
+                values.append(try node(op, [values.last!], attributes))
+            } else {
+                let op = ["add", "sub", "mul", "max", "min"][int(0...4)]
+                values.append(try node(op, coin() ? [values.last!, other] : [other, values.last!]))
+            }
+            if coin(0.15) { graph.addOutput(values.last!) }
+        }
+        graph.addOutput(values.last!)
     }
 
     /// Reshape and transpose chains, identity arithmetic and clamps.
@@ -133,7 +169,7 @@ struct RandomGraphs {
         var value = try input(shape)
         for _ in 0..<int(2...6) {
             let current = graph[value].type.shape
-            switch int(0...5) {
+            switch int(0...9) {
             case 0: value = try node("reshape", [value], ["newShape": .ints(shuffledFactors(current).map(Int64.init))])
             case 1: value = try node("reshape", [value], ["newShape": .ints(current.map(Int64.init))])
             case 2:

@@ -12,7 +12,8 @@ import WebNNLowering
 /// ih is (oh + padTop − kh·dH) / sH when that divides; for one tap column kw, the input columns
 /// iw map to output columns ow = iw·sW + (kw·dW − padLeft), a valid range of iw. The row starts
 /// as the bias (or 0). float16 sums, and nchw sums with strideW > 1, are kept in a float32 stack
-/// tile (the latter by column phase, so the inner loop is contiguous) and stored once.
+/// tile (the latter by column phase, so the inner loop is contiguous) and stored once. A fused
+/// epilogue (`EpilogueEmitter`) is applied to each finished sum before that store.
 struct ConvTranspose2dKernel: KernelEmitter {
     let attributes: ConvTranspose2dAttributes
     let hasBias: Bool
@@ -120,10 +121,11 @@ struct ConvTranspose2dKernel: KernelEmitter {
                     }
                 }
             }
-            if !inResult {
+            let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)  // residual + activation, if fused
+            if !inResult || !epilogue.isEmpty {
                 forEachOutputPosition(e, channels: firstChannel, endChannel, columns: e.int(0), e.int(outputWidth)) { oc, ow in
                     let index = outputRow + oc * outputStrides["c"]! + ow * outputStrides["w"]!
-                    e.store(e.load(tile, accumulator(oc, ow)), y, index)
+                    e.store(epilogue.apply(e, e.load(tile, accumulator(oc, ow)), buffers, resultIndex: index), y, index)
                 }
             }
         }

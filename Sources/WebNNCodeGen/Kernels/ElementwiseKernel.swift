@@ -2,8 +2,8 @@ import CLLVM
 import WebNNBasics
 import WebNNLowering
 
-/// Element-wise kernels: unary and binary operators and `where` with numpy broadcasting of
-/// every operand (one `LoopNest` over N buffers), and copies.
+/// Element-wise kernels: unary and binary operators, `where` and fused element-wise programs
+/// with numpy broadcasting of every operand (one `LoopNest` over N buffers), and copies.
 ///
 /// Operands are loaded in their own data type and the result is stored in its own: comparisons,
 /// logical operators, isNaN and isInfinite give uint8 0/1, cast converts, `where` selects
@@ -13,6 +13,8 @@ struct ElementwiseKernel: KernelEmitter {
         case binary(BinaryOperator)
         case unary(UnaryOperator)
         case select
+        /// `fusedElementwise`: every instruction per element, in registers.
+        case program([ElementwiseInstruction])
         case copy
     }
 
@@ -25,21 +27,23 @@ struct ElementwiseKernel: KernelEmitter {
                          strides: [rowMajorStrides(resultShape)] + operandShapes.map { broadcastStrides($0, to: resultShape) })
     }
 
-    /// The emitter of a unary, binary or `where` step after checking its operand count and data
-    /// types (`supportedDataTypes` are the operands' types); nil for other kernels.
+    /// The emitter of a unary, binary, `where` or fused step after checking its operand count
+    /// and data types (`supportedDataTypes` are the operands' types); nil for other kernels.
     init?(_ step: KernelStep) throws {
         let operation: Operation, operandCount: Int
         switch step.kernel {
         case .binary(let op): (operation, operandCount) = (.binary(op), 2)
         case .unary(let op): (operation, operandCount) = (.unary(op), 1)
         case .select: (operation, operandCount) = (.select, 3)
+        case .fusedElementwise(let instructions):  // any number of operands, at least one
+            (operation, operandCount) = (.program(instructions), max(1, step.operands.count))
         default: return nil
         }
         guard step.operands.count == operandCount else {
             throw CodeGenError.unsupported("\(step.kernel) with \(step.operands.count) operands (expected \(operandCount))")
         }
         let resultType = step.result.type.dataType
-        let operandType = step.operands[operandCount == 3 ? 1 : 0].type.dataType
+        let operandType = step.operands[operandCount - 1].type.dataType  // not where's condition
         guard supportedDataTypes(step.kernel).contains(operandType) else {
             throw CodeGenError.unsupported("\(step.kernel) on \(operandType)")
         }
@@ -79,6 +83,24 @@ struct ElementwiseKernel: KernelEmitter {
                 let x = e.load(buffers.operands[0], indices[1])
                 e.store(applyUnary(e, op, x, of: buffers.operands[0].dataType, to: buffers.result.dataType),
                         buffers.result, indices[0])
+            case .program(let instructions):
+                let dataType = buffers.result.dataType
+                let inputs = buffers.operands.indices.map { e.load(buffers.operands[$0], indices[$0 + 1]) }
+                var results: [IRValue] = []
+                for instruction in instructions {
+                    let operands = instruction.operands.map { operand in
+                        switch operand {
+                        case .input(let index): return inputs[index]
+                        case .result(let index): return results[index]
+                        }
+                    }
+                    let result = switch instruction.operation {
+                    case .unary(let op): applyUnary(e, op, operands[0], of: dataType)
+                    case .binary(let op): applyBinary(e, op, operands[0], operands[1], of: dataType)
+                    }
+                    results.append(e.roundedAsStored(result, dataType))
+                }
+                e.store(results.last!, buffers.result, indices[0])
             }
         }
     }
@@ -219,6 +241,15 @@ func applyUnary(_ e: FunctionEmitter, _ op: UnaryOperator, _ x: IRValue, of data
 }
 
 extension FunctionEmitter {
+    /// `value` (in `dataType`'s compute type) as storing and loading it again would give it:
+    /// float16 is rounded, other types are unchanged. Fused steps round each intermediate result
+    /// so that they compute what the separate steps compute.
+    func roundedAsStored(_ value: IRValue, _ dataType: DataType) -> IRValue {
+        guard dataType == .float16 else { return value }
+        let half = LLVMBuildFPTrunc(builder, value.reference, storageType(.float16), "")
+        return wrap(LLVMBuildFPExt(builder, half, types.f32, ""))
+    }
+
     /// An `i1` as a uint8 0 or 1.
     func truth(_ condition: IRValue) -> IRValue { zeroExtend(condition, to: types.i8) }
 

@@ -1,29 +1,47 @@
 import WebNNBasics
 import WebNNLowering
 
-/// The fused epilogue of a conv2d or matmul step (`Epilogue`), shared by both kernels: each
-/// result element, once its sum (and bias) is complete and before it is stored, gets the
-/// residual added and the activation applied, with the element-wise kernels' own emitters
-/// (`applyBinary`, `applyUnary`), so fused and separate steps compute the same function.
+/// The fused epilogue of a conv2d, convTranspose2d or matmul step (`Epilogue`), shared by their
+/// kernels: each result element, once its sum (and bias) is complete and before it is stored,
+/// gets the residual added and the activation applied, with the element-wise kernels' own
+/// emitters (`applyBinary`, `applyUnary`), so fused and separate steps compute the same function.
 struct EpilogueEmitter {
     let epilogue: Epilogue
 
-    /// How many of a step's operands the epilogue takes (the residual, last).
-    var operandCount: Int { epilogue.hasResidual ? 1 : 0 }
+    /// How many of a step's operands the epilogue takes (the last ones: residual, prelu's slope).
+    var operandCount: Int { epilogue.operandCount }
 
     var isEmpty: Bool { epilogue.isEmpty }
 
     /// `activation(value + residual[resultIndex])` in the result's compute type; `resultIndex`
-    /// is the element's index in the result (the residual has the result's shape).
+    /// is the element's index in the result (the residual has the result's shape; prelu's slope
+    /// is read at the element its broadcast puts there).
     func apply(_ e: FunctionEmitter, _ value: IRValue, _ buffers: StepBuffers, resultIndex: IRValue) -> IRValue {
         let dataType = buffers.result.dataType
         var result = value
-        if epilogue.hasResidual, let residual = buffers.operands.last {
+        if epilogue.hasResidual {
+            let residual = buffers.operands[buffers.operands.count - operandCount]
             result = applyBinary(e, .add, result, e.load(residual, resultIndex), of: dataType)
         }
         if let activation = epilogue.activation {
             result = applyUnary(e, activation, result, of: dataType)
         }
+        if let slope = epilogue.preluSlope, let slopeBuffer = buffers.operands.last {
+            result = applyBinary(e, .prelu, result, e.load(slopeBuffer, slopeIndex(e, slope, resultIndex)), of: dataType)
+        }
         return result
+    }
+
+    /// The index of the slope element broadcast to result element `resultIndex`: the sum, over
+    /// the result axes the slope varies along, of the element's coordinate times the slope's stride.
+    private func slopeIndex(_ e: FunctionEmitter, _ slope: Epilogue.SlopeBroadcast, _ resultIndex: IRValue) -> IRValue {
+        let strides = broadcastStrides(slope.shape, to: slope.resultShape)
+        let resultStrides = rowMajorStrides(slope.resultShape)
+        if strides == resultStrides { return resultIndex }
+        var index = e.int(0)
+        for axis in slope.resultShape.indices where strides[axis] != 0 {
+            index = index + resultIndex / resultStrides[axis] % slope.resultShape[axis] * strides[axis]
+        }
+        return index
     }
 }

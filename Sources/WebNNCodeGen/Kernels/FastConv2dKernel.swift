@@ -93,77 +93,20 @@ struct FastConv2dKernel: KernelEmitter {
                          channels: Int) {
         let vectors = (channels + vectorWidth - 1) / vectorWidth
         let firstChannel = group * channelsPerGroup
-        let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
         // The bias (or zero) of each vector, lanes past `channels` zero.
-        var initial: [IRValue] = []
-        for v in 0..<vectors {
-            let lanes = min(vectorWidth, channels - v * vectorWidth)
-            guard hasBias else { initial.append(e.wrap(LLVMConstNull(vectorType))); continue }
-            let bias = buffers.operands[2].pointer
-            if lanes == vectorWidth {
-                initial.append(loadVector(e, vectorType, bias, firstChannel + v * vectorWidth))
-            } else {
-                var value = e.wrap(LLVMConstNull(vectorType))
-                for lane in 0..<lanes {
-                    let element = e.load(bias, firstChannel + (v * vectorWidth + lane))
-                    value = e.wrap(LLVMBuildInsertElement(e.builder, value.reference, element.reference,
-                                                          e.int32(Int32(lane)).reference, ""))
-                }
-                initial.append(value)
-            }
+        let initial = (0..<vectors).map { v in
+            hasBias ? e.loadVector(buffers.operands[2].pointer, firstChannel + v * vectorWidth,
+                                   lanes: min(vectorWidth, channels - v * vectorWidth), width: vectorWidth)
+                : e.wrap(LLVMConstNull(LLVMVectorType(e.types.f32, UInt32(vectorWidth))))
         }
-        // Valid kernel rows: 0 ≤ oh·sh − padTop + kh·dh < inputHeight.
-        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
-        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
-        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
-        let rowsAlwaysValid = padTop == 0 && (outputHeight - 1) * strideH + (kernelHeight - 1) * dilationH < inputHeight
-        let kernelRows: (IRValue, IRValue)
-        if rowsAlwaysValid {
-            kernelRows = (e.int(0), e.int(kernelHeight))
-        } else {
-            let base = oh * strideH - padTop
-            let first = e.select(base >= 0, e.int(0), (0 - base + (dilationH - 1)) / dilationH)
-            let room = e.int(inputHeight - 1) - base
-            let end = e.select(room < 0, e.int(0), e.minimum(room / dilationH + 1, e.int(kernelHeight)))
-            kernelRows = (first, e.maximum(end, first))
+        let window = ConvolutionWindow(attributes, inputHeight: inputHeight, inputWidth: inputWidth,
+                                       outputHeight: outputHeight, outputWidth: outputWidth,
+                                       kernelHeight: kernelHeight, kernelWidth: kernelWidth)
+        let kernelRows = window.validKernelRows(e, oh: oh)
+        window.forEachTile(e, tileWidth: pixelsPerTile, edgeWidth: 1) { pixels, firstColumn, edgeColumn in
+            emitTile(e, buffers, n: n, group: group, oh: oh, firstChannel: firstChannel, channels: channels, initial: initial,
+                     kernelRows: kernelRows, pixels: pixels, firstColumn: firstColumn, checked: edgeColumn != nil)
         }
-        // Columns whose whole window lies in the input.
-        let interiorStart = min(outputWidth, (padLeft + strideW - 1) / strideW)
-        let lastColumnRoom = inputWidth - 1 - (kernelWidth - 1) * dilationW + padLeft
-        let interiorEnd = lastColumnRoom < 0 ? interiorStart
-            : max(interiorStart, min(outputWidth, lastColumnRoom / strideW + 1))
-        let tile = { (pixels: Int, firstColumn: IRValue, checked: Bool) in
-            emitTile(e, buffers, n: n, group: group, oh: oh, firstChannel: firstChannel, channels: channels,
-                     initial: initial, kernelRows: kernelRows, pixels: pixels, firstColumn: firstColumn, checked: checked)
-        }
-        if interiorStart > 0 {
-            e.forLoop(from: 0, to: interiorStart) { ow in tile(1, ow, true) }
-        }
-        let interior = interiorEnd - interiorStart
-        let fullTiles = interior / pixelsPerTile
-        if fullTiles > 0 {
-            e.forLoop(from: 0, to: fullTiles) { index in tile(pixelsPerTile, index * pixelsPerTile + interiorStart, false) }
-        }
-        if interior % pixelsPerTile > 0 {
-            tile(interior % pixelsPerTile, e.int(interiorStart + fullTiles * pixelsPerTile), false)
-        }
-        if interiorEnd < outputWidth {
-            e.forLoop(from: interiorEnd, to: e.int(outputWidth)) { ow in tile(1, ow, true) }
-        }
-    }
-
-    private func loadVector(_ e: FunctionEmitter, _ vectorType: LLVMTypeRef, _ base: IRValue, _ index: IRValue) -> IRValue {
-        let pointer = e.elementPointer(e.types.f32, base, index)
-        let load = LLVMBuildLoad2(e.builder, vectorType, pointer.reference, "")!
-        LLVMSetAlignment(load, 4)
-        return e.wrap(load)
-    }
-
-    private func splat(_ e: FunctionEmitter, _ vectorType: LLVMTypeRef, _ scalar: IRValue) -> IRValue {
-        let inserted = LLVMBuildInsertElement(e.builder, LLVMGetPoison(vectorType), scalar.reference,
-                                              e.int32(0).reference, "")
-        let mask = LLVMConstNull(LLVMVectorType(e.types.i32, UInt32(vectorWidth)))
-        return e.wrap(LLVMBuildShuffleVector(e.builder, inserted, LLVMGetPoison(vectorType), mask, "")!)
     }
 
     /// `pixels` output pixels from `firstColumn` × `channels` output channels: reduce in
@@ -197,7 +140,8 @@ struct FastConv2dKernel: KernelEmitter {
                 do {
                     var acc = accumulators
                     let weights = (0..<vectors).map { v in
-                        loadVector(e, vectorType, w, weightRow + v * inputChannels * kernelHeight * kernelWidth * vectorWidth)
+                        e.loadVector(w, weightRow + v * inputChannels * kernelHeight * kernelWidth * vectorWidth,
+                                     lanes: vectorWidth, width: vectorWidth)
                     }
                     for r in 0..<pixels {
                         let iw = columns[r] + kw * dilationW
@@ -209,7 +153,7 @@ struct FastConv2dKernel: KernelEmitter {
                         } else {
                             value = e.load(x, rowBase + iw * sw)
                         }
-                        let broadcast = splat(e, vectorType, value)
+                        let broadcast = e.splat(value, width: vectorWidth)
                         for v in 0..<vectors {
                             acc[r * vectors + v] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType],
                                                                    [broadcast, weights[v], acc[r * vectors + v]])
@@ -256,9 +200,11 @@ enum FastConv2dPacking {
         return (vectors, pixels)
     }
 
-    /// Rewrites float32 `groups == 1` conv2d steps whose filter is a constant to read a packed
-    /// copy `[ceil(oc / VW)][ic][kh][kw][VW]` (zero-padded). A constant used only by such steps
-    /// is replaced in place; otherwise the packed copy is appended.
+    /// Rewrites float32 conv2d steps whose filter is a constant to read a packed copy
+    /// `[ceil(oc / VW)][ic][kh][kw][VW]` (zero-padded): `groups == 1` steps (for
+    /// `FastConv2dKernel`) and depthwise ones, `groups == ic == oc` with one input channel per
+    /// group (for `DepthwiseConv2dKernel`). A constant used only by such steps is replaced in
+    /// place; otherwise the packed copy is appended.
     static func pack(_ program: KernelProgram, target: ResolvedTarget) -> KernelProgram {
         guard let vectorWidth = vectorWidth(target) else { return program }
         var result = program
@@ -271,8 +217,10 @@ enum FastConv2dPacking {
         var packedCache: [Int: Int] = [:]  // original constant index → packed constant index
         for stepIndex in result.steps.indices {
             let step = result.steps[stepIndex]
-            guard case .conv2d(let attributes) = step.kernel, attributes.groups == 1,
+            guard case .conv2d(let attributes) = step.kernel,
                   step.operands.count >= 2, step.operands[1].type.rank == 4,
+                  attributes.groups == 1 || isDepthwise(attributes, input: step.operands[0].type.shape,
+                                                        filter: step.operands[1].type.shape),
                   case .constant(let filterIndex) = step.operands[1].location,
                   step.operands[0].type.rank == 4, step.result.type.rank == 4,
                   step.result.type.dataType == .float32,
@@ -320,5 +268,15 @@ enum FastConv2dPacking {
             result.steps[stepIndex].operands[1] = BufferRef(.constant(packedIndex), TensorType(.float32, packedShape))
         }
         return result
+    }
+
+    /// Whether a conv2d is depthwise with channel multiplier 1: groups == input channels ==
+    /// output channels (so one input channel per group).
+    static func isDepthwise(_ attributes: Conv2dAttributes, input: [Int], filter: [Int]) -> Bool {
+        guard input.count == 4, filter.count == 4, attributes.groups > 1 else { return false }
+        let filterLayout = attributes.filterLayout.rawValue
+        return LayoutAxes.dimension(input, attributes.inputLayout.rawValue, "c") == attributes.groups
+            && LayoutAxes.dimension(filter, filterLayout, "o") == attributes.groups
+            && LayoutAxes.dimension(filter, filterLayout, "i") == 1
     }
 }

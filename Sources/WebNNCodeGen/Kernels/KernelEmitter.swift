@@ -9,7 +9,8 @@ protocol KernelEmitter {
     /// How many tasks the step is split into (at least 1).
     var taskCount: Int { get }
     /// Emits the code of one task. `buffers.result` and `buffers.operands` are the step's buffer
-    /// pointers (`noalias`: the result never overlaps an operand); `task` is the `i64` task index.
+    /// pointers (`noalias`: the result never overlaps an operand, except the operands of an
+    /// in-place element-wise step that are its buffer); `task` is the `i64` task index.
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue)
 }
 
@@ -30,7 +31,7 @@ func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
     case .copy, .transpose, .concat: return Set(DataType.allCases)
     case .dataMovement, .reduction: return Set(DataType.allCases)  // checked by their own emitters
     case .pool2d(let attributes): return attributes.kind == .max ? Set(DataType.allCases) : floats
-    case .conv2d, .matmul, .softmax, .batchNormalization: return floats
+    case .conv2d, .matmul, .softmax, .batchNormalization, .fusedElementwise: return floats
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
         return spatialOrNormalizationDataTypes(kernel)
     }
@@ -59,7 +60,7 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
     }
     let shapes = step.operands.map(\.type.shape), resultShape = step.result.type.shape
     switch step.kernel {
-    case .binary, .unary, .select:
+    case .binary, .unary, .select, .fusedElementwise:
         preconditionFailure("element-wise steps are made by ElementwiseKernel(step)")
     case .copy:
         try require(1...1)
@@ -75,14 +76,18 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
         try require(1...Int.max)
         return try StridedCopyKernel.concat(inputs: shapes, axis: axis, result: resultShape)
     case .conv2d(let attributes):
-        let fused = attributes.epilogue.hasResidual ? 1 : 0  // the residual is the last operand
+        let fused = attributes.epilogue.operandCount  // the epilogue's operands come last
         try require((2 + fused)...(3 + fused))
         if shapes[1].count == 5 {  // filter packed by FastConv2dPacking
+            if attributes.groups > 1 {
+                return try DepthwiseConv2dKernel(attributes, input: shapes[0], packedFilter: shapes[1],
+                                                 hasBias: operandCount - fused == 3, result: resultShape)
+            }
             return try FastConv2dKernel(attributes, input: shapes[0], packedFilter: shapes[1], hasBias: operandCount - fused == 3, result: resultShape)
         }
         return try Conv2dKernel(attributes, input: shapes[0], filter: shapes[1], hasBias: operandCount - fused == 3, result: resultShape)
     case .matmul(let attributes):
-        let fused = attributes.epilogue.hasResidual ? 1 : 0
+        let fused = attributes.epilogue.operandCount
         try require((2 + fused)...(3 + fused))
         return try MatMulKernel(attributes, a: shapes[0], b: shapes[1], c: operandCount - fused == 3 ? shapes[2] : nil, result: resultShape)
     case .pool2d(let attributes):

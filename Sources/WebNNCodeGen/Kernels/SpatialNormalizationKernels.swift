@@ -27,8 +27,12 @@ func makeSpatialOrNormalizationEmitter(for step: KernelStep) throws -> KernelEmi
     switch step.kernel {
     case .convTranspose2d(let attributes):
         try requireSameTypes()
-        guard (2...3).contains(shapes.count) else { throw CodeGenError.unsupported("convTranspose2d with \(shapes.count) operands") }
-        return try ConvTranspose2dKernel(attributes, input: shapes[0], filter: shapes[1], hasBias: shapes.count == 3, result: resultShape)
+        let fused = attributes.epilogue.operandCount
+        guard ((2 + fused)...(3 + fused)).contains(shapes.count) else {
+            throw CodeGenError.unsupported("convTranspose2d with \(shapes.count) operands")
+        }
+        return try ConvTranspose2dKernel(attributes, input: shapes[0], filter: shapes[1], hasBias: shapes.count - fused == 3,
+                                         result: resultShape)
     case .meanVarianceNormalization(let attributes):
         try requireSameTypes()
         return try MeanVarianceNormalizationKernel(attributes, shapes: shapes, result: resultShape)

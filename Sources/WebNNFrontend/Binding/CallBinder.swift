@@ -134,6 +134,11 @@ struct CallBinder {
                 }
                 return word
             })
+        case (.strings, .array(let elements)):
+            return .strings(try elements.map { element throws -> String in
+                guard case .string(let text) = element.kind else { throw mismatch(element, parameter, expected: "string") }
+                return text
+            })
         case (.dataType, _):
             guard let word = text(of: value), let dataType = DataType(rawValue: word) ?? DataType(shortName: word) else {
                 throw mismatch(value, parameter, expected: "data type (" + DataType.allCases.map(\.rawValue).joined(separator: ", ") + ")")

@@ -216,10 +216,12 @@ enum ConvolutionOps {
             Parameter("inputLayout", .enumeration(InputLayout.allCases.map(\.rawValue)), default: .string("nchw")),
             Parameter("filterLayout", .enumeration(ConvTranspose2dFilterLayout.allCases.map(\.rawValue)), default: .string("iohw")),
             Parameter("bias", .operand),
-        ]
+        ] + FusedEpilogue.options
     ) { node, graph in
         let parameters = try ConvTranspose2dParameters(node, graph)
-        return [TensorType(graph[node.operands[0]!].type.dataType, parameters.outputShape)]
+        let output = TensorType(graph[node.operands[0]!].type.dataType, parameters.outputShape)
+        try FusedEpilogue.check(node, graph, output: output)
+        return [output]
     }
 
     static var schemas: [OpSchema] { [conv2d, convTranspose2d] }

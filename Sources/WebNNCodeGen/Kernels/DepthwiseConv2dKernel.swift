@@ -1,0 +1,344 @@
+import CLLVM
+import WebNNBasics
+import WebNNLowering
+
+/// Vectorized float32 depthwise conv2d: `groups == input channels == output channels` (channel
+/// multiplier 1), any kernel size, stride, padding and dilation, nchw or nhwc input.
+///
+/// The filter is packed at compile time by `FastConv2dPacking` like a `groups == 1` filter with
+/// one input channel: `[ceil(c / VW)][1][kh][kw][VW]`, zero-padded, so the weights of one tap
+/// for VW consecutive channels are one vector, and one channel's weight for tap t is element
+/// `(c / VW)·kh·kw·VW + t·VW + c % VW`. `makeKernelEmitter` picks this kernel for a packed
+/// (rank-5) filter with `groups > 1`.
+///
+/// A task is one output row (n, oh), all channels. Accumulators are `<VW x float>`:
+/// - nhwc: lanes = VW consecutive channels of one pixel (contiguous loads and stores). A tile is
+///   `accumulatorsPerTile` pixels along the row, for each channel vector in turn; the last
+///   vector of a channel count that is not a multiple of VW reads its lanes one by one.
+/// - nchw: lanes = consecutive output pixels of one channel. A tile is `accumulatorsPerTile`
+///   vectors along the row, or a whole row of fewer vectors for as many channels as fill the
+///   tile; with stride s a lane's inputs are s apart, read as contiguous floats and shuffled
+///   into place (`stridedPixels`).
+/// Kernel rows outside the input are left out of the row's kh loop (kw is unrolled). The
+/// columns whose window lies inside the input are covered by tiles in a loop; the edge columns
+/// (and rows no wider than a tile) by tiles at compile-time columns, whose taps in the padding
+/// are left out (nchw: whose lanes there read 0), so no tap is checked at run time. The bias
+/// starts the accumulators; `EpilogueEmitter` (residual, activation) is applied to each lane
+/// before its single store. Each output element is computed by one task in one fixed order, so
+/// results are the same for any thread count.
+struct DepthwiseConv2dKernel: KernelEmitter {
+    let attributes: Conv2dAttributes
+    let hasBias: Bool
+    let batch: Int, channels: Int
+    let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
+    let kernelHeight: Int, kernelWidth: Int
+    let vectorWidth: Int
+    let inputStrides: [Character: Int], outputStrides: [Character: Int]
+
+    /// `packedFilter` is `[ceil(c / VW), 1, kh, kw, VW]`.
+    init(_ attributes: Conv2dAttributes, input: [Int], packedFilter: [Int], hasBias: Bool, result: [Int]) throws {
+        let layout = attributes.inputLayout.rawValue
+        guard input.count == 4, packedFilter.count == 5, result.count == 4, packedFilter[1] == 1,
+              attributes.padding.count == 4, attributes.strides.count == 2, attributes.dilations.count == 2 else {
+            throw CodeGenError.unsupported("depthwise conv2d of \(input) with filter \(packedFilter) into \(result)")
+        }
+        func dimension(_ shape: [Int], _ axis: Character) -> Int { LayoutAxes.dimension(shape, layout, axis) }
+        self.attributes = attributes
+        self.hasBias = hasBias
+        batch = input[0]
+        channels = attributes.groups
+        (kernelHeight, kernelWidth) = (packedFilter[2], packedFilter[3])
+        vectorWidth = packedFilter[4]
+        (inputHeight, inputWidth) = (dimension(input, "h"), dimension(input, "w"))
+        (outputHeight, outputWidth) = (dimension(result, "h"), dimension(result, "w"))
+        guard dimension(input, "c") == channels, dimension(result, "c") == channels, result[0] == batch,
+              packedFilter[0] == (channels + vectorWidth - 1) / vectorWidth else {
+            throw CodeGenError.unsupported("depthwise conv2d of \(input) with filter \(packedFilter), groups \(channels), into \(result)")
+        }
+        inputStrides = LayoutAxes.strides(input, layout)
+        outputStrides = LayoutAxes.strides(result, layout)
+    }
+
+    /// Accumulator vectors per tile: 8 independent FMA chains (latency 4 × 2 pipes) keep the
+    /// FMA units busy; in nhwc the tile also holds the kw weight vectors of one kernel row, so
+    /// accumulators + weights + a loaded input stay within 16 registers.
+    private var accumulatorsPerTile: Int {
+        attributes.inputLayout == .nhwc ? max(1, min(8, 14 - kernelWidth)) : 8
+    }
+
+    var taskCount: Int { batch * outputHeight }
+
+    func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
+        let n = task / outputHeight, oh = task % outputHeight
+        let window = ConvolutionWindow(attributes, inputHeight: inputHeight, inputWidth: inputWidth,
+                                       outputHeight: outputHeight, outputWidth: outputWidth,
+                                       kernelHeight: kernelHeight, kernelWidth: kernelWidth)
+        let row = Row(n: n, oh: oh, kernelRows: window.validKernelRows(e, oh: oh))
+        if attributes.inputLayout == .nhwc {
+            let channelVectors = channels / vectorWidth, tailChannels = channels % vectorWidth
+            // One tile of `pixels` pixels, for every channel vector.
+            window.forEachTile(e, tileWidth: accumulatorsPerTile, edgeWidth: 1) { pixels, firstColumn, edgeColumn in
+                if channelVectors > 0 {
+                    e.forLoop(from: 0, to: channelVectors) { v in
+                        emitChannelsTile(e, buffers, row, firstChannel: v * vectorWidth, lanes: vectorWidth,
+                                         pixels: pixels, firstColumn: firstColumn, edgeColumn: edgeColumn)
+                    }
+                }
+                if tailChannels > 0 {
+                    emitChannelsTile(e, buffers, row, firstChannel: e.int(channelVectors * vectorWidth), lanes: tailChannels,
+                                     pixels: pixels, firstColumn: firstColumn, edgeColumn: edgeColumn)
+                }
+            }
+        } else {
+            // A row of fewer vectors than a tile holds is done for several channels at once.
+            let tileWidth = accumulatorsPerTile * vectorWidth
+            let rowVectors = (outputWidth + vectorWidth - 1) / vectorWidth
+            let channelsPerTile = outputWidth <= tileWidth ? min(channels, max(1, accumulatorsPerTile / rowVectors)) : 1
+            let channelTile = { (firstChannel: IRValue, count: Int) in
+                window.forEachTile(e, tileWidth: tileWidth, edgeWidth: vectorWidth) { pixels, firstColumn, edgeColumn in
+                    emitPixelsTile(e, buffers, row, firstChannel: firstChannel, channels: count, pixels: pixels,
+                                   firstColumn: firstColumn, edgeColumn: edgeColumn)
+                }
+            }
+            let fullTiles = channels / channelsPerTile
+            e.forLoop(from: 0, to: fullTiles) { index in channelTile(index * channelsPerTile, channelsPerTile) }
+            if channels % channelsPerTile > 0 {
+                channelTile(e.int(fullTiles * channelsPerTile), channels % channelsPerTile)
+            }
+        }
+    }
+
+    /// The output row a task computes, and its valid kernel rows `[first, end)`.
+    private struct Row {
+        let n: IRValue, oh: IRValue
+        let kernelRows: (IRValue, IRValue)
+    }
+
+    /// nhwc: `pixels` output pixels from `firstColumn` × the `lanes` channels from `firstChannel`
+    /// (a multiple of VW), one accumulator vector per pixel. At an edge (`edgeColumn` is the
+    /// compile-time `firstColumn`) the taps that fall in the padding are left out.
+    private func emitChannelsTile(_ e: FunctionEmitter, _ buffers: StepBuffers, _ row: Row, firstChannel: IRValue,
+                                  lanes: Int, pixels: Int, firstColumn: IRValue, edgeColumn: Int?) {
+        let (x, w) = (buffers.operands[0].pointer, buffers.operands[1].pointer)
+        let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
+        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
+        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
+        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
+        let (sh, sw) = (inputStrides["h"]!, inputStrides["w"]!)
+        let initial = hasBias ? e.loadVector(buffers.operands[2].pointer, firstChannel, lanes: lanes, width: vectorWidth)
+                              : e.wrap(LLVMConstNull(vectorType))
+        let weightBlock = firstChannel * (kernelHeight * kernelWidth)  // (firstChannel / VW)·kh·kw·VW
+        let sums = e.forLoop(from: row.kernelRows.0, to: row.kernelRows.1,
+                             carrying: Array(repeating: initial, count: pixels)) { kh, accumulators in
+            var acc = accumulators
+            let rowBase = row.n * inputStrides["n"]! + (row.oh * strideH - padTop + kh * dilationH) * sh + firstChannel
+            for kw in 0..<kernelWidth {
+                let weights = e.loadVector(w, weightBlock + (kh * kernelWidth + kw) * vectorWidth, lanes: vectorWidth,
+                                           width: vectorWidth)
+                for r in 0..<pixels {
+                    let iw: IRValue
+                    if let edgeColumn {
+                        let column = (edgeColumn + r) * strideW + kw * dilationW - padLeft
+                        guard column >= 0 && column < inputWidth else { continue }
+                        iw = e.int(column)
+                    } else {
+                        iw = (firstColumn + r) * strideW + (kw * dilationW - padLeft)
+                    }
+                    let input = e.loadVector(x, rowBase + iw * sw, lanes: lanes, width: vectorWidth)
+                    acc[r] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType], [input, weights, acc[r]])
+                }
+            }
+            return acc
+        }
+        let rowOffset = row.n * outputStrides["n"]! + row.oh * outputStrides["h"]!
+        for r in 0..<pixels {
+            let pixelOffset = rowOffset + (firstColumn + r) * outputStrides["w"]! + firstChannel
+            storeLanes(e, buffers, sums[r], lanes: lanes) { lane in pixelOffset + lane }
+        }
+    }
+
+    /// nchw: `pixels` output pixels from `firstColumn` of the `channels` channels from
+    /// `firstChannel`, VW pixels per accumulator vector. At an edge (`edgeColumn` is the
+    /// compile-time `firstColumn`) a lane whose tap falls in the padding reads 0, and a tap with
+    /// no lane inside the input is left out.
+    private func emitPixelsTile(_ e: FunctionEmitter, _ buffers: StepBuffers, _ row: Row, firstChannel: IRValue,
+                                channels: Int, pixels: Int, firstColumn: IRValue, edgeColumn: Int?) {
+        let (x, w) = (buffers.operands[0].pointer, buffers.operands[1].pointer)
+        let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
+        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
+        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
+        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
+        let sh = inputStrides["h"]!
+        let vectorLanes = stride(from: 0, to: pixels, by: vectorWidth).map { min(vectorWidth, pixels - $0) }
+        let tileChannels = (0..<channels).map { firstChannel + $0 }
+        // Accumulator ci·vectors + a: vector a of channel ci.
+        let initial = tileChannels.flatMap { channel in
+            let bias = hasBias ? e.splat(e.load(buffers.operands[2].pointer, channel), width: vectorWidth)
+                               : e.wrap(LLVMConstNull(vectorType))
+            return vectorLanes.map { _ in bias }
+        }
+        let sums = e.forLoop(from: row.kernelRows.0, to: row.kernelRows.1, carrying: initial) { kh, accumulators in
+            var acc = accumulators
+            for (ci, channel) in tileChannels.enumerated() {
+                let weightBase = (channel / vectorWidth) * (kernelHeight * kernelWidth * vectorWidth) + channel % vectorWidth
+                let rowBase = row.n * inputStrides["n"]! + channel * inputStrides["c"]! + (row.oh * strideH - padTop + kh * dilationH) * sh
+                for kw in 0..<kernelWidth {
+                    let weight = e.splat(e.load(w, weightBase + (kh * kernelWidth + kw) * vectorWidth), width: vectorWidth)
+                    for (a, lanes) in vectorLanes.enumerated() {
+                        var valid = 0..<lanes
+                        if let edgeColumn {  // the lanes whose input column lies in [0, inputWidth)
+                            let column = { (lane: Int) in (edgeColumn + a * vectorWidth + lane) * strideW + kw * dilationW - padLeft }
+                            let firstInside = valid.first { column($0) >= 0 } ?? lanes
+                            valid = firstInside..<(valid.first { column($0) >= inputWidth } ?? lanes)
+                            if valid.isEmpty { continue }
+                        }
+                        // Input column of the first valid lane; lane l reads (l − first)·strideW further.
+                        let iw = (firstColumn + (a * vectorWidth + valid.lowerBound)) * strideW + (kw * dilationW - padLeft)
+                        let input = stridedPixels(e, x, rowBase + iw, lanes: valid)
+                        let index = ci * vectorLanes.count + a
+                        acc[index] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType], [input, weight, acc[index]])
+                    }
+                }
+            }
+            return acc
+        }
+        for (ci, channel) in tileChannels.enumerated() {
+            let rowOffset = row.n * outputStrides["n"]! + channel * outputStrides["c"]! + row.oh * outputStrides["h"]!
+            for (a, lanes) in vectorLanes.enumerated() {
+                let vectorOffset = rowOffset + firstColumn + a * vectorWidth
+                storeLanes(e, buffers, sums[ci * vectorLanes.count + a], lanes: lanes) { lane in vectorOffset + lane }
+            }
+        }
+    }
+
+    /// nchw: lane l = `x[start + (l − lanes.first)·strideW]` for l in `lanes`, 0 elsewhere, from
+    /// the `span = (lanes.count − 1)·strideW + 1` floats from `start`: one load of them, or for a
+    /// whole vector of stride 2 (VW < span ≤ 2·VW) two overlapping VW-float loads, of the first
+    /// and the last VW, so nothing past the span is read.
+    private func stridedPixels(_ e: FunctionEmitter, _ x: IRValue, _ start: IRValue, lanes: Range<Int>) -> IRValue {
+        let strideW = attributes.strides[1]
+        let span = (lanes.count - 1) * strideW + 1
+        if strideW == 1 && lanes == 0..<vectorWidth { return e.loadVector(x, start, lanes: vectorWidth, width: vectorWidth) }
+        let (first, second): (IRValue, IRValue)
+        let secondStart: Int  // the span position of `second`'s element 0
+        if span > vectorWidth && span <= 2 * vectorWidth && lanes == 0..<vectorWidth {
+            secondStart = span - vectorWidth
+            first = e.loadVector(x, start, lanes: vectorWidth, width: vectorWidth)
+            second = e.loadVector(x, start + secondStart, lanes: vectorWidth, width: vectorWidth)
+        } else {
+            secondStart = span  // a zero vector: lanes outside `lanes` take its element 0
+            first = e.loadVector(x, start, lanes: span, width: span)
+            second = e.wrap(LLVMConstNull(first.type))
+        }
+        let width = Int(LLVMGetVectorSize(first.type))
+        var mask: [LLVMValueRef?] = (0..<vectorWidth).map { lane in
+            let position = lanes.contains(lane) ? (lane - lanes.lowerBound) * strideW : span
+            return LLVMConstInt(e.types.i32, UInt64(position < width ? position : width + position - secondStart), 0)
+        }
+        let shuffle = LLVMBuildShuffleVector(e.builder, first.reference, second.reference,
+                                             LLVMConstVector(&mask, UInt32(vectorWidth)), "")!
+        return e.wrap(shuffle)
+    }
+
+    /// The epilogue and store of lanes `0..<lanes` of `sum`, lane l to result element `index(l)`.
+    private func storeLanes(_ e: FunctionEmitter, _ buffers: StepBuffers, _ sum: IRValue, lanes: Int,
+                            index: (Int) -> IRValue) {
+        let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
+        for lane in 0..<lanes {
+            let value = e.wrap(LLVMBuildExtractElement(e.builder, sum.reference, e.int32(Int32(lane)).reference, "")!)
+            let resultIndex = index(lane)
+            e.store(epilogue.apply(e, value, buffers, resultIndex: resultIndex), buffers.result, resultIndex)
+        }
+    }
+}
+
+/// The sliding window of a conv2d over one image, in compile-time sizes: which kernel rows and
+/// output columns read only inside the input (the rest take the padding's zeros).
+struct ConvolutionWindow {
+    let strides: [Int], dilations: [Int], padding: [Int]
+    let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
+    let kernelHeight: Int, kernelWidth: Int
+
+    init(_ attributes: Conv2dAttributes, inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int,
+         kernelHeight: Int, kernelWidth: Int) {
+        (strides, dilations, padding) = (attributes.strides, attributes.dilations, attributes.padding)
+        (self.inputHeight, self.inputWidth) = (inputHeight, inputWidth)
+        (self.outputHeight, self.outputWidth) = (outputHeight, outputWidth)
+        (self.kernelHeight, self.kernelWidth) = (kernelHeight, kernelWidth)
+    }
+
+    /// The kernel rows `[first, end)` of output row `oh` that lie in the input:
+    /// 0 ≤ oh·sh − padTop + kh·dh < inputHeight.
+    func validKernelRows(_ e: FunctionEmitter, oh: IRValue) -> (IRValue, IRValue) {
+        let (strideH, dilationH, padTop) = (strides[0], dilations[0], padding[0])
+        if padTop == 0 && (outputHeight - 1) * strideH + (kernelHeight - 1) * dilationH < inputHeight {
+            return (e.int(0), e.int(kernelHeight))
+        }
+        let base = oh * strideH - padTop
+        let first = e.select(base >= 0, e.int(0), (0 - base + (dilationH - 1)) / dilationH)
+        let room = e.int(inputHeight - 1) - base
+        let end = e.select(room < 0, e.int(0), e.minimum(room / dilationH + 1, e.int(kernelHeight)))
+        return (first, e.maximum(end, first))
+    }
+
+    /// The output columns `[start, end)` whose whole window lies in the input.
+    var interiorColumns: (Int, Int) {
+        let (strideW, dilationW, padLeft) = (strides[1], dilations[1], padding[2])
+        let start = min(outputWidth, (padLeft + strideW - 1) / strideW)
+        let lastColumnRoom = inputWidth - 1 - (kernelWidth - 1) * dilationW + padLeft
+        let end = lastColumnRoom < 0 ? start : max(start, min(outputWidth, lastColumnRoom / strideW + 1))
+        return (start, end)
+    }
+
+    /// Covers the output row with `tile(pixels, firstColumn, edgeColumn)`: the interior with
+    /// tiles of `tileWidth` pixels (in a loop) and one shorter tile for the rest, `edgeColumn`
+    /// nil; the left and right edge columns with tiles of at most `edgeWidth` pixels, unrolled,
+    /// whose `edgeColumn` is their first column at compile time (their taps may read padding).
+    /// A row no wider than `tileWidth` is one such tile.
+    func forEachTile(_ e: FunctionEmitter, tileWidth: Int, edgeWidth: Int, _ tile: (Int, IRValue, Int?) -> Void) {
+        if outputWidth <= tileWidth { return tile(outputWidth, e.int(0), 0) }
+        let (interiorStart, interiorEnd) = interiorColumns
+        func edge(from start: Int, to end: Int) {
+            for first in stride(from: start, to: end, by: edgeWidth) {
+                tile(min(edgeWidth, end - first), e.int(first), first)
+            }
+        }
+        edge(from: 0, to: interiorStart)
+        let interior = interiorEnd - interiorStart
+        let fullTiles = interior / tileWidth
+        if fullTiles > 0 {
+            e.forLoop(from: 0, to: fullTiles) { index in tile(tileWidth, index * tileWidth + interiorStart, nil) }
+        }
+        if interior % tileWidth > 0 {
+            tile(interior % tileWidth, e.int(interiorStart + fullTiles * tileWidth), nil)
+        }
+        edge(from: interiorEnd, to: outputWidth)
+    }
+}
+
+extension FunctionEmitter {
+    /// `<width x float>` holding `x[index ..< index + lanes]` (unaligned), lanes past `lanes`
+    /// zero; read as one vector load when `lanes == width`, else one element at a time.
+    func loadVector(_ x: IRValue, _ index: IRValue, lanes: Int, width: Int) -> IRValue {
+        let vectorType = LLVMVectorType(types.f32, UInt32(width))!
+        if lanes == width {
+            let load = LLVMBuildLoad2(builder, vectorType, elementPointer(types.f32, x, index).reference, "")!
+            LLVMSetAlignment(load, 4)
+            return wrap(load)
+        }
+        var vector = wrap(LLVMConstNull(vectorType))
+        for lane in 0..<lanes {
+            vector = wrap(LLVMBuildInsertElement(builder, vector.reference, load(x, index + lane).reference,
+                                                 int32(Int32(lane)).reference, "")!)
+        }
+        return vector
+    }
+
+    /// `<width x float>` with every lane `scalar`.
+    func splat(_ scalar: IRValue, width: Int) -> IRValue {
+        let vectorType = LLVMVectorType(types.f32, UInt32(width))!
+        let inserted = LLVMBuildInsertElement(builder, LLVMGetPoison(vectorType), scalar.reference, int32(0).reference, "")
+        let mask = LLVMConstNull(LLVMVectorType(types.i32, UInt32(width)))
+        return wrap(LLVMBuildShuffleVector(builder, inserted, LLVMGetPoison(vectorType), mask, "")!)
+    }
+}
