@@ -18,6 +18,14 @@ public struct LibraryDescription: Equatable, Sendable {
     public var memoryPlan: MemoryPlanReport
     public var inputs: [ProgramTensor]
     public var outputs: [ProgramTensor]
+    /// The steps `P_run` runs in order (what `P_run_profiled` times).
+    public var steps: [StepDescription] = []
+
+    /// One step of the run: the graph value it computes and the code that computes it.
+    public struct StepDescription: Equatable, Sendable {
+        public var label: String
+        public var kernel: String
+    }
 
     /// The `P_describe` JSON object (see docs/abi.md).
     public var json: String {
@@ -34,7 +42,9 @@ public struct LibraryDescription: Equatable, Sendable {
             + "\"scratchSize\":\(scratchSize),"
             + "\"memoryPlan\":{\"intermediateCount\":\(memoryPlan.intermediateCount),"
             + "\"intermediateBytes\":\(memoryPlan.intermediateBytes),\"peakLiveBytes\":\(memoryPlan.peakLiveBytes)},"
-            + "\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs))}"
+            + "\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs)),"
+            + "\"steps\":[" + steps.map { "{\"label\":\(jsonString($0.label)),\"kernel\":\(jsonString($0.kernel))}" }
+                .joined(separator: ",") + "]}"
     }
 
     /// `WEBNNC_ABI_VERSION`.

@@ -26,8 +26,10 @@ final class ModelLibrary: @unchecked Sendable {  // immutable after init; the AB
     let scratchSize: @convention(c) () -> Int64
     let describe: @convention(c) () -> UnsafePointer<CChar>?
     let checkCPU: @convention(c) () -> Int32
-    let run: @convention(c) (UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
-                             UnsafeMutableRawPointer?, ParallelForFunction?, UnsafeMutableRawPointer?) -> Int32
+    /// `P_run_profiled`: `P_run` plus an array that gets each step's time-stamp-counter ticks added.
+    let runProfiled: @convention(c) (UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
+                                     UnsafeMutableRawPointer?, ParallelForFunction?, UnsafeMutableRawPointer?,
+                                     UnsafeMutablePointer<UInt64>?) -> Int32
 
     /// Opens the library at `path` and resolves the functions of `prefix`, or of the one prefix
     /// its dynamic symbol table has when `prefix` is nil. Checks the ABI version first.
@@ -62,7 +64,7 @@ final class ModelLibrary: @unchecked Sendable {  // immutable after init; the AB
             scratchSize = try symbol("scratch_size")
             describe = try symbol("describe")
             checkCPU = try symbol("check_cpu")
-            run = try symbol("run")
+            runProfiled = try symbol("run_profiled")
         } catch {
             dlclose(handle)
             throw error

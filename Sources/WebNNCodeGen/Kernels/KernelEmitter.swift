@@ -11,6 +11,13 @@ protocol KernelEmitter {
     /// Emits the code of one task. `buffers.result` and `buffers.operands` are the step's buffer
     /// pointers (`noalias`: the result never overlaps an operand); `task` is the `i64` task index.
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue)
+    /// Which code the step runs, for profiles and the description: by default the emitter's
+    /// type name, so a step on a general fallback path says so.
+    var name: String { get }
+}
+
+extension KernelEmitter {
+    var name: String { String(describing: type(of: self)) }
 }
 
 /// Pointers to a step's buffers inside a task, with their element types.
