@@ -89,6 +89,9 @@ public struct LibraryDescription: Equatable, Sendable {
             int32_t \(p)_check_cpu(void);
             int32_t \(p)_run(const void *const *inputs, void *const *outputs, void *scratch,
                             webnnc_parallel_for_fn parallel_for, void *pool_context);
+            /* P_run that adds each step's time-stamp-counter ticks to step_ticks[i] (steps: see P_describe). */
+            int32_t \(p)_run_profiled(const void *const *inputs, void *const *outputs, void *scratch,
+                                     webnnc_parallel_for_fn parallel_for, void *pool_context, uint64_t *step_ticks);
 
             #ifdef __cplusplus
             }

@@ -58,7 +58,7 @@ public final class Model: Sendable, CustomStringConvertible {
             throw ModelError.badDescription(path: path, detail: "negative scratch size \(scratchSize)")
         }
         scratch = ScratchPool(byteCount: scratchSize)
-        steps = described.steps.map { Step(label: $0.label, kernel: $0.kernel) }
+        steps = (described.steps ?? []).map { Step(label: $0.label, kernel: $0.kernel) }
         try checkAgreement(with: described)
     }
 
@@ -110,10 +110,18 @@ public final class Model: Sendable, CustomStringConvertible {
     /// added to its entry: a profile of where the time goes.
     public func run(inputs inputBuffers: [UnsafeRawPointer], outputs outputBuffers: [UnsafeMutableRawPointer],
                     stepTicks: UnsafeMutableBufferPointer<UInt64>? = nil) throws {
-        if let stepTicks, stepTicks.count != steps.count {
-            throw RunError.bufferCountMismatch(kind: "step tick", expected: steps.count, actual: stepTicks.count)
+        if let stepTicks {
+            guard library.runProfiled != nil else { throw RunError.noProfile(path: path) }
+            guard stepTicks.count == steps.count else {
+                throw RunError.bufferCountMismatch(kind: "step tick", expected: steps.count, actual: stepTicks.count)
+            }
         }
         let ticks = stepTicks?.baseAddress
+        let run = { (inputs: UnsafePointer<UnsafeRawPointer?>, outputs: UnsafePointer<UnsafeMutableRawPointer?>,
+                     scratch: UnsafeMutableRawPointer?, parallelFor: ParallelForFunction?, pool: UnsafeMutableRawPointer?) in
+            ticks == nil ? self.library.run(inputs, outputs, scratch, parallelFor, pool)
+                : self.library.runProfiled!(inputs, outputs, scratch, parallelFor, pool, ticks)
+        }
         guard inputBuffers.count == inputs.count else {
             throw RunError.bufferCountMismatch(kind: "input", expected: inputs.count, actual: inputBuffers.count)
         }
@@ -123,14 +131,14 @@ public final class Model: Sendable, CustomStringConvertible {
         let inputPointers: [UnsafeRawPointer?] = inputBuffers, outputPointers: [UnsafeMutableRawPointer?] = outputBuffers
         let status = scratch.withScratch { scratch in
             if threadPool.threads == 1 {
-                return library.runProfiled(inputPointers, outputPointers, scratch, nil, nil, ticks)
+                return run(inputPointers, outputPointers, scratch, nil, nil)
             }
-            return library.runProfiled(inputPointers, outputPointers, scratch, { poolContext, count, task, taskContext in
+            return run(inputPointers, outputPointers, scratch, { poolContext, count, task, taskContext in
                 guard let poolContext, let task else { return }
                 let call = TaskCall(function: task, context: taskContext)
                 Unmanaged<ThreadPool>.fromOpaque(poolContext).takeUnretainedValue()
                     .parallelFor(count: Int(count)) { call.function(call.context, Int64($0)) }
-            }, Unmanaged.passUnretained(threadPool).toOpaque(), ticks)
+            }, Unmanaged.passUnretained(threadPool).toOpaque())
         }
         guard status == 0 else { throw RunError(status: status) }
     }
@@ -166,7 +174,8 @@ private struct DescriptionJSON: Decodable {
         let label: String
         let kernel: String
     }
-    let steps: [StepJSON]
+    /// Absent in libraries made before profiles existed.
+    let steps: [StepJSON]?
     struct TensorJSON: Decodable {
         let name: String
         let dataType: String

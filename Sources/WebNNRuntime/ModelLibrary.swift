@@ -8,6 +8,10 @@ import Darwin
 typealias TaskFunction = @convention(c) (UnsafeMutableRawPointer?, Int64) -> Void
 /// `webnnc_parallel_for_fn`.
 typealias ParallelForFunction = @convention(c) (UnsafeMutableRawPointer?, Int64, TaskFunction?, UnsafeMutableRawPointer?) -> Void
+/// `P_run_profiled`.
+typealias ProfiledRunFunction = @convention(c) (UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
+                                                UnsafeMutableRawPointer?, ParallelForFunction?, UnsafeMutableRawPointer?,
+                                                UnsafeMutablePointer<UInt64>?) -> Int32
 
 /// A `dlopen`ed generated library and its functions for one prefix (see docs/abi.md).
 final class ModelLibrary: @unchecked Sendable {  // immutable after init; the ABI allows concurrent P_run
@@ -26,10 +30,11 @@ final class ModelLibrary: @unchecked Sendable {  // immutable after init; the AB
     let scratchSize: @convention(c) () -> Int64
     let describe: @convention(c) () -> UnsafePointer<CChar>?
     let checkCPU: @convention(c) () -> Int32
-    /// `P_run_profiled`: `P_run` plus an array that gets each step's time-stamp-counter ticks added.
-    let runProfiled: @convention(c) (UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
-                                     UnsafeMutableRawPointer?, ParallelForFunction?, UnsafeMutableRawPointer?,
-                                     UnsafeMutablePointer<UInt64>?) -> Int32
+    let run: @convention(c) (UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
+                             UnsafeMutableRawPointer?, ParallelForFunction?, UnsafeMutableRawPointer?) -> Int32
+    /// `P_run_profiled`: `P_run` plus an array that gets each step's time-stamp-counter ticks
+    /// added (nil for libraries without it).
+    let runProfiled: ProfiledRunFunction?
 
     /// Opens the library at `path` and resolves the functions of `prefix`, or of the one prefix
     /// its dynamic symbol table has when `prefix` is nil. Checks the ABI version first.
@@ -64,7 +69,8 @@ final class ModelLibrary: @unchecked Sendable {  // immutable after init; the AB
             scratchSize = try symbol("scratch_size")
             describe = try symbol("describe")
             checkCPU = try symbol("check_cpu")
-            runProfiled = try symbol("run_profiled")
+            run = try symbol("run")
+            runProfiled = dlsym(handle, "\(prefix)_run_profiled").map { unsafeBitCast($0, to: ProfiledRunFunction.self) }
         } catch {
             dlclose(handle)
             throw error
