@@ -28,13 +28,16 @@ public enum CodeGen {
         guard isCIdentifier(options.prefix) else { throw CodeGenError.invalidPrefix(options.prefix) }
         let target = try ResolvedTarget(options.target)
         let module = IRModule(name: options.prefix, machine: try TargetMachine(target))
-        let description = LibraryDescription(
+        let packed = FastConv2dPacking.pack(program, target: target)
+        let kernels = try packed.steps.map(makeKernelEmitter(for:))
+        var description = LibraryDescription(
             prefix: options.prefix, modelName: program.name,
             compilerVersion: "\(options.compilerName) (LLVM \(LLVMTargets.version))",
             triple: target.triple, cpu: target.cpu,
             features: target.enabledFeatureList, scratchSize: program.scratchSize,
             memoryPlan: MemoryPlanReport(program), inputs: program.inputs, outputs: program.outputs)
-        try LibraryEmitter(module: module, program: FastConv2dPacking.pack(program, target: target), description: description,
+        description.steps = zip(packed.steps, kernels).map { .init(label: $0.label, kernel: $1.name) }
+        try LibraryEmitter(module: module, program: packed, kernels: kernels, description: description,
                            flushDenormals: options.flushDenormals).emit()
         try module.verify()
         try module.optimize()

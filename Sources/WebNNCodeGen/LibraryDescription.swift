@@ -18,6 +18,14 @@ public struct LibraryDescription: Equatable, Sendable {
     public var memoryPlan: MemoryPlanReport
     public var inputs: [ProgramTensor]
     public var outputs: [ProgramTensor]
+    /// The steps `P_run` runs in order (what `P_run_profiled` times).
+    public var steps: [StepDescription] = []
+
+    /// One step of the run: the graph value it computes and the code that computes it.
+    public struct StepDescription: Equatable, Sendable {
+        public var label: String
+        public var kernel: String
+    }
 
     /// The `P_describe` JSON object (see docs/abi.md).
     public var json: String {
@@ -35,7 +43,9 @@ public struct LibraryDescription: Equatable, Sendable {
             + "\"memoryPlan\":{\"intermediateCount\":\(memoryPlan.intermediateCount),"
             + "\"intermediateBytes\":\(memoryPlan.intermediateBytes),\"peakLiveBytes\":\(memoryPlan.peakLiveBytes),"
             + "\"inPlaceCount\":\(memoryPlan.inPlaceCount)},"
-            + "\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs))}"
+            + "\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs)),"
+            + "\"steps\":[" + steps.map { "{\"label\":\(jsonString($0.label)),\"kernel\":\(jsonString($0.kernel))}" }
+                .joined(separator: ",") + "]}"
     }
 
     /// `WEBNNC_ABI_VERSION`.
@@ -80,6 +90,9 @@ public struct LibraryDescription: Equatable, Sendable {
             int32_t \(p)_check_cpu(void);
             int32_t \(p)_run(const void *const *inputs, void *const *outputs, void *scratch,
                             webnnc_parallel_for_fn parallel_for, void *pool_context);
+            /* P_run that adds each step's time-stamp-counter ticks to step_ticks[i] (steps: see P_describe). */
+            int32_t \(p)_run_profiled(const void *const *inputs, void *const *outputs, void *scratch,
+                                     webnnc_parallel_for_fn parallel_for, void *pool_context, uint64_t *step_ticks);
 
             #ifdef __cplusplus
             }

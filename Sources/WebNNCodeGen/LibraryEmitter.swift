@@ -7,6 +7,8 @@ import WebNNLowering
 struct LibraryEmitter {
     let module: IRModule
     let program: KernelProgram
+    /// The emitter of each step of `program`.
+    let kernels: [KernelEmitter]
     let description: LibraryDescription
     let flushDenormals: Bool
 
@@ -15,7 +17,6 @@ struct LibraryEmitter {
     private var target: ResolvedTarget { module.machine.target }
 
     func emit() throws {
-        let kernels = try program.steps.map(makeKernelEmitter(for:))
         emitConstantQueries()
         emitTensorInfo("input", program.inputs)
         emitTensorInfo("output", program.outputs)
@@ -145,12 +146,16 @@ struct LibraryEmitter {
 
     // MARK: Run
 
+    /// `P_run_profiled(inputs, outputs, scratch, parallel_for, pool, step_ticks)`: runs the
+    /// steps, adding each one's time-stamp-counter ticks to `step_ticks[i]` when it is not NULL;
+    /// `P_run(...)` is the same with NULL.
     private func emitRun(checkCPU: LLVMValueRef, constants: [LLVMValueRef], tasks: [LLVMValueRef], kernels: [KernelEmitter]) {
         var parallelForParameters: [LLVMTypeRef?] = [types.pointer, types.i64, types.pointer, types.pointer]
         let parallelForType = LLVMFunctionType(types.void, &parallelForParameters, 4, 0)!
-        _ = exportedFunction("run", returning: types.i32, parameters: Array(repeating: types.pointer, count: 5)) { e in
+        let profiled = exportedFunction("run_profiled", returning: types.i32, parameters: Array(repeating: types.pointer, count: 6)) { e in
             let (inputs, outputs, scratch, parallelFor, pool) = (e.parameter(0), e.parameter(1), e.parameter(2),
                                                                  e.parameter(3), e.parameter(4))
+            let stepTicks = e.parameter(5)
             let nullArgument = e.int32(1)
             for (array, count) in [(inputs, program.inputs.count), (outputs, program.outputs.count)] {
                 e.returnIf(isNull(e, array), nullArgument)
@@ -181,12 +186,30 @@ struct LibraryEmitter {
                     for (slot, buffer) in buffers.enumerated() {
                         e.store(pointer(to: buffer), context, e.int(slot))
                     }
+                    let start = e.callIntrinsic("llvm.readcyclecounter", [])
                     runTasks(e, task: tasks[index], count: kernels[index].taskCount, context: context,
                              parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
+                    addTicks(e, since: start, to: stepTicks, index: index)
                 }
             }
             e.returnValue(e.int32(0))
         }
+        _ = exportedFunction("run", returning: types.i32, parameters: Array(repeating: types.pointer, count: 5)) { e in
+            let arguments = (0..<5).map(e.parameter) + [e.wrap(LLVMConstNull(types.pointer))]
+            e.returnValue(e.call(profiled, type: module.functionType(of: profiled), arguments))
+        }
+    }
+
+    /// `ticks[index] += counter - start` unless `ticks` is NULL.
+    private func addTicks(_ e: FunctionEmitter, since start: IRValue, to ticks: IRValue, index: Int) {
+        let elapsed = e.callIntrinsic("llvm.readcyclecounter", []) - start
+        let record = LLVMAppendBasicBlockInContext(module.context, e.function, "profile.record")
+        let done = LLVMAppendBasicBlockInContext(module.context, e.function, "profile.done")
+        LLVMBuildCondBr(e.builder, isNull(e, ticks).reference, done, record)
+        LLVMPositionBuilderAtEnd(e.builder, record)
+        e.store(e.load(ticks, e.int(index), type: types.i64) + elapsed, ticks, e.int(index))
+        LLVMBuildBr(e.builder, done)
+        LLVMPositionBuilderAtEnd(e.builder, done)
     }
 
     /// `parallel_for(pool, count, task, context)` when a callback is given and there is more than

@@ -78,11 +78,14 @@ public struct KernelStep: Equatable, Sendable {
     /// Operands in the order documented on each `Kernel` case.
     public var operands: [BufferRef]
     public var result: BufferRef
+    /// What the step computes, for profiles: the name of the graph value it produces.
+    public var label: String
 
-    public init(_ kernel: Kernel, operands: [BufferRef], result: BufferRef) {
+    public init(_ kernel: Kernel, operands: [BufferRef], result: BufferRef, label: String = "") {
         self.kernel = kernel
         self.operands = operands
         self.result = result
+        self.label = label
     }
 
     /// For each operand, whether it is the result's buffer: the step writes in place (only

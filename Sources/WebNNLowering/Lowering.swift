@@ -169,7 +169,8 @@ private struct BufferPlanner {
         }
         let kernelSteps = steps.map { step in
             KernelStep(step.kernel, operands: step.operands.map(buffer),
-                       result: step.outputSlot.map { BufferRef(.output($0), graph[step.result].type) } ?? buffer(step.result))
+                       result: step.outputSlot.map { BufferRef(.output($0), graph[step.result].type) } ?? buffer(step.result),
+                       label: (step.outputSlot == nil ? "" : "copy to output ") + graph[step.result].name)
         }
         func tensor(_ id: ValueID) -> ProgramTensor { ProgramTensor(name: graph[id].name, type: graph[id].type) }
         return KernelProgram(name: graph.name, inputs: graph.inputs.map(tensor), outputs: graph.outputs.map(tensor),

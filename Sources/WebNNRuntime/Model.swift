@@ -23,6 +23,8 @@ public final class Model: Sendable, CustomStringConvertible {
     public let scratchSize: Int
     /// The library's own description (`P_describe`), a JSON object.
     public let descriptionJSON: String
+    /// The steps a run executes, in order (what `run(inputs:outputs:stepTicks:)` times).
+    public let steps: [Step]
     /// The pool that runs the library's parallel tasks; with one thread, runs are serial.
     public let threadPool: ThreadPool
 
@@ -56,6 +58,7 @@ public final class Model: Sendable, CustomStringConvertible {
             throw ModelError.badDescription(path: path, detail: "negative scratch size \(scratchSize)")
         }
         scratch = ScratchPool(byteCount: scratchSize)
+        steps = (described.steps ?? []).map { Step(label: $0.label, kernel: $0.kernel) }
         try checkAgreement(with: described)
     }
 
@@ -102,7 +105,23 @@ public final class Model: Sendable, CustomStringConvertible {
 
     /// Runs the model on caller-owned buffers, in the order of `inputs` and `outputs`, without
     /// copying. Each buffer must hold `byteSize` bytes of its tensor's data.
-    public func run(inputs inputBuffers: [UnsafeRawPointer], outputs outputBuffers: [UnsafeMutableRawPointer]) throws {
+    ///
+    /// With `stepTicks` (one entry per step), each step's time in time-stamp-counter ticks is
+    /// added to its entry: a profile of where the time goes.
+    public func run(inputs inputBuffers: [UnsafeRawPointer], outputs outputBuffers: [UnsafeMutableRawPointer],
+                    stepTicks: UnsafeMutableBufferPointer<UInt64>? = nil) throws {
+        if let stepTicks {
+            guard library.runProfiled != nil else { throw RunError.noProfile(path: path) }
+            guard stepTicks.count == steps.count else {
+                throw RunError.bufferCountMismatch(kind: "step tick", expected: steps.count, actual: stepTicks.count)
+            }
+        }
+        let ticks = stepTicks?.baseAddress
+        let run = { (inputs: UnsafePointer<UnsafeRawPointer?>, outputs: UnsafePointer<UnsafeMutableRawPointer?>,
+                     scratch: UnsafeMutableRawPointer?, parallelFor: ParallelForFunction?, pool: UnsafeMutableRawPointer?) in
+            ticks == nil ? self.library.run(inputs, outputs, scratch, parallelFor, pool)
+                : self.library.runProfiled!(inputs, outputs, scratch, parallelFor, pool, ticks)
+        }
         guard inputBuffers.count == inputs.count else {
             throw RunError.bufferCountMismatch(kind: "input", expected: inputs.count, actual: inputBuffers.count)
         }
@@ -112,9 +131,9 @@ public final class Model: Sendable, CustomStringConvertible {
         let inputPointers: [UnsafeRawPointer?] = inputBuffers, outputPointers: [UnsafeMutableRawPointer?] = outputBuffers
         let status = scratch.withScratch { scratch in
             if threadPool.threads == 1 {
-                return library.run(inputPointers, outputPointers, scratch, nil, nil)
+                return run(inputPointers, outputPointers, scratch, nil, nil)
             }
-            return library.run(inputPointers, outputPointers, scratch, { poolContext, count, task, taskContext in
+            return run(inputPointers, outputPointers, scratch, { poolContext, count, task, taskContext in
                 guard let poolContext, let task else { return }
                 let call = TaskCall(function: task, context: taskContext)
                 Unmanaged<ThreadPool>.fromOpaque(poolContext).takeUnretainedValue()
@@ -140,8 +159,23 @@ private struct TaskCall: @unchecked Sendable {  // the ABI lets tasks run concur
     let context: UnsafeMutableRawPointer?
 }
 
+extension Model {
+    /// One step of a run: the graph value it computes and the generated code that computes it
+    /// (e.g. `FastConv2dKernel`; a general fallback path is named as such).
+    public struct Step: Sendable, Equatable {
+        public let label: String
+        public let kernel: String
+    }
+}
+
 /// The JSON of `P_describe`.
 private struct DescriptionJSON: Decodable {
+    struct StepJSON: Decodable {
+        let label: String
+        let kernel: String
+    }
+    /// Absent in libraries made before profiles existed.
+    let steps: [StepJSON]?
     struct TensorJSON: Decodable {
         let name: String
         let dataType: String

@@ -53,6 +53,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case misalignedScratch
     /// A status the ABI does not define.
     case unknownStatus(Int32)
+    /// A profiled run of a library that has no `P_run_profiled`.
+    case noProfile(path: String)
 
     /// The error for a `webnnc_status` other than `WEBNNC_OK`.
     init(status: Int32) {
@@ -85,6 +87,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
             "run: the scratch buffer is not 64-byte aligned (WEBNNC_ERROR_MISALIGNED_SCRATCH)"
         case .unknownStatus(let status):
             "run: the model returned unknown status \(status)"
+        case .noProfile(let path):
+            "run: \(path) cannot be profiled (it has no P_run_profiled; compile it again with this webnnc)"
         }
     }
 }

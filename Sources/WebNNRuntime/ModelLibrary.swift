@@ -8,6 +8,10 @@ import Darwin
 typealias TaskFunction = @convention(c) (UnsafeMutableRawPointer?, Int64) -> Void
 /// `webnnc_parallel_for_fn`.
 typealias ParallelForFunction = @convention(c) (UnsafeMutableRawPointer?, Int64, TaskFunction?, UnsafeMutableRawPointer?) -> Void
+/// `P_run_profiled`.
+typealias ProfiledRunFunction = @convention(c) (UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
+                                                UnsafeMutableRawPointer?, ParallelForFunction?, UnsafeMutableRawPointer?,
+                                                UnsafeMutablePointer<UInt64>?) -> Int32
 
 /// A `dlopen`ed generated library and its functions for one prefix (see docs/abi.md).
 final class ModelLibrary: @unchecked Sendable {  // immutable after init; the ABI allows concurrent P_run
@@ -28,6 +32,9 @@ final class ModelLibrary: @unchecked Sendable {  // immutable after init; the AB
     let checkCPU: @convention(c) () -> Int32
     let run: @convention(c) (UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
                              UnsafeMutableRawPointer?, ParallelForFunction?, UnsafeMutableRawPointer?) -> Int32
+    /// `P_run_profiled`: `P_run` plus an array that gets each step's time-stamp-counter ticks
+    /// added (nil for libraries without it).
+    let runProfiled: ProfiledRunFunction?
 
     /// Opens the library at `path` and resolves the functions of `prefix`, or of the one prefix
     /// its dynamic symbol table has when `prefix` is nil. Checks the ABI version first.
@@ -63,6 +70,7 @@ final class ModelLibrary: @unchecked Sendable {  // immutable after init; the AB
             describe = try symbol("describe")
             checkCPU = try symbol("check_cpu")
             run = try symbol("run")
+            runProfiled = dlsym(handle, "\(prefix)_run_profiled").map { unsafeBitCast($0, to: ProfiledRunFunction.self) }
         } catch {
             dlclose(handle)
             throw error

@@ -4,7 +4,8 @@ import WebNNIR
 /// Algebraic identities that remove or merge nodes:
 /// - `reshape` to the input's own shape → the input; `reshape(reshape(x))` → `reshape(x)`;
 /// - `transpose` by the identity permutation → the input; `transpose(transpose(x))` → one
-///   transpose by the composed permutation, or `x` when they cancel;
+///   transpose by the composed permutation, or `x` when they cancel; a transpose that only
+///   moves axes of size 1 → a reshape (same elements in the same order);
 /// - `x * 1`, `1 * x`, `x + 0`, `0 + x`, `x - 0`, `x / 1` (the constant uniform) → `x`, only when
 ///   broadcasting the constant does not change the output's shape or type;
 /// - `clamp` without `minValue` and `maxValue` → the input.
@@ -57,6 +58,13 @@ enum AlgebraicSimplification {
         }
         if permutation == Array(0..<rank), let forwarded = forwarded(input, for: node, rebuilder) {
             return forwarded
+        }
+        let inputShape = rebuilder.graph[input].type.shape
+        let nonUnitAxes = permutation.filter { inputShape[$0] != 1 }
+        if permutation != Array(0..<rank) && nonUnitAxes == nonUnitAxes.sorted() {
+            let reshape = Node(op: "reshape", operands: [input],
+                               attributes: ["newShape": .ints(permutation.map { Int64(inputShape[$0]) })], location: node.location)
+            return try rebuilder.addNode(reshape, outputNames: rebuilder.sourceNames(of: node.outputs))
         }
         guard inner != nil else { return nil }
         var merged = node

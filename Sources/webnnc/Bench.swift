@@ -9,7 +9,10 @@ struct Bench: ParsableCommand {
         discussion: """
             Inputs are random (fixed seed) and outputs are allocated once, before timing, so each \
             timed iteration is one zero-copy run. Prints the median, minimum, 90th percentile, \
-            mean and standard deviation of the iterations in milliseconds.
+            mean and standard deviation of the iterations in milliseconds. With --profile, \
+            further iterations measure each step of the library (time-stamp counter around each \
+            step) and print where the time goes: per step, with the graph value it computes and \
+            the generated kernel that runs it, and per kernel.
             """)
 
     @Argument(help: "A generated library (.so).")
@@ -26,6 +29,12 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Print the results as one JSON object.")
     var json = false
+
+    @Flag(help: "Also time each step of the library and show where the time goes.")
+    var profile = false
+
+    @Option(help: "With --profile: how many of the slowest steps to list.")
+    var top: Int = 25
 
     func validate() throws {
         if isGraphFile(library) {
@@ -48,9 +57,56 @@ struct Bench: ParsableCommand {
             let elapsed = try clock.measure { try model.run(inputs: buffers.inputs, outputs: buffers.outputs) }
             return milliseconds(elapsed)
         }
-        let result = BenchResult(model: model.name, library: library, threads: pool.threads,
+        var result = BenchResult(model: model.name, library: library, threads: pool.threads,
                                  iterations: iterations, warmup: warmup, samples: samples)
-        print(json ? try result.json() : result.text)
+        if profile { result.profile = try StepProfile.measure(model, buffers, iterations: iterations) }
+        print(json ? try result.json() : result.text + (result.profile.map { "\n" + $0.text(top: top) } ?? ""))
+    }
+}
+
+/// Where the time of a run goes: each step's share of the time-stamp-counter ticks of
+/// profiled runs, turned into milliseconds with the runs' mean wall time.
+private struct StepProfile: Encodable {
+    struct Entry: Encodable {
+        let step: Int
+        let label: String
+        let kernel: String
+        let ms: Double
+        let share: Double
+    }
+    let steps: [Entry]
+
+    static func measure(_ model: Model, _ buffers: BenchBuffers, iterations: Int) throws -> StepProfile {
+        var ticks = [UInt64](repeating: 0, count: model.steps.count)
+        let clock = ContinuousClock()
+        let elapsed = try ticks.withUnsafeMutableBufferPointer { stepTicks in
+            try clock.measure {
+                for _ in 0..<iterations { try model.run(inputs: buffers.inputs, outputs: buffers.outputs, stepTicks: stepTicks) }
+            }
+        }
+        let msPerRun = milliseconds(elapsed) / Double(iterations)
+        let total = max(1, ticks.reduce(0, +))
+        return StepProfile(steps: zip(model.steps, ticks).enumerated().map { index, pair in
+            let share = Double(pair.1) / Double(total)
+            return Entry(step: index, label: pair.0.label, kernel: pair.0.kernel, ms: share * msPerRun, share: share)
+        })
+    }
+
+    /// The `top` slowest steps, then the time per kernel.
+    func text(top: Int) -> String {
+        func row(_ ms: Double, _ share: Double, _ rest: String) -> String {
+            String(format: "%9.3f ms %5.1f%%  ", ms, share * 100) + rest
+        }
+        let slowest = steps.sorted { $0.ms > $1.ms }.prefix(top)
+        var lines = ["profile: \(steps.count) steps, slowest first"]
+        lines += slowest.map { row($0.ms, $0.share, "step \($0.step)  \($0.label)  [\($0.kernel)]") }
+        if steps.count > slowest.count { lines.append("  ... \(steps.count - slowest.count) more") }
+        lines.append("per kernel:")
+        let byKernel = Dictionary(grouping: steps, by: \.kernel).map { kernel, entries in
+            (kernel, entries.count, entries.reduce(0) { $0 + $1.ms }, entries.reduce(0) { $0 + $1.share })
+        }.sorted { $0.2 > $1.2 }
+        lines += byKernel.map { row($0.2, $0.3, "\($0.0) (\($0.1) steps)") }
+        return lines.joined(separator: "\n")
     }
 }
 
@@ -137,6 +193,8 @@ private struct BenchResult: Encodable {
     let p90Ms: Double
     let meanMs: Double
     let stddevMs: Double
+    /// Set by `--profile`.
+    var profile: StepProfile?
 
     /// Summarizes `samples` (milliseconds, at least one): the median of an even count is the
     /// mean of the middle two, p90 is the nearest-rank 90th percentile, and stddev is the

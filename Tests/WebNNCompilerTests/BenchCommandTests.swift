@@ -25,6 +25,24 @@ import Testing
         #expect(minimum <= mean && stddev >= 0)
     }
 
+    /// `--profile` times every step: the example's conv2d (with relu fused, in nhwc) and the
+    /// transposes at its edges, each with its kernel, their shares adding up to the whole run.
+    @Test func profileListsEveryStepWithItsKernel() throws {
+        let folder = try TemporaryFolder()
+        #expect(try webnnc([example, "-o", folder.path("libmodel.so")]).status == 0)
+        let bench = try webnnc(["bench", folder.path("libmodel.so"), "--iterations", "3", "--threads", "1", "--json", "--profile"])
+        #expect(bench.status == 0, "\(bench.standardError)")
+        let object = try JSONSerialization.jsonObject(with: Data(bench.standardOutput.utf8)) as? [String: Any]
+        let steps = try #require((object?["profile"] as? [String: Any])?["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["label"] as? String } == ["image_nhwc", "act1_nhwc", "act1"])
+        #expect(steps.map { $0["kernel"] as? String } == ["StridedCopyKernel", "FastConv2dKernel", "StridedCopyKernel"])
+        let shares = steps.compactMap { $0["share"] as? Double }
+        #expect(shares.count == 3 && shares.allSatisfy { $0 > 0 } && abs(shares.reduce(0, +) - 1) < 1e-9)
+        let text = try webnnc(["bench", folder.path("libmodel.so"), "--iterations", "3", "--profile"])
+        #expect(text.standardOutput.contains("act1_nhwc  [FastConv2dKernel]"), "\(text.standardOutput)")
+        #expect(text.standardOutput.contains("per kernel:"))
+    }
+
     @Test func badArgumentsExitWithOne() throws {
         let folder = try TemporaryFolder()
         #expect(try webnnc([example, "-o", folder.path("libmodel.so")]).status == 0)

@@ -57,9 +57,11 @@ import WebNNRuntime
         #expect(FileManager.default.fileExists(atPath: folder.path("dump.weights")))
         let again = try webnnc([folder.path("dump.webnn"), "--dump-ir"])
         #expect(again.status == 0, "\(again.standardError)")
-        // --emit=ir writes the optimized graph (conv1 + relu fused at -O3); read back, it prints the same.
+        // --emit=ir writes the optimized graph (conv1 + relu fused and run in nhwc at -O3); read
+        // back, it prints the same.
         #expect(again.standardOutput == (try String(contentsOfFile: folder.path("dump.webnn"), encoding: .utf8)))
-        #expect(again.standardOutput.contains("act1 = conv2d(image, conv1_w, padding=[1, 1, 1, 1], bias=conv1_b, fusedActivation=\"relu\");"))
+        #expect(again.standardOutput.contains(
+            "act1_nhwc = conv2d(image_nhwc, conv1_w, padding=[1, 1, 1, 1], inputLayout=\"nhwc\", bias=conv1_b, fusedActivation=\"relu\");"))
         #expect(try webnnc([folder.path("dump.webnn"), "-o", folder.path("libagain.so")]).status == 0)
     }
 

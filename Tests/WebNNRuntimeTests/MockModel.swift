@@ -62,7 +62,8 @@ enum MockModel {
                  "\"scratchSize\":64,"
                  "\"inputs\":[{\"name\":\"x\",\"dataType\":\"float32\",\"shape\":" JSON_X_SHAPE ",\"byteSize\":24},"
                  "{\"name\":\"bias\",\"dataType\":\"float32\",\"shape\":[],\"byteSize\":4}],"
-                 "\"outputs\":[{\"name\":\"y\",\"dataType\":\"float32\",\"shape\":[2,3],\"byteSize\":24}]}";
+                 "\"outputs\":[{\"name\":\"y\",\"dataType\":\"float32\",\"shape\":[2,3],\"byteSize\":24}],"
+                 "\"steps\":[{\"label\":\"y\",\"kernel\":\"MockAdd\"}]}";
         }
 
         struct run_state { const float *x; float bias; float *y; float *scratch; };
@@ -88,6 +89,14 @@ enum MockModel {
             for (int64_t i = 0; i < 6; i++) add_one_element(&state, i);
           }
           return 0;
+        }
+
+        /* One step; a profile counts one tick per run. */
+        int32_t F(run_profiled)(const void *const *inputs, void *const *outputs, void *scratch,
+                                webnnc_parallel_for_fn parallel_for, void *pool_context, uint64_t *step_ticks) {
+          int32_t status = F(run)(inputs, outputs, scratch, parallel_for, pool_context);
+          if (step_ticks) step_ticks[0] += 1;
+          return status;
         }
         """#
 

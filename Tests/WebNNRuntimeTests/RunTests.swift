@@ -56,6 +56,32 @@ import Glibc
         }
     }
 
+    /// A profiled run goes through `P_run_profiled` with one tick entry per described step.
+    @Test func profiledRunsCountTicksPerStep() throws {
+        let model = try Model(path: try MockModel.build())
+        #expect(model.steps == [Model.Step(label: "y", kernel: "MockAdd")])
+        var output = [Float](repeating: 0, count: 6)
+        var ticks: [UInt64] = [0]
+        try [Float](repeating: 1, count: 6).withUnsafeBytes { xBytes in
+            try [Float(2)].withUnsafeBytes { biasBytes in
+                try output.withUnsafeMutableBytes { outputBytes in
+                    try ticks.withUnsafeMutableBufferPointer { stepTicks in
+                        for _ in 0..<2 {
+                            try model.run(inputs: [xBytes.baseAddress!, biasBytes.baseAddress!], outputs: [outputBytes.baseAddress!],
+                                          stepTicks: stepTicks)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(output == [Float](repeating: 3, count: 6))
+        #expect(ticks == [2])
+        var tooMany: [UInt64] = [0, 0]
+        #expect(throws: RunError.bufferCountMismatch(kind: "step tick", expected: 1, actual: 2)) {
+            try tooMany.withUnsafeMutableBufferPointer { try model.run(inputs: [], outputs: [], stepTicks: $0) }
+        }
+    }
+
     @Test func rejectsUnknownInputsWithASuggestion() throws {
         let model = try Model(path: try MockModel.build())
         let error = #expect(throws: RunError.unknownInput(name: "bais", suggestion: "bias", inputs: ["x", "bias"])) {

@@ -68,8 +68,9 @@ import WebNNReference
 
     /// After -O3 no batchNormalization is left and every conv2d has a bias and a fused
     /// activation, except a ResNet shortcut convolution that another conv2d adds as its residual
-    /// (`relu(conv + shortcut)` fuses into one of the two). The results are kept.
-    @Test(arguments: [("resnet_shaped", 32, 13), ("mobilenet_v1_shaped", 32, 13)])
+    /// (`relu(conv + shortcut)` fuses into one of the two). The whole body runs in nhwc: the one
+    /// transpose left converts the input image. The results are kept.
+    @Test(arguments: [("resnet_shaped", 32, 14), ("mobilenet_v1_shaped", 32, 14)])
     func o3FusesEveryConvolution(_ name: String, nodesBefore: Int, nodesAfter: Int) throws {
         let graph = try FixtureModelTests.load(name)
         var optimized = graph
@@ -89,6 +90,11 @@ import WebNNReference
             #expect(FusedEpilogue(conv).activation != nil || residuals.contains(conv.outputs[0]), "\(output) has no activation")
         }
         #expect(optimized.nodes.contains { $0.op == "gemm" })  // matmul + bias add
+        let transposes = optimized.nodes.filter { $0.op == "transpose" }
+        #expect(transposes.count == 1 && transposes[0].operands == [optimized.inputs[0]], "transposes: \(transposes)")
+        for node in optimized.nodes where ["conv2d", "averagePool2d", "maxPool2d"].contains(node.op) {
+            #expect((node.string("inputLayout") ?? node.string("layout")) == "nhwc", "\(optimized[node.outputs[0]].name) is not nhwc")
+        }
         // The optimized graph computes what the original does.
         var random = SeededGenerator(seed: 7)
         let image = graph[graph.inputs[0]].type

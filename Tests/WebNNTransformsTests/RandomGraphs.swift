@@ -55,7 +55,28 @@ struct RandomGraphs {
         ])
         if coin(0.2) { graph.addOutput(try node("relu", [value])) }
         value = try affineOps(after: value, channelAxis: layout == .nchw ? 1 : 3)
+        value = try layoutFollowers(after: value, layout: layout)
         graph.addOutput(value)
+    }
+
+    /// Each sometimes: a pool, a concat along channels, a softmax over channels, a reduction of
+    /// random axes (what `convert-layout` moves along with the convolution).
+    private mutating func layoutFollowers(after start: ValueID, layout: InputLayout) throws -> ValueID {
+        var value = start
+        let channelAxis = layout == .nchw ? 1 : 3
+        if coin(0.4) {
+            let (_, _, height, width) = layout.logicalSizes(graph[value].type.shape)
+            value = try node(coin() ? "maxPool2d" : "averagePool2d", [value], [
+                "windowDimensions": .ints([Int64(min(2, height)), Int64(min(2, width))]), "layout": .string(layout.rawValue),
+            ])
+        }
+        if coin(0.3) { value = try node("concat", [value, value], ["axis": .int(Int64(channelAxis))]) }
+        if coin(0.3) { value = try node("softmax", [value], ["axis": .int(Int64(channelAxis))]) }
+        if coin(0.3) {
+            let axes = (0..<4).filter { _ in coin() }
+            value = try node("reduceMean", [value], ["axes": .ints(axes.map(Int64.init)), "keepDimensions": .bool(coin())])
+        }
+        return value
     }
 
     /// gemm or matmul with a constant b, then affine ops along the last axis.

@@ -6,7 +6,7 @@ import WebNNLowering
 /// multiplier 1), any kernel size, stride, padding and dilation, nchw or nhwc input.
 ///
 /// The filter is packed at compile time by `FastConv2dPacking` like a `groups == 1` filter with
-/// one input channel: `[ceil(c / VW)][1][kh][kw][VW]`, zero-padded, so the weights of one tap
+/// one input channel: `[ceil(c / VW)][kh][kw][1][VW]`, zero-padded, so the weights of one tap
 /// for VW consecutive channels are one vector, and one channel's weight for tap t is element
 /// `(c / VW)·kh·kw·VW + t·VW + c % VW`. `makeKernelEmitter` picks this kernel for a packed
 /// (rank-5) filter with `groups > 1`.
@@ -35,10 +35,10 @@ struct DepthwiseConv2dKernel: KernelEmitter {
     let vectorWidth: Int
     let inputStrides: [Character: Int], outputStrides: [Character: Int]
 
-    /// `packedFilter` is `[ceil(c / VW), 1, kh, kw, VW]`.
+    /// `packedFilter` is `[ceil(c / VW), kh, kw, 1, VW]`.
     init(_ attributes: Conv2dAttributes, input: [Int], packedFilter: [Int], hasBias: Bool, result: [Int]) throws {
         let layout = attributes.inputLayout.rawValue
-        guard input.count == 4, packedFilter.count == 5, result.count == 4, packedFilter[1] == 1,
+        guard input.count == 4, packedFilter.count == 5, result.count == 4, packedFilter[3] == 1,
               attributes.padding.count == 4, attributes.strides.count == 2, attributes.dilations.count == 2 else {
             throw CodeGenError.unsupported("depthwise conv2d of \(input) with filter \(packedFilter) into \(result)")
         }
@@ -47,7 +47,7 @@ struct DepthwiseConv2dKernel: KernelEmitter {
         self.hasBias = hasBias
         batch = input[0]
         channels = attributes.groups
-        (kernelHeight, kernelWidth) = (packedFilter[2], packedFilter[3])
+        (kernelHeight, kernelWidth) = (packedFilter[1], packedFilter[2])
         vectorWidth = packedFilter[4]
         (inputHeight, inputWidth) = (dimension(input, "h"), dimension(input, "w"))
         (outputHeight, outputWidth) = (dimension(result, "h"), dimension(result, "w"))

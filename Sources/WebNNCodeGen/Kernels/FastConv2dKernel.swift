@@ -5,7 +5,7 @@ import WebNNLowering
 /// Register-blocked direct convolution for float32 conv2d with `groups == 1` (any kernel size,
 /// stride, padding, dilation; nchw or nhwc input).
 ///
-/// The filter is repacked at compile time (`FastConv2dPacking`) into `[oc / VW][ic][kh][kw][VW]`
+/// The filter is repacked at compile time (`FastConv2dPacking`) into `[oc / VW][kh][kw][ic][VW]`
 /// (VW = the target's float vector width, output channels padded with zero weights to a
 /// multiple of VW): the packed filter is the step's operand 1, with that rank-5 shape, which is
 /// how `makeKernelEmitter` recognizes a step for this kernel.
@@ -13,10 +13,10 @@ import WebNNLowering
 /// A task is one output row (n, oh) of one group of `vectorsPerTile` output-channel vectors. The
 /// row is covered by tiles of `pixelsPerTile` output pixels; a tile's `pixels × vectors`
 /// accumulators (`<VW x float>`, lanes = output channels) stay in registers across the whole
-/// reduction (input channels × the valid kernel rows × the kernel columns, unrolled), each step
-/// a broadcast input value times a weight vector (`llvm.fma`). Rows outside the input are left
-/// out of the kh loop; the columns of the row whose window lies inside the input use unchecked
-/// tiles, the edge columns one-pixel tiles whose out-of-range taps read 0. The bias starts the
+/// reduction (the valid kernel rows × the kernel columns × the input channels, innermost), each
+/// step a broadcast input value times a weight vector (`llvm.fma`). Rows outside the input are
+/// left out of the kh loop; the columns of the row whose window lies inside the input use
+/// unchecked tiles, the edge columns checked tiles whose taps outside the input read 0. The bias starts the
 /// accumulators, and `EpilogueEmitter` (residual, activation) is applied to each lane before its
 /// single store. Each output element is computed by one task in one fixed order, so results are
 /// the same for any thread count.
@@ -24,13 +24,13 @@ struct FastConv2dKernel: KernelEmitter {
     let attributes: Conv2dAttributes
     let hasBias: Bool
     let batch: Int, inputChannels: Int, outputChannels: Int
-    let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
+    var inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
     let kernelHeight: Int, kernelWidth: Int
     let vectorWidth: Int
     let vectorsPerTile: Int, pixelsPerTile: Int
     let inputStrides: [Character: Int], outputStrides: [Character: Int]
 
-    /// `packedFilter` is `[ceil(oc / VW), ic, kh, kw, VW]`.
+    /// `packedFilter` is `[ceil(oc / VW), kh, kw, ic, VW]`.
     init(_ attributes: Conv2dAttributes, input: [Int], packedFilter: [Int], hasBias: Bool, result: [Int]) throws {
         let layout = attributes.inputLayout.rawValue
         guard input.count == 4, packedFilter.count == 5, result.count == 4, attributes.groups == 1,
@@ -42,8 +42,8 @@ struct FastConv2dKernel: KernelEmitter {
         self.hasBias = hasBias
         batch = input[0]
         outputChannels = dimension(result, "c")
-        inputChannels = packedFilter[1]
-        (kernelHeight, kernelWidth) = (packedFilter[2], packedFilter[3])
+        inputChannels = packedFilter[3]
+        (kernelHeight, kernelWidth) = (packedFilter[1], packedFilter[2])
         vectorWidth = packedFilter[4]
         (inputHeight, inputWidth) = (dimension(input, "h"), dimension(input, "w"))
         (outputHeight, outputWidth) = (dimension(result, "h"), dimension(result, "w"))
@@ -56,8 +56,24 @@ struct FastConv2dKernel: KernelEmitter {
         func strides(_ shape: [Int]) -> [Character: Int] {
             Dictionary(uniqueKeysWithValues: zip(layout, rowMajorStrides(shape)))
         }
-        inputStrides = strides(input)
-        outputStrides = strides(result)
+        var (inputStrides, outputStrides) = (strides(input), strides(result))
+        // A 1x1 convolution with stride 1 and no padding maps pixel i to pixel i: the image is
+        // re-cut into rows of `rowPixels` (same strides per pixel), so that tiles are long and
+        // small images still make full tiles.
+        if kernelHeight == 1 && kernelWidth == 1 && attributes.strides == [1, 1] && attributes.padding.allSatisfy({ $0 == 0 }) {
+            let pixels = inputHeight * inputWidth
+            let rowPixels = FastConv2dKernel.rowPixels(forPixels: pixels)
+            (inputHeight, inputWidth, outputHeight, outputWidth) = (pixels / rowPixels, rowPixels, pixels / rowPixels, rowPixels)
+            inputStrides["h"] = rowPixels * inputStrides["w"]!
+            outputStrides["h"] = rowPixels * outputStrides["w"]!
+        }
+        (self.inputStrides, self.outputStrides) = (inputStrides, outputStrides)
+    }
+
+    /// The row length a 1x1 convolution of `pixels` pixels is re-cut into: the smallest
+    /// divisor of `pixels` of at least 48 (the whole image when there is none).
+    static func rowPixels(forPixels pixels: Int) -> Int {
+        (48...max(48, pixels)).first { pixels % $0 == 0 } ?? pixels
     }
 
     private var channelsPerGroup: Int { vectorsPerTile * vectorWidth }
@@ -125,35 +141,29 @@ struct FastConv2dKernel: KernelEmitter {
         let firstBlock = group * vectorsPerTile
         let accumulators0 = (0..<pixels).flatMap { _ in initial }
         let columns = (0..<pixels).map { r in (firstColumn + r) * strideW - padLeft }
-        let zero = e.float(0)
-        let sums = e.forLoop(from: e.int(0), to: e.int(inputChannels), carrying: accumulators0) { ic, accumulators in
-            let channelBase = image + ic * sc
-            let weightChannel = (firstBlock * inputChannels + ic) * (kernelHeight * kernelWidth * vectorWidth)
-            // One loop over the taps (kh, kw) of the valid rows, not unrolled over kw: unrolled, LLVM
-            // reuses one column's broadcasts for the next kw and runs out of registers.
-            let taps = (kernelRows.0 * kernelWidth, kernelRows.1 * kernelWidth)
-            return e.forLoop(from: taps.0, to: taps.1, carrying: accumulators) { tap, accumulators in
-                let kh = kernelWidth == 1 ? tap : tap / kernelWidth
-                let kw = kernelWidth == 1 ? e.int(0) : tap % kernelWidth
-                let rowBase = channelBase + (oh * strideH - padTop + kh * dilationH) * sh
-                let weightRow = weightChannel + tap * vectorWidth
-                do {
+        // Taps outer (valid rows × columns), input channels inner: in the inner loop the input
+        // of each pixel and the packed weights advance by a fixed stride, so it is loads,
+        // broadcasts and FMAs only.
+        let blockStride = kernelHeight * kernelWidth * inputChannels * vectorWidth
+        let sums = e.forLoop(from: kernelRows.0, to: kernelRows.1, carrying: accumulators0) { kh, accumulators in
+            let rowBase = image + (oh * strideH - padTop + kh * dilationH) * sh
+            return e.forLoop(from: e.int(0), to: e.int(kernelWidth), carrying: accumulators) { kw, accumulators in
+                let weightBase = firstBlock * blockStride + (kh * kernelWidth + kw) * (inputChannels * vectorWidth)
+                // In a checked tile, a pixel whose tap lies outside the input row reads 0 (from
+                // column 0, so the load stays in bounds).
+                let columnsOfTap = columns.map { $0 + kw * dilationW }
+                let valid = checked ? columnsOfTap.map { e.and($0 >= 0, $0 < e.int(inputWidth)) } : []
+                let pixelBases = columnsOfTap.indices.map { r in
+                    rowBase + (checked ? e.select(valid[r], columnsOfTap[r], e.int(0)) : columnsOfTap[r]) * sw
+                }
+                return e.forLoop(from: e.int(0), to: e.int(inputChannels), carrying: accumulators) { ic, accumulators in
                     var acc = accumulators
                     let weights = (0..<vectors).map { v in
-                        e.loadVector(w, weightRow + v * inputChannels * kernelHeight * kernelWidth * vectorWidth,
-                                     lanes: vectorWidth, width: vectorWidth)
+                        e.loadVector(w, weightBase + ic * vectorWidth + v * blockStride, lanes: vectorWidth, width: vectorWidth)
                     }
                     for r in 0..<pixels {
-                        let iw = columns[r] + kw * dilationW
-                        var value: IRValue
-                        if checked {
-                            let valid = e.and(iw >= 0, iw < e.int(inputWidth))
-                            let loaded = e.load(x, rowBase + e.select(valid, iw, e.int(0)) * sw)
-                            value = e.select(valid, loaded, zero)
-                        } else {
-                            value = e.load(x, rowBase + iw * sw)
-                        }
-                        let broadcast = e.splat(value, width: vectorWidth)
+                        let loaded = e.load(x, pixelBases[r] + ic * sc)
+                        let broadcast = e.splat(checked ? e.select(valid[r], loaded, e.float(0)) : loaded, width: vectorWidth)
                         for v in 0..<vectors {
                             acc[r * vectors + v] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType],
                                                                    [broadcast, weights[v], acc[r * vectors + v]])
@@ -201,7 +211,7 @@ enum FastConv2dPacking {
     }
 
     /// Rewrites float32 conv2d steps whose filter is a constant to read a packed copy
-    /// `[ceil(oc / VW)][ic][kh][kw][VW]` (zero-padded): `groups == 1` steps (for
+    /// `[ceil(oc / VW)][kh][kw][ic][VW]` (zero-padded): `groups == 1` steps (for
     /// `FastConv2dKernel`) and depthwise ones, `groups == ic == oc` with one input channel per
     /// group (for `DepthwiseConv2dKernel`). A constant used only by such steps is replaced in
     /// place; otherwise the packed copy is appended.
@@ -234,7 +244,7 @@ enum FastConv2dPacking {
             let (so, si, sh, sw) = (filterStrides[axis("o")], filterStrides[axis("i")], filterStrides[axis("h")],
                                     filterStrides[axis("w")])
             let blocks = (o + vectorWidth - 1) / vectorWidth
-            let packedShape = [blocks, i, h, w, vectorWidth]
+            let packedShape = [blocks, h, w, i, vectorWidth]
             let packedIndex: Int
             if let cached = packedCache[filterIndex] {
                 packedIndex = cached
@@ -243,9 +253,9 @@ enum FastConv2dPacking {
                 var packed = [Float](repeating: 0, count: blocks * i * h * w * vectorWidth)
                 var index = 0
                 for block in 0..<blocks {
-                    for ic in 0..<i {
-                        for kh in 0..<h {
-                            for kw in 0..<w {
+                    for kh in 0..<h {
+                        for kw in 0..<w {
+                            for ic in 0..<i {
                                 for lane in 0..<vectorWidth {
                                     let oc = block * vectorWidth + lane
                                     if oc < o { packed[index] = values[oc * so + ic * si + kh * sh + kw * sw] }

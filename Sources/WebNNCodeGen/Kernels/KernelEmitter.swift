@@ -12,6 +12,13 @@ protocol KernelEmitter {
     /// pointers (`noalias`: the result never overlaps an operand, except the operands of an
     /// in-place element-wise step that are its buffer); `task` is the `i64` task index.
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue)
+    /// Which code the step runs, for profiles and the description: by default the emitter's
+    /// type name, so a step on a general fallback path says so.
+    var name: String { get }
+}
+
+extension KernelEmitter {
+    var name: String { String(describing: type(of: self)) }
 }
 
 /// Pointers to a step's buffers inside a task, with their element types.
