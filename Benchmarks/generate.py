@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
 """Writes the benchmark models, each both as a webnnc graph and as the equivalent ONNX file.
 
+The models: MobileNet v1 and v2, ResNet-50 v1 and SqueezeNet 1.1 (224x224 classifiers with a
+softmax output `probabilities` [1, 1000]) and DeepLab v3 with a MobileNet v2 backbone (513x513
+semantic segmentation, output stride 16, atrous depthwise convolutions, the image-pooling + 1x1
+ASPP of the "deeplabv3_mnv2" export, bilinear resample2d; output `logits` [1, 21, 513, 513]).
+All batch 1, float32.
+
 For each model NAME, in the output folder: `NAME.webnn`, `NAME.manifest.json` and `NAME.weights`
 (WGWT header, float32, little-endian; docs/format.md) for webnnc, and `NAME.onnx` for ONNX Runtime
 and OpenVINO. Both hold the same random weights (fixed seed per model), so their outputs must
 agree. Convolutions have no bias and are followed by a separate batchNormalization (as exported
 from a framework), which leaves the optimizer work to do; SqueezeNet, which has no batch
-normalization, has conv biases instead.
+normalization, has conv biases instead. resample2d (linear, half-pixel) maps to ONNX Resize with
+coordinate_transformation_mode="half_pixel", the same coordinate map.
 
     python3 Benchmarks/generate.py --out Benchmarks/out/models [--models mobilenet_v1,resnet50_v1]
 """
@@ -27,11 +34,15 @@ ONNX_OPSET = 13
 class DualGraph:
     """Builds one network as WebNN text and as an ONNX graph at once, with shared weights."""
 
-    def __init__(self, name, seed):
+    def __init__(self, name, seed, input_shape=IMAGE_SHAPE, output="probabilities", output_shape=(1, CLASSES)):
         self.name = name
         self.rng = np.random.default_rng(seed)
+        self.input_shape = list(input_shape)
+        self.output = output              # the graph's one output, named alike in both graphs
+        self.output_shape = list(output_shape)
         self.weights = {}      # key -> float32 array, in declaration order
         self.onnx_scalars = {}  # key -> float32 scalar that only the ONNX graph needs (Clip bounds)
+        self.onnx_int64 = {}    # key -> int64 array that only the ONNX graph needs (Resize sizes)
         self.webnn_nodes = []  # lines of the nodes block
         self.onnx_nodes = []
         self.count = 0
@@ -46,7 +57,7 @@ class DualGraph:
         self.weights[name] = np.asarray(array, dtype="<f4")
         return name
 
-    def conv(self, x, cin, cout, kernel, stride=1, padding=0, groups=1, bias=False):
+    def conv(self, x, cin, cout, kernel, stride=1, padding=0, groups=1, bias=False, dilation=1):
         """conv2d (NCHW/OIHW) with He-normal random weights; returns the output name."""
         name = self.fresh("conv")
         fan_in = cin // groups * kernel * kernel
@@ -57,6 +68,8 @@ class DualGraph:
             options += f", padding=[{padding}, {padding}, {padding}, {padding}]"
         if stride != 1:
             options += f", strides=[{stride}, {stride}]"
+        if dilation != 1:
+            options += f", dilations=[{dilation}, {dilation}]"
         if groups != 1:
             options += f", groups={groups}"
         if bias:
@@ -65,7 +78,7 @@ class DualGraph:
         self.webnn_nodes.append(f"{name} = conv2d({x}, {w}{options});")
         self.onnx_nodes.append(helper.make_node(
             "Conv", inputs, [name], kernel_shape=[kernel, kernel], strides=[stride, stride],
-            pads=[padding] * 4, group=groups))
+            pads=[padding] * 4, group=groups, dilations=[dilation, dilation]))
         return name
 
     def batch_norm(self, x, channels, gamma_scale=1.0):
@@ -95,9 +108,11 @@ class DualGraph:
             raise ValueError(f"unknown activation {kind}")
         return out
 
-    def conv_bn(self, x, cin, cout, kernel, stride=1, groups=1, act=None, gamma_scale=1.0):
-        """conv2d without bias, then batchNormalization and an optional activation."""
-        y = self.batch_norm(self.conv(x, cin, cout, kernel, stride, kernel // 2, groups), cout, gamma_scale)
+    def conv_bn(self, x, cin, cout, kernel, stride=1, groups=1, act=None, gamma_scale=1.0, dilation=1):
+        """conv2d without bias ("same" padding, dilated when `dilation` > 1), then
+        batchNormalization and an optional activation."""
+        y = self.conv(x, cin, cout, kernel, stride, kernel // 2 * dilation, groups, dilation=dilation)
+        y = self.batch_norm(y, cout, gamma_scale)
         return self.activation(y, act) if act else y
 
     def add(self, a, b):
@@ -126,6 +141,24 @@ class DualGraph:
         out = self.fresh("concat")
         self.webnn_nodes.append(f"{out} = concat([{', '.join(values)}], 1);")
         self.onnx_nodes.append(helper.make_node("Concat", values, [out], axis=1))
+        return out
+
+    def global_average_pool(self, x):
+        """averagePool2d over the whole image: [N, C, H, W] -> [N, C, 1, 1]."""
+        out = self.fresh("gap")
+        self.webnn_nodes.append(f"{out} = averagePool2d({x});")
+        self.onnx_nodes.append(helper.make_node("GlobalAveragePool", [x], [out]))
+        return out
+
+    def resample_linear(self, x, channels, height, width, out=None):
+        """Bilinear resample2d of the spatial axes to height x width, half-pixel coordinates
+        (WebNN's only map; ONNX Resize coordinate_transformation_mode="half_pixel")."""
+        out = out or self.fresh("resize")
+        self.webnn_nodes.append(f'{out} = resample2d({x}, mode="linear", sizes=[{height}, {width}]);')
+        self.onnx_int64[f"{out}_sizes"] = np.array([1, channels, height, width], dtype=np.int64)
+        self.onnx_nodes.append(helper.make_node(
+            "Resize", [x, "", "", f"{out}_sizes"], [out], mode="linear",
+            coordinate_transformation_mode="half_pixel"))
         return out
 
     def global_pool_flatten(self, x, channels):
@@ -162,10 +195,10 @@ class DualGraph:
         """The WebNN graph text and its weights (WGWT variant, absolute offsets)."""
         lines = [f"# {line}".rstrip() for line in comment.strip().splitlines()]
         lines += [f'webnn_graph "{self.name}" v1 {{',
-                  f"  inputs {{ image: f32[{', '.join(map(str, IMAGE_SHAPE))}]; }}", "  consts {"]
+                  f"  inputs {{ image: f32[{', '.join(map(str, self.input_shape))}]; }}", "  consts {"]
         lines += [f"    {key}: f32[{', '.join(map(str, array.shape))}];" for key, array in self.weights.items()]
         lines += ["  }", "  nodes {"] + [f"    {node}" for node in self.webnn_nodes]
-        lines += ["  }", "  outputs { probabilities; }", "}"]
+        lines += ["  }", f"  outputs {{ {self.output}; }}", "}"]
         (folder / f"{self.name}.webnn").write_text("\n".join(lines) + "\n")
         binary = bytearray(b"WGWT" + struct.pack("<I", 1))
         manifest = {"format": "wg-weights-manifest", "version": 1, "endianness": "little", "tensors": {}}
@@ -182,10 +215,11 @@ class DualGraph:
         constants = {**self.weights, **self.onnx_scalars}
         initializers = [numpy_helper.from_array(np.asarray(array, dtype=np.float32), key)
                         for key, array in constants.items()]
+        initializers += [numpy_helper.from_array(array, key) for key, array in self.onnx_int64.items()]
         graph = helper.make_graph(
             self.onnx_nodes, self.name,
-            [helper.make_tensor_value_info("image", TensorProto.FLOAT, IMAGE_SHAPE)],
-            [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, CLASSES])],
+            [helper.make_tensor_value_info("image", TensorProto.FLOAT, self.input_shape)],
+            [helper.make_tensor_value_info(self.output, TensorProto.FLOAT, self.output_shape)],
             initializers)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
                                   producer_name="webnnc-benchmarks")
@@ -274,8 +308,55 @@ def squeezenet_1_1(folder):
     g.write(folder, "SqueezeNet 1.1 224 with random weights (Benchmarks/generate.py; do not edit).")
 
 
+def deeplab_v3(folder):
+    """DeepLab v3 with a MobileNet v2 (1.0) backbone at 513x513, output stride 16, 21 classes
+    (PASCAL VOC): the "deeplabv3_mnv2" network of the TensorFlow DeepLab model zoo
+    (mobilenetv2_coco_voc_trainaug), which the TFLite and WebNN samples run.
+
+    Backbone: MobileNet v2 up to its 320-channel layer (no 1280-channel conv, no classifier). At
+    output stride 16 the stride-2 block that would take the features to 1/32 (the first 160-channel
+    one) keeps stride 1, and the depthwise 3x3 convs after it are atrous with dilation 2 (as
+    TF-slim's mobilenet does: the rate doubles from the next layer on): 513 -> 257 -> 129 -> 65 -> 33.
+    Head: the standard MobileNet v2 variant of ASPP, with two branches only (no atrous 3x3
+    branches at rates 6/12/18, as in the model zoo's mnv2 export): image pooling (global average
+    pool, 1x1 conv 320->256 + BN + relu, bilinear resample back to 33x33) and a 1x1 conv 320->256
+    + BN + relu; concat (image pooling first, as DeepLab does), 1x1 projection 512->256 + BN + relu,
+    1x1 classifier conv 256->21 with bias, and a bilinear resample2d (half-pixel, no align-corners)
+    to 513x513. The output is the logits [1, 21, 513, 513]; no softmax or argmax."""
+    size, classes = 513, 21
+    g = DualGraph("deeplab_v3", seed=105, input_shape=[1, 3, size, size], output="logits",
+                  output_shape=[1, classes, size, size])
+    x = g.conv_bn("image", 3, 32, 3, stride=2, act="relu6")
+    channels, current_stride, rate = 32, 2, 1
+    for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+        for repeat in range(n):
+            stride = s if repeat == 0 else 1
+            if current_stride == 16 and stride != 1:
+                stride, dilation, rate = 1, rate, rate * stride  # atrous from the next layer on
+            else:
+                dilation = rate
+                current_stride *= stride
+            hidden = channels * t
+            y = g.conv_bn(x, channels, hidden, 1, act="relu6") if t != 1 else x
+            y = g.conv_bn(y, hidden, hidden, 3, stride=stride, groups=hidden, act="relu6", dilation=dilation)
+            residual = stride == 1 and channels == c
+            y = g.conv_bn(y, hidden, c, 1, gamma_scale=0.3 if residual else 1.0)
+            x = g.add(x, y) if residual else y
+            channels = c
+    features = (size - 1) // 16 + 1  # 33
+    pooled = g.conv_bn(g.global_average_pool(x), channels, 256, 1, act="relu")
+    pooled = g.resample_linear(pooled, 256, features, features)
+    aspp0 = g.conv_bn(x, channels, 256, 1, act="relu")
+    x = g.conv_bn(g.concat([pooled, aspp0]), 512, 256, 1, act="relu")
+    x = g.conv(x, 256, classes, 1, bias=True)
+    g.resample_linear(x, classes, size, size, out="logits")
+    g.write(folder, "DeepLab v3 MobileNet v2 513 (output stride 16) with random weights "
+                    "(Benchmarks/generate.py; do not edit).")
+
+
 MODELS = {"mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
-          "resnet50_v1": resnet50_v1, "squeezenet_1_1": squeezenet_1_1}
+          "resnet50_v1": resnet50_v1, "squeezenet_1_1": squeezenet_1_1, "deeplab_v3": deeplab_v3}
 
 
 def main():

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Benchmarks webnnc against ONNX Runtime and OpenVINO on MobileNet v1/v2, ResNet-50 v1 and
-# SqueezeNet 1.1 (224x224, batch 1, float32, random weights), in one command:
+# SqueezeNet 1.1 (224x224 classifiers) and DeepLab v3 with a MobileNet v2 backbone (513x513
+# segmentation, output stride 16, 21-class logits), batch 1, float32, random weights, in one command:
 #
 #   Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--threads 1,2]
 #
 # It makes the venv Benchmarks/.venv (numpy, onnx, onnxruntime, openvino, matplotlib from PyPI;
 # reused when it already has them), builds webnnc (release), generates the models, compiles each
-# with webnnc -O3 (timed), checks webnnc's output against ONNX Runtime's, times the three
+# with webnnc -O3 (timed), checks webnnc's output against ONNX Runtime's (softmax outputs within
+# 1e-3, DeepLab's logits within 1e-4 of their largest |value|), times the three
 # runtimes at each thread count, prints the table and writes Benchmarks/out/report.{json,md,png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1"
+MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3"
 ITERATIONS=20
 WARMUP=3
 THREADS="1,2"
