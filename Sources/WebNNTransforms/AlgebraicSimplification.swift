@@ -8,7 +8,9 @@ import WebNNIR
 ///   moves axes of size 1 → a reshape (same elements in the same order);
 /// - `x * 1`, `1 * x`, `x + 0`, `0 + x`, `x - 0`, `x / 1` (the constant uniform) → `x`, only when
 ///   broadcasting the constant does not change the output's shape or type;
-/// - `clamp` without `minValue` and `maxValue` → the input.
+/// - `clamp` without `minValue` and `maxValue` → the input;
+/// - `gemm` with `bTranspose` and a constant `b` → `gemm` of `transpose(b)` (which
+///   `constant-fold` folds): the kernel then reads rows of `b` contiguously.
 /// A node whose output is a graph output is not replaced by an existing value (the output's
 /// name is part of the library's interface); merging a chain into it still happens.
 enum AlgebraicSimplification {
@@ -27,6 +29,7 @@ enum AlgebraicSimplification {
         case "add": return neutralOperandRemoved(node, neutral: 0, commutative: true, rebuilder)
         case "sub": return neutralOperandRemoved(node, neutral: 0, commutative: false, rebuilder)
         case "div": return neutralOperandRemoved(node, neutral: 1, commutative: false, rebuilder)
+        case "gemm": return try constantTransposeHoisted(node, &rebuilder)
         default: return nil
         }
     }
@@ -71,6 +74,18 @@ enum AlgebraicSimplification {
         merged.operands = [input]
         merged.attributes["permutation"] = .ints(permutation.map(Int64.init))
         return try rebuilder.addNode(merged, outputNames: rebuilder.sourceNames(of: node.outputs))
+    }
+
+    /// `gemm(a, b, bTranspose=true)` with a constant `b` → `gemm(a, transpose(b))`.
+    private static func constantTransposeHoisted(_ node: Node, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
+        guard node.bool("bTranspose") == true, let b = node.operand("b"), rebuilder.constant(b) != nil else { return nil }
+        let transposed = try rebuilder.addNode(
+            Node(op: "transpose", operands: [b], attributes: ["permutation": .ints([1, 0])], location: node.location),
+            outputNames: [rebuilder.freshName(rebuilder.graph[b].name + "_t")])[0]
+        var rewritten = node
+        rewritten.operands[1] = transposed
+        rewritten.attributes["bTranspose"] = nil
+        return try rebuilder.addNode(rewritten, outputNames: rebuilder.sourceNames(of: node.outputs))
     }
 
     /// `x` for `x op c` (or `c op x` when `commutative`) where `c` is a constant whose every
