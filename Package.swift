@@ -64,12 +64,16 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
 
+        // Helpers shared by test targets (seeded random graphs); not part of the products.
+        .target(name: "WebNNTestSupport", dependencies: ["WebNNBasics", "WebNNIR"], path: "Tests/Support"),
+
         .testTarget(name: "WebNNIRTests", dependencies: ["WebNNIR"]),
         .testTarget(name: "WebNNFrontendTests", dependencies: ["WebNNFrontend"]),
-        .testTarget(name: "WebNNTransformsTests", dependencies: ["WebNNTransforms", "WebNNReference", "WebNNFrontend"],
+        .testTarget(name: "WebNNTransformsTests", dependencies: ["WebNNTransforms", "WebNNReference", "WebNNFrontend", "WebNNTestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend"], exclude: ["Data"]),
-        .testTarget(name: "WebNNCodeGenTests", dependencies: ["WebNNCodeGen", "WebNNCompiler", "WebNNReference", "WebNNRuntime"],
+        .testTarget(name: "WebNNCodeGenTests", dependencies: ["WebNNCodeGen", "WebNNCompiler", "WebNNReference", "WebNNRuntime",
+                                                         "WebNNTransforms", "WebNNTestSupport"],
                     swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
         .testTarget(name: "WebNNRuntimeTests", dependencies: ["WebNNRuntime"]),
         .testTarget(name: "WebNNCompilerTests", dependencies: ["WebNNCompiler", "WebNNRuntime", "WebNNReference"],

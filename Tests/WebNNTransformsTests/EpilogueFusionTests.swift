@@ -5,6 +5,7 @@ import WebNNFrontend
 import WebNNIR
 import WebNNReference
 @testable import WebNNTransforms
+import WebNNTestSupport
 
 @Suite struct EpilogueFusionTests {
     /// `fuse-epilogues` fires on most of the random graphs built for it (and keeps their results:

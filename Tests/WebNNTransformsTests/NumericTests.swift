@@ -3,6 +3,7 @@ import WebNNBasics
 import WebNNIR
 import WebNNReference
 @testable import WebNNTransforms
+import WebNNTestSupport
 
 /// Every pass and pipeline keeps what random graphs compute: the interpreter's results before
 /// and after agree within float tolerance, and the verifier passes after every pass. A failure

@@ -1,16 +1,17 @@
 import WebNNBasics
 import WebNNIR
 
-/// Random graphs for the numeric tests, built from a seed: each seed picks a motif that the
+/// Random graphs for the numeric tests of the passes and of the compiled code (a support target
+/// shared by test targets), built from a seed: each seed picks a motif that the
 /// passes rewrite (conv2d / gemm / matmul followed by per-channel affine ops, shape and identity
 /// chains, constant subgraphs with duplicates) with random shapes, layouts and options.
-struct RandomGraphs {
+public struct RandomGraphs {
     private var random: SeededGenerator
     private var graph = Graph(name: "random")
     private var inputs: [String: TensorData] = [:]
 
     /// A verified random graph and random values for its inputs.
-    static func make(seed: UInt64) throws -> (graph: Graph, inputs: [String: TensorData]) {
+    public static func make(seed: UInt64) throws -> (graph: Graph, inputs: [String: TensorData]) {
         var builder = RandomGraphs(random: SeededGenerator(seed: seed))
         switch seed % 6 {
         case 0: try builder.convolution()
