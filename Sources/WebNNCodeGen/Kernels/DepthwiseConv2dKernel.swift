@@ -316,6 +316,28 @@ struct ConvolutionWindow {
     }
 }
 
+extension ConvolutionWindow {
+    /// Covers the output row with tiles of `tileWidth` pixels from column 0 (the last one
+    /// shorter): `tile(pixels, firstColumn, edgeColumn)`. Tiles that reach into the edge columns
+    /// (taps may read padding) are unrolled, `edgeColumn` their first column at compile time;
+    /// the others run in a loop (`edgeColumn` nil). Unlike `forEachTile`, edge columns never get
+    /// tiles of their own, so a narrow row (7 or 14 pixels) is still computed in full-width tiles.
+    func forEachAlignedTile(_ e: FunctionEmitter, tileWidth: Int, _ tile: (Int, IRValue, Int?) -> Void) {
+        let (interiorStart, interiorEnd) = interiorColumns
+        let tileCount = (outputWidth + tileWidth - 1) / tileWidth
+        let firstUnchecked = min(tileCount, (interiorStart + tileWidth - 1) / tileWidth)
+        let endUnchecked = max(firstUnchecked, min(tileCount, interiorEnd / tileWidth))
+        func checkedTile(_ index: Int) {
+            tile(min(tileWidth, outputWidth - index * tileWidth), e.int(index * tileWidth), index * tileWidth)
+        }
+        for index in 0..<firstUnchecked { checkedTile(index) }
+        if endUnchecked > firstUnchecked {
+            e.forLoop(from: firstUnchecked, to: e.int(endUnchecked)) { index in tile(tileWidth, index * tileWidth, nil) }
+        }
+        for index in endUnchecked..<tileCount { checkedTile(index) }
+    }
+}
+
 extension FunctionEmitter {
     /// `<width x float>` holding `x[index ..< index + lanes]` (unaligned), lanes past `lanes`
     /// zero; read as one vector load when `lanes == width`, else one element at a time.
