@@ -4,12 +4,18 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// A fixed set of persistent worker threads that run the tasks of `parallelFor` calls.
 ///
 /// The calling thread works on its own call too, so a pool of `threads` has `threads - 1`
 /// workers. Calls may come from several threads at once (each waits only for its own tasks),
 /// and a task may itself call `parallelFor`.
+///
+/// A model runs one short `parallelFor` per kernel step, back to back, so waiting is done by
+/// spinning for a few tens of microseconds before sleeping on a condition variable: idle
+/// workers see the next step's job without a wake-up, and the caller sees its last chunk finish
+/// without one.
 public final class ThreadPool: @unchecked Sendable {
     /// A pool with one thread per core, shared by models that are not given a pool.
     public static let shared = ThreadPool(threads: ProcessInfo.processInfo.activeProcessorCount)
@@ -27,6 +33,10 @@ public final class ThreadPool: @unchecked Sendable {
     private var pendingJobs: [Job] = []
     private var stopping = false
     private var workers: [pthread_t] = []
+    /// Counts posted jobs (read without the mutex by spinning workers).
+    private let postedJobs = Atomic<Int>(0)
+    /// How many times a waiting thread polls before it sleeps (about 20-50 µs).
+    static let spinIterations = 20_000
 
     /// A pool of `threads` threads (at least 1): the calling thread plus `threads - 1` workers.
     public init(threads: Int) {
@@ -70,18 +80,29 @@ public final class ThreadPool: @unchecked Sendable {
         let job = Job(count: count, chunkSize: max(1, count / (threads * 4)), body: body)
         pthread_mutex_lock(mutex)
         pendingJobs.append(job)
+        postedJobs.add(1, ordering: .releasing)
         pthread_cond_broadcast(workAvailable)
         while let chunk = job.claimChunk() {
             if job.allClaimed { pendingJobs.removeAll { $0 === job } }
             run(chunk, of: job)
         }
-        while job.finished < job.count { pthread_cond_wait(chunkFinished, mutex) }
+        pthread_mutex_unlock(mutex)
+        for _ in 0..<ThreadPool.spinIterations where job.isFinished { break }
+        pthread_mutex_lock(mutex)
+        while !job.isFinished { pthread_cond_wait(chunkFinished, mutex) }
         pthread_mutex_unlock(mutex)
     }
 
     private func workerLoop() {
         pthread_mutex_lock(mutex)
         while true {
+            if !stopping && pendingJobs.isEmpty {
+                // Spin (without the mutex) until a job is posted, then sleep if none came.
+                let seen = postedJobs.load(ordering: .acquiring)
+                pthread_mutex_unlock(mutex)
+                for _ in 0..<ThreadPool.spinIterations where postedJobs.load(ordering: .acquiring) != seen { break }
+                pthread_mutex_lock(mutex)
+            }
             while !stopping && pendingJobs.isEmpty { pthread_cond_wait(workAvailable, mutex) }
             if stopping { break }
             let job = pendingJobs[0]
@@ -98,8 +119,7 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
         for index in chunk { job.body(index) }
         pthread_mutex_lock(mutex)
-        job.finished += chunk.count
-        if job.finished == job.count { pthread_cond_broadcast(chunkFinished) }
+        if job.finish(chunk.count) { pthread_cond_broadcast(chunkFinished) }
     }
 }
 
@@ -109,7 +129,8 @@ private final class Job {
     let chunkSize: Int
     let body: @Sendable (Int) -> Void
     private var nextIndex = 0
-    var finished = 0
+    /// Tasks finished; written under the pool's mutex, read without it by a spinning caller.
+    private let finished = Atomic<Int>(0)
 
     init(count: Int, chunkSize: Int, body: @escaping @Sendable (Int) -> Void) {
         self.count = count
@@ -118,6 +139,13 @@ private final class Job {
     }
 
     var allClaimed: Bool { nextIndex == count }
+
+    var isFinished: Bool { finished.load(ordering: .acquiring) == count }
+
+    /// Records `tasks` more finished tasks; returns whether that finished the job.
+    func finish(_ tasks: Int) -> Bool {
+        finished.add(tasks, ordering: .releasing).newValue == count
+    }
 
     /// The next tasks to run, or nil when all are claimed.
     func claimChunk() -> Range<Int>? {
