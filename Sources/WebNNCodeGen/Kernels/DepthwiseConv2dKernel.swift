@@ -338,6 +338,24 @@ extension ConvolutionWindow {
     }
 }
 
+extension ConvolutionWindow {
+    /// Like `forEachAlignedTile`, but a row of at most four tiles is cut into tiles of nearly
+    /// equal width, all unrolled (13 pixels: 5 + 4 + 4, not 6 + 6 + 1): a one-pixel tile has too
+    /// few independent accumulators to hide the FMA latency.
+    func forEachBalancedTile(_ e: FunctionEmitter, tileWidth: Int, _ tile: (Int, IRValue, Int?) -> Void) {
+        let tileCount = (outputWidth + tileWidth - 1) / tileWidth
+        guard tileCount <= 4 else { return forEachAlignedTile(e, tileWidth: tileWidth, tile) }
+        let (interiorStart, interiorEnd) = interiorColumns
+        var first = 0
+        for index in 0..<tileCount {
+            let pixels = outputWidth / tileCount + (index < outputWidth % tileCount ? 1 : 0)
+            let inInterior = first >= interiorStart && first + pixels <= interiorEnd
+            tile(pixels, e.int(first), inInterior ? nil : first)
+            first += pixels
+        }
+    }
+}
+
 extension FunctionEmitter {
     /// `<width x float>` holding `x[index ..< index + lanes]` (unaligned), lanes past `lanes`
     /// zero; read as one vector load when `lanes == width`, else one element at a time.

@@ -124,13 +124,7 @@ struct FastConv2dKernel: KernelEmitter {
             emitTile(e, buffers, n: n, group: group, oh: oh, firstChannel: firstChannel, channels: channels, initial: initial,
                      kernelRows: kernelRows, pixels: pixels, firstColumn: firstColumn, edgeColumn: edgeColumn)
         }
-        // Measured on 3x3 convolutions: aligned tiles win from 14 pixels per row up (edge pixels
-        // share full tiles), one-pixel edge tiles around the interior on 7-pixel rows.
-        if outputWidth > 2 * pixelsPerTile {
-            window.forEachAlignedTile(e, tileWidth: pixelsPerTile, tile)
-        } else {
-            window.forEachTile(e, tileWidth: pixelsPerTile, edgeWidth: 1, tile)
-        }
+        window.forEachBalancedTile(e, tileWidth: pixelsPerTile, tile)
     }
 
     /// `pixels` output pixels from `firstColumn` × `channels` output channels: reduce in
