@@ -8,7 +8,8 @@ import WebNNIR
 ///   moves axes of size 1 → a reshape (same elements in the same order);
 /// - `x * 1`, `1 * x`, `x + 0`, `0 + x`, `x - 0`, `x / 1` (the constant uniform) → `x`, only when
 ///   broadcasting the constant does not change the output's shape or type;
-/// - `clamp` without `minValue` and `maxValue` → the input;
+/// - `clamp` without `minValue` and `maxValue` → the input; `expand` to the input's own shape →
+///   the input;
 /// - `gemm` with `bTranspose` and a constant `b` → `gemm` of `transpose(b)` (which
 ///   `constant-fold` folds): the kernel then reads rows of `b` contiguously.
 /// A node whose output is a graph output is not replaced by an existing value (the output's
@@ -30,6 +31,10 @@ enum AlgebraicSimplification {
         case "sub": return neutralOperandRemoved(node, neutral: 0, commutative: false, rebuilder)
         case "div": return neutralOperandRemoved(node, neutral: 1, commutative: false, rebuilder)
         case "gemm": return try constantTransposeHoisted(node, &rebuilder)
+        case "expand":
+            let input = node.operands[0]!
+            let outputType = try? node.schema.inferOutputs(node, rebuilder.graph)[0]
+            return outputType == rebuilder.graph[input].type ? forwarded(input, for: node, rebuilder) : nil
         default: return nil
         }
     }
