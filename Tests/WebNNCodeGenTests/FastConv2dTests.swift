@@ -61,3 +61,44 @@ import WebNNReference
         try expectMatchesReference(maker, seed: seed)
     }
 }
+
+/// Pointwise convolutions are tiled through the whole image (`PointwiseTiling`): images whose
+/// pixel count leaves every kind of remainder, several runs per image, strided ones, and one
+/// pixel, nhwc as in ResNet's bottlenecks.
+@Suite struct PointwiseConvolutionTests {
+    @Test(arguments: [(7, 7, 1, 40), (14, 14, 2, 24), (56, 56, 1, 16), (28, 28, 2, 9), (1, 1, 1, 8), (2, 3, 1, 17),
+                      (13, 11, 1, 64)])
+    func pointwise(_ height: Int, _ width: Int, _ stride: Int, _ outputChannels: Int) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let inputChannels = 12
+        let (outputHeight, outputWidth) = ((height - 1) / stride + 1, (width - 1) / stride + 1)
+        let input = try maker.input("input", [1, height, width, inputChannels])
+        let filter = try maker.constant("filter", [outputChannels, 1, 1, inputChannels])
+        let bias = try maker.constant("bias", [outputChannels])
+        let residual = try maker.input("residual", [1, outputHeight, outputWidth, outputChannels])
+        try maker.node("conv2d", [input, filter, bias, residual], [
+            "strides": .ints([Int64(stride), Int64(stride)]), "inputLayout": .string("nhwc"),
+            "filterLayout": .string("ohwi"), "fusedActivation": .string("relu"),
+        ])
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    /// Tiles cover each pixel once, and no last tile of an image with a full tile is narrower
+    /// than half a tile (the tile shapes of 2 and 1 vectors on AVX2).
+    @Test func tilingCoversEveryPixelOnce() {
+        for pixels in 1...200 {
+            for (vectors, tileWidth) in [(2, 6), (1, 12)] {
+                let tiling = PointwiseTiling(pixels: pixels, tileWidth: tileWidth, vectors: vectors, pixelsPerRun: 48)
+                var covered = tiling.fullTileCount * tileWidth
+                for (first, width) in tiling.lastTiles {
+                    #expect(first == covered && width >= 1 && width <= tileWidth, "\(pixels) pixels: tile \(first)+\(width)")
+                    if pixels >= tileWidth { #expect(2 * width >= tileWidth, "\(pixels) pixels: tile \(first)+\(width)") }
+                    covered += width
+                }
+                #expect(covered == pixels, "\(pixels) pixels")
+                #expect(tiling.runs >= 1 && tiling.runs <= max(1, tiling.fullTileCount))
+            }
+        }
+    }
+}

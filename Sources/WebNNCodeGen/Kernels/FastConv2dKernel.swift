@@ -10,26 +10,43 @@ import WebNNLowering
 /// multiple of VW): the packed filter is the step's operand 1, with that rank-5 shape, which is
 /// how `makeKernelEmitter` recognizes a step for this kernel.
 ///
-/// A task is one output row (n, oh) of one group of `vectorsPerTile` output-channel vectors. The
-/// row is covered by tiles of `pixelsPerTile` output pixels; a tile's `pixels × vectors`
+/// A task is a run of output pixels of one image for one group of `vectorsPerTile`
+/// output-channel vectors, cut into tiles of `pixelsPerTile` pixels; a tile's `pixels × vectors`
 /// accumulators (`<VW x float>`, lanes = output channels) stay in registers across the whole
 /// reduction (the valid kernel rows × the kernel columns × the input channels, innermost), each
-/// step a broadcast input value times a weight vector (`llvm.fma`). Rows outside the input are
-/// left out of the kh loop; the columns of the row whose window lies inside the input use
-/// unchecked tiles in a loop; tiles reaching into the edge columns are unrolled and leave out the
-/// taps outside the input at compile time. The bias starts the
-/// accumulators, and `EpilogueEmitter` (residual, activation) is applied to each lane before its
-/// single store. Each output element is computed by one task in one fixed order, so results are
-/// the same for any thread count.
+/// step a broadcast input value times a weight vector (`llvm.fma`). The bias starts the
+/// accumulators, and `EpilogueEmitter` (residual, activation) is applied before the single store.
+///
+/// - A pointwise convolution (1×1, no padding, any stride) reads one input pixel per output
+///   pixel, so its pixels are numbered through the whole image and cut into runs of about
+///   `pixelsPerRun`: every tile is full but the image's last, and that one is never so narrow
+///   that FMA latency shows (`PointwiseTiling`).
+/// - Any other convolution runs one output row per task. Rows outside the input are left out of
+///   the kh loop; the columns whose window lies inside the input use unchecked tiles in a loop;
+///   tiles reaching into the edge columns are unrolled and leave out the taps outside the input
+///   at compile time.
+///
+/// Tasks run pixel runs inside channel groups, or channel groups inside pixel runs, whichever
+/// re-reads fewer bytes (the input once per group, or the filter once per run). Each output
+/// element is computed by one task in one fixed order, so results are the same for any thread
+/// count.
 struct FastConv2dKernel: KernelEmitter {
     let attributes: Conv2dAttributes
     let hasBias: Bool
     let batch: Int, inputChannels: Int, outputChannels: Int
-    var inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
+    let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
     let kernelHeight: Int, kernelWidth: Int
     let vectorWidth: Int
     let vectorsPerTile: Int, pixelsPerTile: Int
     let inputStrides: [Character: Int], outputStrides: [Character: Int]
+    /// How a pointwise convolution's pixels are cut; nil for row-by-row convolutions.
+    let pointwise: PointwiseTiling?
+    /// Whether consecutive tasks share a pixel run (and walk the channel groups) rather than
+    /// share a channel group (and walk the pixel runs).
+    let groupsInnermost: Bool
+
+    /// Output pixels per task of a pointwise convolution (rounded to whole tiles).
+    static let pixelsPerRun = 48
 
     /// `packedFilter` is `[ceil(oc / VW), kh, kw, ic, VW]`.
     init(_ attributes: Conv2dAttributes, input: [Int], packedFilter: [Int], hasBias: Bool, result: [Int]) throws {
@@ -57,38 +74,40 @@ struct FastConv2dKernel: KernelEmitter {
         func strides(_ shape: [Int]) -> [Character: Int] {
             Dictionary(uniqueKeysWithValues: zip(layout, rowMajorStrides(shape)))
         }
-        var (inputStrides, outputStrides) = (strides(input), strides(result))
-        // A 1x1 convolution with stride 1 and no padding maps pixel i to pixel i: the image is
-        // re-cut into rows of `rowPixels` (same strides per pixel), so that tiles are long and
-        // small images still make full tiles.
-        if kernelHeight == 1 && kernelWidth == 1 && attributes.strides == [1, 1] && attributes.padding.allSatisfy({ $0 == 0 }) {
-            let pixels = inputHeight * inputWidth
-            let rowPixels = FastConv2dKernel.rowPixels(forPixels: pixels)
-            (inputHeight, inputWidth, outputHeight, outputWidth) = (pixels / rowPixels, rowPixels, pixels / rowPixels, rowPixels)
-            inputStrides["h"] = rowPixels * inputStrides["w"]!
-            outputStrides["h"] = rowPixels * outputStrides["w"]!
-        }
-        (self.inputStrides, self.outputStrides) = (inputStrides, outputStrides)
-    }
-
-    /// The row length a 1x1 convolution of `pixels` pixels is re-cut into: the smallest
-    /// divisor of `pixels` of at least 48 (the whole image when there is none).
-    static func rowPixels(forPixels pixels: Int) -> Int {
-        (48...max(48, pixels)).first { pixels % $0 == 0 } ?? pixels
+        (inputStrides, outputStrides) = (strides(input), strides(result))
+        let isPointwise = kernelHeight == 1 && kernelWidth == 1 && attributes.padding.allSatisfy { $0 == 0 }
+        pointwise = isPointwise
+            ? PointwiseTiling(pixels: outputHeight * outputWidth, tileWidth: pixels, vectors: vectors,
+                              pixelsPerRun: FastConv2dKernel.pixelsPerRun)
+            : nil
+        let spatialTasks = pointwise?.runs ?? outputHeight
+        let groups = (outputChannels + vectors * vectorWidth - 1) / (vectors * vectorWidth)
+        let inputBytes = inputHeight * inputWidth * inputChannels * 4
+        let filterBytes = packedFilter.reduce(1, *) * 4
+        groupsInnermost = spatialTasks * filterBytes < groups * inputBytes
     }
 
     private var channelsPerGroup: Int { vectorsPerTile * vectorWidth }
     private var channelGroups: Int { (outputChannels + channelsPerGroup - 1) / channelsPerGroup }
+    private var spatialTasks: Int { pointwise?.runs ?? outputHeight }
 
-    var taskCount: Int { batch * channelGroups * outputHeight }
+    var taskCount: Int { batch * channelGroups * spatialTasks }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
-        let rowsPerImage = channelGroups * outputHeight
-        let n = task / rowsPerImage, rest = task % rowsPerImage
-        let group = rest / outputHeight, oh = rest % outputHeight
+        let tasksPerImage = channelGroups * spatialTasks
+        let n = task / tasksPerImage, rest = task % tasksPerImage
+        let (group, spatial) = groupsInnermost ? (rest % channelGroups, rest / channelGroups)
+                                               : (rest / spatialTasks, rest % spatialTasks)
+        let emit = { (channels: Int) in
+            if let pointwise {
+                emitRun(e, buffers, n: n, group: group, run: spatial, tiling: pointwise, channels: channels)
+            } else {
+                emitRow(e, buffers, n: n, group: group, oh: spatial, channels: channels)
+            }
+        }
         let lastGroupChannels = outputChannels - (channelGroups - 1) * channelsPerGroup
         if lastGroupChannels == channelsPerGroup {
-            emitRow(e, buffers, n: n, group: group, oh: oh, channels: channelsPerGroup)
+            emit(channelsPerGroup)
         } else {
             let isLast = group == e.int(channelGroups - 1)
             let lastBlock = LLVMAppendBasicBlockInContext(e.module.context, e.function, "conv.lastgroup")
@@ -96,26 +115,31 @@ struct FastConv2dKernel: KernelEmitter {
             let done = LLVMAppendBasicBlockInContext(e.module.context, e.function, "conv.done")
             LLVMBuildCondBr(e.builder, isLast.reference, lastBlock, fullBlock)
             LLVMPositionBuilderAtEnd(e.builder, lastBlock)
-            emitRow(e, buffers, n: n, group: group, oh: oh, channels: lastGroupChannels)
+            emit(lastGroupChannels)
             LLVMBuildBr(e.builder, done)
             LLVMPositionBuilderAtEnd(e.builder, fullBlock)
-            emitRow(e, buffers, n: n, group: group, oh: oh, channels: channelsPerGroup)
+            emit(channelsPerGroup)
             LLVMBuildBr(e.builder, done)
             LLVMPositionBuilderAtEnd(e.builder, done)
+        }
+    }
+
+    /// The bias (or zero) of each vector of a group of `channels` output channels, lanes past
+    /// `channels` zero.
+    private func initialAccumulators(_ e: FunctionEmitter, _ buffers: StepBuffers, firstChannel: IRValue,
+                                     channels: Int) -> [IRValue] {
+        (0..<(channels + vectorWidth - 1) / vectorWidth).map { v in
+            hasBias ? e.loadVector(buffers.operands[2].pointer, firstChannel + v * vectorWidth,
+                                   lanes: min(vectorWidth, channels - v * vectorWidth), width: vectorWidth)
+                : e.wrap(LLVMConstNull(LLVMVectorType(e.types.f32, UInt32(vectorWidth))))
         }
     }
 
     /// One output row of a group of `channels` output channels (compile-time count).
     private func emitRow(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, group: IRValue, oh: IRValue,
                          channels: Int) {
-        let vectors = (channels + vectorWidth - 1) / vectorWidth
         let firstChannel = group * channelsPerGroup
-        // The bias (or zero) of each vector, lanes past `channels` zero.
-        let initial = (0..<vectors).map { v in
-            hasBias ? e.loadVector(buffers.operands[2].pointer, firstChannel + v * vectorWidth,
-                                   lanes: min(vectorWidth, channels - v * vectorWidth), width: vectorWidth)
-                : e.wrap(LLVMConstNull(LLVMVectorType(e.types.f32, UInt32(vectorWidth))))
-        }
+        let initial = initialAccumulators(e, buffers, firstChannel: firstChannel, channels: channels)
         let window = ConvolutionWindow(attributes, inputHeight: inputHeight, inputWidth: inputWidth,
                                        outputHeight: outputHeight, outputWidth: outputWidth,
                                        kernelHeight: kernelHeight, kernelWidth: kernelWidth)
@@ -127,6 +151,38 @@ struct FastConv2dKernel: KernelEmitter {
         window.forEachBalancedTile(e, tileWidth: pixelsPerTile, tile)
     }
 
+    /// Run `run` of a pointwise convolution's pixels for a group of `channels` output channels:
+    /// its full tiles in a loop, and in the last run the image's last tiles.
+    private func emitRun(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, group: IRValue, run: IRValue,
+                         tiling: PointwiseTiling, channels: Int) {
+        let firstChannel = group * channelsPerGroup
+        let initial = initialAccumulators(e, buffers, firstChannel: firstChannel, channels: channels)
+        let tile = { (pixels: Int, firstPixel: IRValue) in
+            let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
+            let image = n * inputStrides["n"]!
+            let inputOffsets = (0..<pixels).map { r -> IRValue in
+                let pixel = firstPixel + r
+                if strideH == 1 && strideW == 1 {
+                    return image + pixel * inputStrides["w"]!  // input pixels are output pixels
+                }
+                let (oh, ow) = (pixel / outputWidth, pixel % outputWidth)
+                return image + oh * (strideH * inputStrides["h"]!) + ow * (strideW * inputStrides["w"]!)
+            }
+            let sums = accumulate(e, buffers, group: group, kh: e.int(0), kw: e.int(0), pixelOffsets: inputOffsets,
+                                  pixelRange: Array(0..<pixels), initial.count, (0..<pixels).flatMap { _ in initial })
+            // Output pixels are consecutive: (oh, ow) is at oh·OW·sw + ow·sw in either layout.
+            let outputOffsets = (0..<pixels).map { r in n * outputStrides["n"]! + (firstPixel + r) * outputStrides["w"]! }
+            store(e, buffers, sums, outputOffsets: outputOffsets, firstChannel: firstChannel, channels: channels)
+        }
+        let (firstTile, endTile) = tiling.fullTiles(e, run: run)
+        e.forLoop(from: firstTile, to: endTile) { index in tile(pixelsPerTile, index * pixelsPerTile) }
+        if !tiling.lastTiles.isEmpty {
+            e.ifThen(run == e.int(tiling.runs - 1)) {
+                for (first, pixels) in tiling.lastTiles { tile(pixels, e.int(first)) }
+            }
+        }
+    }
+
     /// `pixels` output pixels from `firstColumn` × `channels` output channels: reduce in
     /// registers, then the epilogue and one store per element. An edge tile (`edgeColumn`, its
     /// first column at compile time) leaves out, at compile time, the taps of its pixels that
@@ -134,37 +190,16 @@ struct FastConv2dKernel: KernelEmitter {
     private func emitTile(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, group: IRValue, oh: IRValue,
                           firstChannel: IRValue, channels: Int, initial: [IRValue], kernelRows: (IRValue, IRValue),
                           pixels: Int, firstColumn: IRValue, edgeColumn: Int?) {
-        let (x, w) = (buffers.operands[0].pointer, buffers.operands[1].pointer)
         let vectors = initial.count
-        let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
         let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
         let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
         let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
-        let (sc, sh, sw) = (inputStrides["c"]!, inputStrides["h"]!, inputStrides["w"]!)
         let image = n * inputStrides["n"]!
-        let firstBlock = group * vectorsPerTile
-        let blockStride = kernelHeight * kernelWidth * inputChannels * vectorWidth
-        // The FMAs of one tap (kh, kw) over all input channels, for the pixels `pixelRange`
-        // (their input columns `columns`): in the loop the input of each pixel and the packed
-        // weights advance by a fixed stride, so it is loads, broadcasts and FMAs only.
+        let (sh, sw) = (inputStrides["h"]!, inputStrides["w"]!)
         func tap(kh: IRValue, kw: IRValue, pixelRange: [Int], columns: [IRValue], _ accumulators: [IRValue]) -> [IRValue] {
             let rowBase = image + (oh * strideH - padTop + kh * dilationH) * sh
-            let pixelBases = columns.map { rowBase + $0 * sw }
-            let weightBase = firstBlock * blockStride + (kh * kernelWidth + kw) * (inputChannels * vectorWidth)
-            return e.forLoop(from: e.int(0), to: e.int(inputChannels), carrying: accumulators) { ic, accumulators in
-                var acc = accumulators
-                let weights = (0..<vectors).map { v in
-                    e.loadVector(w, weightBase + ic * vectorWidth + v * blockStride, lanes: vectorWidth, width: vectorWidth)
-                }
-                for (r, base) in zip(pixelRange, pixelBases) {
-                    let broadcast = e.splat(e.load(x, base + ic * sc), width: vectorWidth)
-                    for v in 0..<vectors {
-                        acc[r * vectors + v] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType],
-                                                               [broadcast, weights[v], acc[r * vectors + v]])
-                    }
-                }
-                return acc
-            }
+            return accumulate(e, buffers, group: group, kh: kh, kw: kw, pixelOffsets: columns.map { rowBase + $0 * sw },
+                              pixelRange: pixelRange, vectors, accumulators)
         }
         let accumulators0 = (0..<pixels).flatMap { _ in initial }
         let sums = e.forLoop(from: kernelRows.0, to: kernelRows.1, carrying: accumulators0) { kh, accumulators in
@@ -185,10 +220,46 @@ struct FastConv2dKernel: KernelEmitter {
             }
             return acc
         }
-        let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
         let rowOffset = n * outputStrides["n"]! + oh * outputStrides["h"]!
-        for r in 0..<pixels {
-            let pixelOffset = rowOffset + (firstColumn + r) * outputStrides["w"]!
+        let outputOffsets = (0..<pixels).map { r in rowOffset + (firstColumn + r) * outputStrides["w"]! }
+        store(e, buffers, sums, outputOffsets: outputOffsets, firstChannel: firstChannel, channels: channels)
+    }
+
+    /// The FMAs of one tap (kh, kw) over all input channels into the accumulators of the pixels
+    /// `pixelRange` (`vectors` per pixel), whose input pixels start at `pixelOffsets`: in the
+    /// loop the input of each pixel and the packed weights advance by a fixed stride, so it is
+    /// loads, broadcasts and FMAs only.
+    private func accumulate(_ e: FunctionEmitter, _ buffers: StepBuffers, group: IRValue, kh: IRValue, kw: IRValue,
+                            pixelOffsets: [IRValue], pixelRange: [Int], _ vectors: Int,
+                            _ accumulators: [IRValue]) -> [IRValue] {
+        let (x, w) = (buffers.operands[0].pointer, buffers.operands[1].pointer)
+        let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
+        let sc = inputStrides["c"]!
+        let blockStride = kernelHeight * kernelWidth * inputChannels * vectorWidth
+        let weightBase = group * vectorsPerTile * blockStride + (kh * kernelWidth + kw) * (inputChannels * vectorWidth)
+        return e.forLoop(from: e.int(0), to: e.int(inputChannels), carrying: accumulators) { ic, accumulators in
+            var acc = accumulators
+            let weights = (0..<vectors).map { v in
+                e.loadVector(w, weightBase + ic * vectorWidth + v * blockStride, lanes: vectorWidth, width: vectorWidth)
+            }
+            for (r, base) in zip(pixelRange, pixelOffsets) {
+                let broadcast = e.splat(e.load(x, base + ic * sc), width: vectorWidth)
+                for v in 0..<vectors {
+                    acc[r * vectors + v] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType],
+                                                           [broadcast, weights[v], acc[r * vectors + v]])
+                }
+            }
+            return acc
+        }
+    }
+
+    /// The epilogue and one store per element of a tile's sums (`vectors` per pixel), pixel r
+    /// at `outputOffsets[r]`.
+    private func store(_ e: FunctionEmitter, _ buffers: StepBuffers, _ sums: [IRValue], outputOffsets: [IRValue],
+                       firstChannel: IRValue, channels: Int) {
+        let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
+        let vectors = (channels + vectorWidth - 1) / vectorWidth
+        for (r, pixelOffset) in outputOffsets.enumerated() {
             for v in 0..<vectors {
                 for lane in 0..<min(vectorWidth, channels - v * vectorWidth) {
                     let index = pixelOffset + (firstChannel + (v * vectorWidth + lane)) * outputStrides["c"]!
@@ -198,6 +269,42 @@ struct FastConv2dKernel: KernelEmitter {
                 }
             }
         }
+    }
+}
+
+/// How a pointwise convolution's output pixels (numbered through the image) are cut into tiles
+/// and runs (tasks): full tiles of `tileWidth`, spread evenly over `runs` runs, then the
+/// image's last pixels in `lastTiles`, run by the last run. The last tiles are the remainder, or,
+/// when the remainder is too narrow to hide FMA latency (fewer than 8 accumulators: a 49-pixel
+/// image would end in a one-pixel tile), the last full tile and the remainder cut into two tiles
+/// of nearly equal width (49 = 7 × 6 + 4 + 3).
+struct PointwiseTiling {
+    let tileWidth: Int
+    let fullTileCount: Int
+    let runs: Int
+    /// (first pixel, pixels) of the tiles after the full ones.
+    let lastTiles: [(Int, Int)]
+
+    init(pixels: Int, tileWidth: Int, vectors: Int, pixelsPerRun: Int) {
+        self.tileWidth = tileWidth
+        var full = pixels / tileWidth
+        let remainder = pixels % tileWidth
+        var tail: [Int] = remainder > 0 ? [remainder] : []
+        if remainder > 0 && remainder * vectors < 8 && full > 0 {
+            full -= 1
+            let width = tileWidth + remainder
+            tail = [(width + 1) / 2, width / 2]
+        }
+        fullTileCount = full
+        let tilesPerRun = max(1, pixelsPerRun / tileWidth)
+        runs = max(1, (full + tilesPerRun / 2) / tilesPerRun)
+        var first = full * tileWidth
+        lastTiles = tail.map { width in defer { first += width }; return (first, width) }
+    }
+
+    /// The full tiles `[first, end)` of run `run`.
+    func fullTiles(_ e: FunctionEmitter, run: IRValue) -> (IRValue, IRValue) {
+        ((run * fullTileCount) / runs, ((run + 1) * fullTileCount) / runs)
     }
 }
 
