@@ -343,16 +343,23 @@ extension ConvolutionWindow {
     /// equal width, all unrolled (13 pixels: 5 + 4 + 4, not 6 + 6 + 1): a one-pixel tile has too
     /// few independent accumulators to hide the FMA latency.
     func forEachBalancedTile(_ e: FunctionEmitter, tileWidth: Int, _ tile: (Int, IRValue, Int?) -> Void) {
-        let tileCount = (outputWidth + tileWidth - 1) / tileWidth
-        guard tileCount <= 4 else { return forEachAlignedTile(e, tileWidth: tileWidth, tile) }
+        guard (outputWidth + tileWidth - 1) / tileWidth <= 4 else { return forEachAlignedTile(e, tileWidth: tileWidth, tile) }
         let (interiorStart, interiorEnd) = interiorColumns
         var first = 0
-        for index in 0..<tileCount {
-            let pixels = outputWidth / tileCount + (index < outputWidth % tileCount ? 1 : 0)
+        for pixels in ConvolutionWindow.balancedTileWidths(rowWidth: outputWidth, tileWidth: tileWidth) {
             let inInterior = first >= interiorStart && first + pixels <= interiorEnd
             tile(pixels, e.int(first), inInterior ? nil : first)
             first += pixels
         }
+    }
+
+    /// The tile widths `forEachBalancedTile` covers a row of `rowWidth` pixels with.
+    static func balancedTileWidths(rowWidth: Int, tileWidth: Int) -> [Int] {
+        let tileCount = (rowWidth + tileWidth - 1) / tileWidth
+        guard tileCount <= 4 else {
+            return Array(repeating: tileWidth, count: rowWidth / tileWidth) + (rowWidth % tileWidth > 0 ? [rowWidth % tileWidth] : [])
+        }
+        return (0..<tileCount).map { rowWidth / tileCount + ($0 < rowWidth % tileCount ? 1 : 0) }
     }
 }
 

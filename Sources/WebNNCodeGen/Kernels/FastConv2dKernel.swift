@@ -26,8 +26,9 @@ import WebNNLowering
 ///   tiles reaching into the edge columns are unrolled and leave out the taps outside the input
 ///   at compile time.
 ///
-/// Tasks run pixel runs inside channel groups, or channel groups inside pixel runs, whichever
-/// re-reads fewer bytes (the input once per group, or the filter once per run). Each output
+/// Tasks of a pointwise convolution run the channel groups inside each pixel run; a row-by-row
+/// convolution runs rows inside channel groups or the reverse, whichever re-reads fewer bytes
+/// (the input once per group, or the filter once per row). Each output
 /// element is computed by one task in one fixed order, so results are the same for any thread
 /// count.
 struct FastConv2dKernel: KernelEmitter {
@@ -69,13 +70,16 @@ struct FastConv2dKernel: KernelEmitter {
               packedFilter[0] == (outputChannels + vectorWidth - 1) / vectorWidth, result[0] == batch else {
             throw CodeGenError.unsupported("packed conv2d of \(input) with filter \(packedFilter) into \(result)")
         }
-        let (vectors, pixels) = FastConv2dPacking.tile(vectorWidth: vectorWidth, vectorCount: packedFilter[0])
+        let isPointwise = kernelHeight == 1 && kernelWidth == 1 && attributes.padding.allSatisfy { $0 == 0 }
+        // A pointwise convolution's tiles run through the image: only a row-by-row one has
+        // narrow rows to fit the tile to.
+        let (vectors, pixels) = FastConv2dPacking.tile(vectorWidth: vectorWidth, vectorCount: packedFilter[0],
+                                                       rowWidth: isPointwise ? Int.max / 2 : outputWidth)
         (vectorsPerTile, pixelsPerTile) = (vectors, pixels)
         func strides(_ shape: [Int]) -> [Character: Int] {
             Dictionary(uniqueKeysWithValues: zip(layout, rowMajorStrides(shape)))
         }
         (inputStrides, outputStrides) = (strides(input), strides(result))
-        let isPointwise = kernelHeight == 1 && kernelWidth == 1 && attributes.padding.allSatisfy { $0 == 0 }
         pointwise = isPointwise
             ? PointwiseTiling(pixels: outputHeight * outputWidth, tileWidth: pixels, vectors: vectors,
                               pixelsPerRun: FastConv2dKernel.pixelsPerRun)
@@ -84,7 +88,10 @@ struct FastConv2dKernel: KernelEmitter {
         let groups = (outputChannels + vectors * vectorWidth - 1) / (vectors * vectorWidth)
         let inputBytes = inputHeight * inputWidth * inputChannels * 4
         let filterBytes = packedFilter.reduce(1, *) * 4
-        groupsInnermost = spatialTasks * filterBytes < groups * inputBytes
+        // A pointwise run's input pixels stay in L1 while the filter streams through in order,
+        // which measured faster for every ResNet and SqueezeNet 1×1 shape (1–12 %) even where
+        // the filter is the larger re-read (13² 512→1000).
+        groupsInnermost = pointwise != nil || spatialTasks * filterBytes < groups * inputBytes
     }
 
     private var channelsPerGroup: Int { vectorsPerTile * vectorWidth }
@@ -321,12 +328,28 @@ enum FastConv2dPacking {
     }
 
     /// (vectors, pixels) of the register tile: `pixels × vectors` accumulators, plus `vectors`
-    /// weight registers and one broadcast, within the register file (16 ymm or 32 zmm).
-    static func tile(vectorWidth: Int, vectorCount: Int) -> (Int, Int) {
+    /// weight registers and one broadcast, within the register file (16 ymm or 32 zmm). Of the
+    /// shapes that fit, the one that covers `vectorCount` vectors × a row of `rowWidth` pixels
+    /// (in `ConvolutionWindow.balancedTileWidths`) in the fewest FMA cycles, where a tile needs at
+    /// least 8 accumulators to hide the FMA latency (4 cycles × 2 pipes): on a 7-pixel row,
+    /// 3 vectors × (4 + 3) pixels beat 2 vectors × (4 + 3), whose 3-pixel tile waits on latency.
+    /// Ties go to 2 vectors (fewer broadcasts than 3). One vector (a broadcast per FMA) measured
+    /// twice as slow where this count favoured it (3×3 32→128 @27²), so it is only for a single
+    /// vector of output channels; 4 vectors leave too few registers for pixels.
+    static func tile(vectorWidth: Int, vectorCount: Int, rowWidth: Int) -> (Int, Int) {
         let registers = vectorWidth >= 16 ? 32 : 16
-        let vectors = min(vectorCount, vectorWidth >= 16 ? 4 : 2)
-        let pixels = min(12, (registers - vectors - 1) / vectors)
-        return (vectors, pixels)
+        let shapes = (vectorCount >= 2 ? [2, 3] : [1]).filter { $0 <= vectorCount }.map { vectors in
+            (vectors, min(12, (registers - vectors - 1) / vectors))
+        }
+        func cycles(_ shape: (vectors: Int, pixels: Int)) -> Int {
+            func groupCycles(_ vectors: Int) -> Int {
+                ConvolutionWindow.balancedTileWidths(rowWidth: min(rowWidth, 64 * shape.pixels), tileWidth: shape.pixels)
+                    .reduce(0) { $0 + max($1 * vectors, 8) }
+            }
+            let remainder = vectorCount % shape.vectors
+            return vectorCount / shape.vectors * groupCycles(shape.vectors) + (remainder > 0 ? groupCycles(remainder) : 0)
+        }
+        return shapes.min { cycles($0) < cycles($1) } ?? (1, 12)
     }
 
     /// Rewrites float32 conv2d steps whose filter is a constant to read a packed copy
