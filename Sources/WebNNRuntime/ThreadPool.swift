@@ -76,8 +76,7 @@ public final class ThreadPool: @unchecked Sendable {
             for index in 0..<max(count, 0) { body(index) }
             return
         }
-        // Chunks of several tasks cut locking when there are many small tasks.
-        let job = Job(count: count, chunkSize: max(1, count / (threads * 4)), body: body)
+        let job = Job(count: count, threads: threads, body: body)
         pthread_mutex_lock(mutex)
         pendingJobs.append(job)
         postedJobs.add(1, ordering: .releasing)
@@ -124,17 +123,21 @@ public final class ThreadPool: @unchecked Sendable {
 }
 
 /// One `parallelFor` call; its counters are guarded by the pool's mutex.
+///
+/// Tasks are claimed in guided chunks: each claim takes a share of what is left (half of it
+/// divided among the threads), so there are few claims while much is left and single tasks at
+/// the end, where a large chunk would leave the other threads waiting for it.
 private final class Job {
     let count: Int
-    let chunkSize: Int
+    let threads: Int
     let body: @Sendable (Int) -> Void
     private var nextIndex = 0
     /// Tasks finished; written under the pool's mutex, read without it by a spinning caller.
     private let finished = Atomic<Int>(0)
 
-    init(count: Int, chunkSize: Int, body: @escaping @Sendable (Int) -> Void) {
+    init(count: Int, threads: Int, body: @escaping @Sendable (Int) -> Void) {
         self.count = count
-        self.chunkSize = chunkSize
+        self.threads = threads
         self.body = body
     }
 
@@ -150,7 +153,8 @@ private final class Job {
     /// The next tasks to run, or nil when all are claimed.
     func claimChunk() -> Range<Int>? {
         guard nextIndex < count else { return nil }
-        let chunk = nextIndex..<min(nextIndex + chunkSize, count)
+        let size = max(1, (count - nextIndex) / (2 * threads))
+        let chunk = nextIndex..<(nextIndex + size)
         nextIndex = chunk.upperBound
         return chunk
     }
