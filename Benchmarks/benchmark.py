@@ -5,7 +5,7 @@ report.png (see report.py) and prints the table. Run through Benchmarks/run.sh, 
 venv, builds webnnc and generates the models first.
 
     python3 Benchmarks/benchmark.py --webnnc .build/release/webnnc --models-dir Benchmarks/out/models \\
-        --out Benchmarks/out --models mobilenet_v1 --iterations 20 --threads 1,2
+        --out Benchmarks/out --models mobilenet_v1 --iterations 20 --rounds 4 --threads 1,2
 """
 import argparse
 import json
@@ -43,7 +43,7 @@ def statistics(samples_ms):
 
 
 def time_calls(run, iterations, warmup):
-    """Calls `run` `warmup` times, then times `iterations` calls; returns their statistics."""
+    """Calls `run` `warmup` times, then times `iterations` calls; returns their times in ms."""
     for _ in range(warmup):
         run()
     samples = []
@@ -51,7 +51,20 @@ def time_calls(run, iterations, warmup):
         start = time.perf_counter_ns()
         run()
         samples.append((time.perf_counter_ns() - start) / 1e6)
-    return statistics(samples)
+    return samples
+
+
+def interleaved(runners, iterations, warmup, rounds):
+    """Times every runner (`runner(count, warmup)` -> times in ms) in `rounds` rounds, each runner
+    in turn, the order rotating by one per round, so a burst of load from elsewhere on the machine
+    falls on all of them alike; returns the statistics of each runner's `iterations` times."""
+    names = list(runners)
+    samples = {name: [] for name in names}
+    for index in range(rounds):
+        count = iterations // rounds + (1 if index < iterations % rounds else 0)
+        for name in names[index % len(names):] + names[:index % len(names)]:
+            samples[name] += runners[name](count, warmup)
+    return {name: statistics(samples[name]) for name in names}
 
 
 def random_inputs(session):
@@ -117,15 +130,16 @@ def check_accuracy(webnnc, library, onnx_path, folder):
     return differences
 
 
-def bench_webnnc(webnnc, library, threads, iterations, warmup):
-    """Times the library with `webnnc bench --json`."""
-    output = run_command([webnnc, "bench", library, "--threads", str(threads), "--iterations", str(iterations),
-                          "--warmup", str(warmup), "--json"], f"webnnc bench {library.name}")
-    result = json.loads(output)
-    return {key: result[key] for key in ("medianMs", "minMs", "p90Ms", "meanMs", "stddevMs", "iterations")}
+def webnnc_runner(webnnc, library, threads):
+    """Times the library with `webnnc bench --json` (one process per call)."""
+    def run(iterations, warmup):
+        output = run_command([webnnc, "bench", library, "--threads", str(threads), "--iterations", str(iterations),
+                              "--warmup", str(warmup), "--json"], f"webnnc bench {library.name}")
+        return json.loads(output)["samplesMs"]
+    return run
 
 
-def bench_onnxruntime(onnx_path, threads, iterations, warmup):
+def onnxruntime_runner(onnx_path, threads):
     """Times ONNX Runtime with inputs and preallocated outputs bound once (no copies per run)."""
     session = ort_session(onnx_path, threads)
     binding = session.io_binding()
@@ -135,11 +149,15 @@ def bench_onnxruntime(onnx_path, threads, iterations, warmup):
     for output in session.get_outputs():
         array = np.empty(output.shape, dtype=np.float32)
         binding.bind_output(output.name, "cpu", 0, np.float32, array.shape, array.ctypes.data)
-        outputs.append(array)  # keeps the buffers alive while the binding uses them
-    return time_calls(lambda: session.run_with_iobinding(binding), iterations, warmup)
+        outputs.append(array)
+
+    def run(iterations, warmup):
+        assert outputs  # the closure keeps the bound output buffers alive
+        return time_calls(lambda: session.run_with_iobinding(binding), iterations, warmup)
+    return run
 
 
-def bench_openvino(onnx_path, threads, iterations, warmup):
+def openvino_runner(onnx_path, threads):
     """Times OpenVINO's CPU plugin: `threads` threads, f32 precision, latency hint."""
     core = openvino.Core()
     config = {"INFERENCE_NUM_THREADS": str(threads), "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
@@ -148,7 +166,7 @@ def bench_openvino(onnx_path, threads, iterations, warmup):
     rng = np.random.default_rng(INPUT_SEED)
     for index, port in enumerate(compiled.inputs):
         request.set_input_tensor(index, openvino.Tensor(rng.uniform(-1, 1, list(port.shape)).astype(np.float32)))
-    return time_calls(request.infer, iterations, warmup)
+    return lambda iterations, warmup: time_calls(request.infer, iterations, warmup)
 
 
 def benchmark_model(name, args):
@@ -163,11 +181,10 @@ def benchmark_model(name, args):
     runs = {}
     for threads in args.threads:
         print(f"  timing at {threads} thread(s)", flush=True)
-        runs[str(threads)] = {
-            "webnnc": bench_webnnc(args.webnnc, library, threads, args.iterations, args.warmup),
-            "onnxruntime": bench_onnxruntime(onnx_path, threads, args.iterations, args.warmup),
-            "openvino": bench_openvino(onnx_path, threads, args.iterations, args.warmup),
-        }
+        runners = {"webnnc": webnnc_runner(args.webnnc, library, threads),
+                   "onnxruntime": onnxruntime_runner(onnx_path, threads),
+                   "openvino": openvino_runner(onnx_path, threads)}
+        runs[str(threads)] = interleaved(runners, args.iterations, args.warmup, args.rounds)
     return {"compileSeconds": compile_seconds, "libraryBytes": library.stat().st_size,
             "maxAbsDifference": differences, "threads": runs}
 
@@ -209,12 +226,15 @@ def main():
     parser.add_argument("--out", type=Path, required=True, help="folder for libraries and reports")
     parser.add_argument("--models", required=True, help="comma-separated model names")
     parser.add_argument("--iterations", type=int, default=20, help="timed runs per measurement")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed runs before each measurement")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed runs before each round of a runtime")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="rounds the timed runs are split into, the runtimes taking turns in each")
     parser.add_argument("--threads", type=thread_counts, default=[1, 2], help="thread counts, like 1,2")
     args = parser.parse_args()
-    if args.iterations < 1 or args.warmup < 0:
-        parser.error("--iterations must be at least 1 and --warmup at least 0")
+    if args.iterations < 1 or args.warmup < 0 or not 1 <= args.rounds <= args.iterations:
+        parser.error("--iterations must be at least 1, --warmup at least 0, --rounds in [1, iterations]")
     results = {"environment": environment(), "iterations": args.iterations, "warmup": args.warmup,
+               "rounds": args.rounds,
                "models": {name: benchmark_model(name, args) for name in args.models.split(",") if name}}
     report.write(results, args.out)
 

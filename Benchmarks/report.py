@@ -34,8 +34,9 @@ def markdown(results):
     environment = results["environment"]
     lines = ["# webnnc benchmarks", "",
              f"{environment['time']}, {environment['cpu']} ({environment['cpus']} CPUs), onnxruntime {environment['onnxruntime']}, "
-             f"openvino {environment['openvino']}; {results['iterations']} timed iterations after "
-             f"{results['warmup']} warm-up. Times in ms as median / min.", "",
+             f"openvino {environment['openvino']}; {results['iterations']} timed iterations per runtime in "
+             f"{results['rounds']} rounds (the runtimes take turns in each), each after {results['warmup']} "
+             f"warm-up. Times in ms as median / min.", "",
              "| model | threads | webnnc | ONNX Runtime | OpenVINO | webnnc / best peer |",
              "|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]

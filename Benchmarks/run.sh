@@ -3,35 +3,37 @@
 # SqueezeNet 1.1 (224x224 classifiers) and DeepLab v3 with a MobileNet v2 backbone (513x513
 # segmentation, output stride 16, 21-class logits), batch 1, float32, random weights, in one command:
 #
-#   Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--threads 1,2]
+#   Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--rounds N] [--threads 1,2]
 #
 # It makes the venv Benchmarks/.venv (numpy, onnx, onnxruntime, openvino, matplotlib from PyPI;
 # reused when it already has them), builds webnnc (release), generates the models, compiles each
 # with webnnc -O3 (timed), checks webnnc's output against ONNX Runtime's (softmax outputs within
 # 1e-3, DeepLab's logits within 1e-4 of their largest |value|), times the three
-# runtimes at each thread count, prints the table and writes Benchmarks/out/report.{json,md,png}.
+# runtimes at each thread count (taking turns, in --rounds rounds), prints the table and writes Benchmarks/out/report.{json,md,png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3"
 ITERATIONS=20
 WARMUP=3
+ROUNDS=4
 THREADS="1,2"
 
 usage() {
-    echo "usage: Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--threads 1,2]" >&2
+    echo "usage: Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--rounds N] [--threads 1,2]" >&2
     echo "models: $MODELS" >&2
     exit 1
 }
 
 while [ $# -gt 0 ]; do
     case "$1" in
-        --models|--iterations|--warmup|--threads)
+        --models|--iterations|--warmup|--rounds|--threads)
             [ $# -ge 2 ] || { echo "error: $1 needs a value" >&2; usage; }
             case "$1" in
                 --models) MODELS="$2" ;;
                 --iterations) ITERATIONS="$2" ;;
                 --warmup) WARMUP="$2" ;;
+                --rounds) ROUNDS="$2" ;;
                 --threads) THREADS="$2" ;;
             esac
             shift 2 ;;
@@ -59,4 +61,4 @@ echo "== generating models: $MODELS"
 
 echo "== benchmarking"
 "$PYTHON" Benchmarks/benchmark.py --webnnc "$WEBNNC" --models-dir Benchmarks/out/models --out Benchmarks/out \
-    --models "$MODELS" --iterations "$ITERATIONS" --warmup "$WARMUP" --threads "$THREADS"
+    --models "$MODELS" --iterations "$ITERATIONS" --warmup "$WARMUP" --rounds "$ROUNDS" --threads "$THREADS"

@@ -193,6 +193,8 @@ private struct BenchResult: Encodable {
     let p90Ms: Double
     let meanMs: Double
     let stddevMs: Double
+    /// Every timed run, in the order they ran (for pooling runs of several benches).
+    let samplesMs: [Double]
     /// Set by `--profile`.
     var profile: StepProfile?
 
@@ -205,6 +207,7 @@ private struct BenchResult: Encodable {
         self.threads = threads
         self.iterations = iterations
         self.warmup = warmup
+        samplesMs = samples
         let sorted = samples.sorted()
         let count = sorted.count
         medianMs = count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2

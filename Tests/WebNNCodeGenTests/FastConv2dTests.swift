@@ -102,3 +102,20 @@ import WebNNReference
         }
     }
 }
+
+/// The register tile fits the row: 7-pixel rows (ResNet's last stage) get 3 vectors × 4 pixels
+/// (4 + 3-pixel tiles each with at least 8 accumulators), wide rows and pointwise images the
+/// 2 × 6 tile, a single vector of channels one vector × 12 pixels; all within 16 ymm registers.
+@Test func tileShapeFitsTheRow() {
+    #expect(FastConv2dPacking.tile(vectorWidth: 8, vectorCount: 64, rowWidth: 7) == (3, 4))
+    #expect(FastConv2dPacking.tile(vectorWidth: 8, vectorCount: 8, rowWidth: 56) == (2, 6))
+    #expect(FastConv2dPacking.tile(vectorWidth: 8, vectorCount: 16, rowWidth: 27) == (2, 6))
+    #expect(FastConv2dPacking.tile(vectorWidth: 8, vectorCount: 125, rowWidth: Int.max / 2) == (2, 6))
+    #expect(FastConv2dPacking.tile(vectorWidth: 8, vectorCount: 1, rowWidth: 7) == (1, 12))
+    for vectorCount in 1...70 {
+        for rowWidth in [1, 5, 7, 13, 14, 27, 28, 56, 112] {
+            let (vectors, pixels) = FastConv2dPacking.tile(vectorWidth: 8, vectorCount: vectorCount, rowWidth: rowWidth)
+            #expect(vectors * pixels + vectors + 1 <= 16 && vectors <= vectorCount)
+        }
+    }
+}

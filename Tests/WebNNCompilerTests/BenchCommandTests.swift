@@ -23,6 +23,8 @@ import Testing
         let (minimum, median, p90, mean, stddev) = (statistics[0], statistics[1], statistics[2], statistics[3], statistics[4])
         #expect(minimum > 0 && minimum <= median && median <= p90)
         #expect(minimum <= mean && stddev >= 0)
+        let samples = try #require(result["samplesMs"] as? [Double])
+        #expect(samples.count == 5 && samples.min() == minimum)
     }
 
     /// `--profile` times every step: the example's conv2d (with relu fused, in nhwc) and the
