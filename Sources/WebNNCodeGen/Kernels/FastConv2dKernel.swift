@@ -74,7 +74,7 @@ struct FastConv2dKernel: KernelEmitter {
         // A pointwise convolution's tiles run through the image: only a row-by-row one has
         // narrow rows to fit the tile to.
         let (vectors, pixels) = FastConv2dPacking.tile(vectorWidth: vectorWidth, vectorCount: packedFilter[0],
-                                                       rowWidth: isPointwise ? Int.max / 2 : outputWidth)
+                                                       rowWidth: isPointwise ? nil : outputWidth)
         (vectorsPerTile, pixelsPerTile) = (vectors, pixels)
         func strides(_ shape: [Int]) -> [Character: Int] {
             Dictionary(uniqueKeysWithValues: zip(layout, rowMajorStrides(shape)))
@@ -328,28 +328,28 @@ enum FastConv2dPacking {
     }
 
     /// (vectors, pixels) of the register tile: `pixels × vectors` accumulators, plus `vectors`
-    /// weight registers and one broadcast, within the register file (16 ymm or 32 zmm). Of the
-    /// shapes that fit, the one that covers `vectorCount` vectors × a row of `rowWidth` pixels
-    /// (in `ConvolutionWindow.balancedTileWidths`) in the fewest FMA cycles, where a tile needs at
-    /// least 8 accumulators to hide the FMA latency (4 cycles × 2 pipes): on a 7-pixel row,
-    /// 3 vectors × (4 + 3) pixels beat 2 vectors × (4 + 3), whose 3-pixel tile waits on latency.
-    /// Ties go to 2 vectors (fewer broadcasts than 3). One vector (a broadcast per FMA) measured
-    /// twice as slow where this count favoured it (3×3 32→128 @27²), so it is only for a single
-    /// vector of output channels; 4 vectors leave too few registers for pixels.
-    static func tile(vectorWidth: Int, vectorCount: Int, rowWidth: Int) -> (Int, Int) {
+    /// weight registers and one broadcast, within the register file (16 ymm or 32 zmm).
+    /// Two vectors by default (fewer broadcasts per FMA than three; one vector, a broadcast per
+    /// FMA, measured twice as slow on 3×3 32→128 @27²). A row of `rowWidth` pixels (nil: no
+    /// rows, a pointwise image) gets three vectors when that covers `vectorCount` vectors × the
+    /// row (in `ConvolutionWindow.balancedTileWidths`) in at least 5 % fewer FMA cycles, where a
+    /// tile needs 8 accumulators to hide the FMA latency (4 cycles × 2 pipes): on a 7-pixel row,
+    /// 3 vectors × (4 + 3) pixels beat 2 vectors × (4 + 3), whose 3-pixel tile waits on latency
+    /// (measured 10 % faster); on 56 pixels the model's 3 % was not measurable.
+    static func tile(vectorWidth: Int, vectorCount: Int, rowWidth: Int?) -> (Int, Int) {
         let registers = vectorWidth >= 16 ? 32 : 16
-        let shapes = (vectorCount >= 2 ? [2, 3] : [1]).filter { $0 <= vectorCount }.map { vectors in
-            (vectors, min(12, (registers - vectors - 1) / vectors))
-        }
+        func shape(_ vectors: Int) -> (Int, Int) { (vectors, min(12, (registers - vectors - 1) / vectors)) }
+        guard vectorCount >= 2 else { return shape(1) }
+        guard let rowWidth, vectorCount >= 3 else { return shape(2) }
         func cycles(_ shape: (vectors: Int, pixels: Int)) -> Int {
             func groupCycles(_ vectors: Int) -> Int {
-                ConvolutionWindow.balancedTileWidths(rowWidth: min(rowWidth, 64 * shape.pixels), tileWidth: shape.pixels)
+                ConvolutionWindow.balancedTileWidths(rowWidth: rowWidth, tileWidth: shape.pixels)
                     .reduce(0) { $0 + max($1 * vectors, 8) }
             }
             let remainder = vectorCount % shape.vectors
             return vectorCount / shape.vectors * groupCycles(shape.vectors) + (remainder > 0 ? groupCycles(remainder) : 0)
         }
-        return shapes.min { cycles($0) < cycles($1) } ?? (1, 12)
+        return 100 * cycles(shape(3)) <= 95 * cycles(shape(2)) ? shape(3) : shape(2)
     }
 
     /// Rewrites float32 conv2d steps whose filter is a constant to read a packed copy
