@@ -6,8 +6,9 @@ import WebNNIR
 ///
 /// One walk over the graph in order. Each operator either prefers nhwc (conv2d,
 /// convTranspose2d and the pools: always converted), follows its operands (element-wise ops,
-/// concat, softmax, reductions, resample2d, batch and instance normalization: converted when an
-/// operand is already available in nhwc), or does not care and reads the graph's own layout.
+/// concat, softmax, reductions, resample2d that does not upsample, batch and instance
+/// normalization: converted when an operand is already available in nhwc), or does not care and
+/// reads the graph's own layout.
 /// A converted node reads the nhwc twin of each 4-D operand (a `transpose` to nhwc is inserted
 /// the first time one is needed, e.g. for a graph input) and its nhwc result is transposed back
 /// under the node's own name, so every other reader, and the graph outputs, see the layout the
@@ -18,7 +19,7 @@ import WebNNIR
 enum LayoutConversion {
     static let pass = Pass("convert-layout",
                            "run conv2d, pooling and what follows them in nhwc; transposes only at the edges") { graph in
-        var conversion = ChannelsLastConversion()
+        var conversion = ChannelsLastConversion(original: graph)
         return try GraphRebuilder.rewrite(&graph) { node, rebuilder in try conversion.convert(node, &rebuilder) }
     }
 
@@ -33,9 +34,13 @@ enum LayoutConversion {
 
 /// The state of one walk: the nhwc twins made so far.
 private struct ChannelsLastConversion {
+    /// The graph being rewritten, for the result types of its nodes.
+    let original: Graph
     /// For a 4-D value of the new graph in the graph's layout, the value holding the same
     /// tensor in nhwc.
     private var twins: [ValueID: ValueID] = [:]
+
+    init(original: Graph) { self.original = original }
 
     /// The replacement of `node` (its operands already in the new graph), or nil to copy it.
     mutating func convert(_ node: Node, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
@@ -62,7 +67,10 @@ private struct ChannelsLastConversion {
             guard hasTwin(input), let channelsLastAxis = axis("axis", default: node.op == "softmax" ? nil : 1) else { return nil }
             return try channelsLast(node, &rebuilder) { $0.attributes["axis"] = channelsLastAxis }
         case "resample2d":
-            guard hasTwin(input) else { return nil }
+            // An upsampling one stays in the declared layout: the transpose back is then made of
+            // its smaller input, not its larger result (DeepLab's 33² → 513² logits: 23 ms).
+            guard hasTwin(input), let input,
+                  original[node.outputs[0]].type.elementCount <= rebuilder.graph[input].type.elementCount else { return nil }
             let axes = (node.ints("axes") ?? [2, 3]).map { Int64(LayoutConversion.channelsLastAxis($0)) }
             return try channelsLast(node, &rebuilder) { $0.attributes["axes"] = .ints(axes) }
         case "concat":

@@ -142,6 +142,23 @@ import WebNNReference
         try expectMatchesReference(maker, seed: seed)
     }
 
+    /// The float32 path's compile-time tap tables on a DeepLab-like upsample (33 → 129) and on
+    /// other axes, and infinities: a zero weight must not multiply them (0 · ∞ would be NaN), so
+    /// an identity resample and the clamped borders of a 2× one pass them through.
+    @Test func resample2dFloat32Tables() throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let x = try maker.input("x", [1, 3, 33, 33])
+        try maker.node("resample2d", [x], ["mode": .string("linear"), "sizes": Self.ints([129, 129])])
+        try maker.node("resample2d", [x], ["mode": .string("linear"), "sizes": Self.ints([7, 70]), "axes": Self.ints([1, 2])])
+        try maker.node("resample2d", [x], ["sizes": Self.ints([65, 20])])
+        let special = try maker.input("special", .float32, doubles: [1, .infinity, 2, -3, 4, 5, -.infinity, 6, 7, 8, 9, 10])
+        let image = try maker.node("reshape", [special], ["newShape": Self.ints([1, 1, 3, 4])], output: false)
+        try maker.node("resample2d", [image], ["mode": .string("linear"), "scales": .doubles([2, 2])])
+        try maker.node("resample2d", [image], ["mode": .string("linear"), "scales": .doubles([1, 1])])
+        try expectMatchesReference(maker, seed: seed)
+    }
+
     /// Scale and zero-point shapes for an input of [4, 6, 10]: per tensor, per axis, blocks.
     private static let parameterShapes = [[1, 1, 1], [1, 6, 1], [4, 1, 1], [2, 3, 5], [4, 1, 2], [1, 1, 10], [4, 6, 10]]
 

@@ -11,6 +11,11 @@ import WebNNLowering
 /// interpreter's order, in double: float results are rounded once, int8 and uint8 results round
 /// half to even.
 ///
+/// float32 results take a faster path with the same taps: each resampled axis's input
+/// coordinates and weights are computed at compile time (`AxisTaps`, the formula above) into a
+/// table in the library, and the blend is in float (within the linear tolerance of 84 ULP, and
+/// the same elements read: a weight of 0 never multiplies, so infinities pass as in double).
+///
 /// The result is visited row by row (a row is the last axis); a task is a group of whole rows.
 struct Resample2dKernel: KernelEmitter {
     let attributes: Resample2dAttributes
@@ -27,7 +32,14 @@ struct Resample2dKernel: KernelEmitter {
         inputShape = input
         resultShape = result
         rowsPerTask = max(1, LoopNest.elementsPerTask / result[3])
+        axisTaps = (0..<2).map { i in
+            AxisTaps(inputSize: input[attributes.axes[i]], outputSize: result[attributes.axes[i]],
+                     scale: attributes.scales[i], mode: attributes.mode)
+        }
     }
+
+    /// The taps of the two resampled axes, for the float32 path.
+    let axisTaps: [AxisTaps]
 
     private var rowCount: Int { resultShape[..<3].reduce(1, *) }
     var taskCount: Int { (rowCount + rowsPerTask - 1) / rowsPerTask }
@@ -56,6 +68,7 @@ struct Resample2dKernel: KernelEmitter {
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
         let (x, y) = (buffers.operands[0], buffers.result)
         let dataType = y.dataType
+        if dataType == .float32 { return emitFloat32Task(e, buffers, task: task) }
         let inputStrides = rowMajorStrides(inputShape)
         let firstRow = task * rowsPerTask
         let lastRow = e.minimum(firstRow + rowsPerTask, e.int(rowCount))
@@ -98,6 +111,84 @@ struct Resample2dKernel: KernelEmitter {
                     e.store(e.truncate(rounded, to: e.storageType(dataType)), y, resultIndex)
                 }
             }
+        }
+    }
+
+    /// The float32 path: taps from the compile-time tables, the blend in float.
+    private func emitFloat32Task(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
+        let (x, y) = (buffers.operands[0].pointer, buffers.result.pointer)
+        let inputStrides = rowMajorStrides(inputShape)
+        let tables = axisTaps.enumerated().map { i, taps in
+            e.wrap(e.module.addConstantBytes("\(valueName(e.function)).taps\(i)", taps.bytes))
+        }
+        /// (low, high, weight of low, weight of high) of output coordinate `o` of resampled axis `i`.
+        func taps(_ i: Int, _ o: IRValue) -> (IRValue, IRValue, IRValue, IRValue) {
+            let entry = o * 4
+            let index = { (field: Int) in e.zeroExtend(e.load(tables[i], entry + field, type: e.types.i32), to: e.types.i64) }
+            let weight = { (field: Int) in e.bitCast(e.load(tables[i], entry + field, type: e.types.i32), to: e.types.f32) }
+            return (index(0), index(1), weight(2), weight(3))
+        }
+        let firstRow = task * rowsPerTask
+        let lastRow = e.minimum(firstRow + rowsPerTask, e.int(rowCount))
+        let (first, second) = (attributes.axes[0], attributes.axes[1])
+        e.forLoop(from: firstRow, to: lastRow) { row in
+            var position = [IRValue](repeating: e.int(0), count: 4)
+            var remaining = row
+            for axis in stride(from: 2, through: 0, by: -1) {
+                position[axis] = remaining % resultShape[axis]
+                remaining = remaining / resultShape[axis]
+            }
+            e.forLoop(from: 0, to: resultShape[3]) { column in
+                position[3] = column
+                var base = e.int(0)
+                for axis in 0..<4 where !attributes.axes.contains(axis) { base = base + position[axis] * inputStrides[axis] }
+                let (low0, high0, weightLow0, weightHigh0) = taps(0, position[first])
+                let (low1, high1, weightLow1, weightHigh1) = taps(1, position[second])
+                func value(_ a: IRValue, _ b: IRValue) -> IRValue {
+                    e.load(x, base + a * inputStrides[first] + b * inputStrides[second])
+                }
+                let resultIndex = row * resultShape[3] + column
+                guard attributes.mode == .linear else { return e.store(value(low0, low1), y, resultIndex) }
+                // A zero weight of high means the coordinate fell on low: only low is read.
+                func blend(_ low: IRValue, _ high: IRValue, _ weightLow: IRValue, _ weightHigh: IRValue) -> IRValue {
+                    e.select(weightHigh == e.float(0), low, e.mulAdd(weightLow, low, weightHigh * high))
+                }
+                let top = blend(value(low0, low1), value(low0, high1), weightLow1, weightHigh1)
+                let bottom = blend(value(high0, low1), value(high0, high1), weightLow1, weightHigh1)
+                e.store(blend(top, bottom, weightLow0, weightHigh0), y, resultIndex)
+            }
+        }
+    }
+}
+
+/// The input coordinates and weights each output coordinate of one resampled axis reads,
+/// computed as `Resample2dKernel` describes (half-pixel map in double): for nearest, low = high
+/// = the nearest element; for linear, low = floor(s) with weight 1 − f and high = the next
+/// element with weight f, or high = low with weight 0 when f = 0.
+struct AxisTaps {
+    /// (low, high, weight of low, weight of high) per output coordinate.
+    let entries: [(low: Int, high: Int, weightLow: Float, weightHigh: Float)]
+
+    init(inputSize: Int, outputSize: Int, scale: Double, mode: InterpolationMode) {
+        entries = (0..<outputSize).map { o in
+            let source = min(max((Double(o) + 0.5) / scale - 0.5, 0), Double(inputSize - 1))
+            if mode == .nearestNeighbor {
+                let index = Int((source - 0.5).rounded(.up))
+                return (index, index, 1, 0)
+            }
+            let low = Int(source.rounded(.down))
+            let fraction = source - source.rounded(.down)
+            guard fraction != 0 else { return (low, low, 1, 0) }
+            return (low, min(low + 1, inputSize - 1), Float(1 - fraction), Float(fraction))
+        }
+    }
+
+    /// The table as the generated code reads it: four 32-bit little-endian words per entry
+    /// (low, high, and the bits of the two float weights).
+    var bytes: [UInt8] {
+        entries.flatMap { entry in
+            [UInt32(entry.low), UInt32(entry.high), entry.weightLow.bitPattern, entry.weightHigh.bitPattern]
+                .flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
         }
     }
 }
