@@ -119,3 +119,18 @@ import WebNNReference
         }
     }
 }
+
+/// Rows are covered exactly, no tile wider than the tile, and no tile of a row wider than four
+/// tiles narrower than the minimum (a narrow rest is joined with the last full tile and halved).
+@Test func tileWidthsCoverTheRow() {
+    #expect(ConvolutionWindow.tileWidths(rowWidth: 56, tileWidth: 6, minimumWidth: 4) == Array(repeating: 6, count: 8) + [4, 4])
+    #expect(ConvolutionWindow.tileWidths(rowWidth: 13, tileWidth: 6, minimumWidth: 4) == [5, 4, 4])
+    #expect(ConvolutionWindow.tileWidths(rowWidth: 28, tileWidth: 6, minimumWidth: 4) == [6, 6, 6, 6, 4])
+    for rowWidth in 1...120 {
+        for (tileWidth, minimumWidth) in [(6, 4), (4, 3), (12, 8)] {
+            let widths = ConvolutionWindow.tileWidths(rowWidth: rowWidth, tileWidth: tileWidth, minimumWidth: minimumWidth)
+            #expect(widths.reduce(0, +) == rowWidth && widths.allSatisfy { $0 >= 1 && $0 <= tileWidth })
+            if widths.count > 4 { #expect(widths.allSatisfy { $0 >= minimumWidth }, "\(rowWidth): \(widths)") }
+        }
+    }
+}

@@ -155,7 +155,8 @@ struct FastConv2dKernel: KernelEmitter {
             emitTile(e, buffers, n: n, group: group, oh: oh, firstChannel: firstChannel, channels: channels, initial: initial,
                      kernelRows: kernelRows, pixels: pixels, firstColumn: firstColumn, edgeColumn: edgeColumn)
         }
-        window.forEachBalancedTile(e, tileWidth: pixelsPerTile, tile)
+        window.forEachBalancedTile(e, tileWidth: pixelsPerTile,
+                                   minimumWidth: FastConv2dPacking.minimumTileWidth(vectors: vectorsPerTile), tile)
     }
 
     /// Run `run` of a pointwise convolution's pixels for a group of `channels` output channels:
@@ -332,7 +333,7 @@ enum FastConv2dPacking {
     /// Two vectors by default (fewer broadcasts per FMA than three; one vector, a broadcast per
     /// FMA, measured twice as slow on 3×3 32→128 @27²). A row of `rowWidth` pixels (nil: no
     /// rows, a pointwise image) gets three vectors when that covers `vectorCount` vectors × the
-    /// row (in `ConvolutionWindow.balancedTileWidths`) in at least 5 % fewer FMA cycles, where a
+    /// row (in `ConvolutionWindow.tileWidths`) in at least 5 % fewer FMA cycles, where a
     /// tile needs 8 accumulators to hide the FMA latency (4 cycles × 2 pipes): on a 7-pixel row,
     /// 3 vectors × (4 + 3) pixels beat 2 vectors × (4 + 3), whose 3-pixel tile waits on latency
     /// (measured 10 % faster); on 56 pixels the model's 3 % was not measurable.
@@ -343,7 +344,8 @@ enum FastConv2dPacking {
         guard let rowWidth, vectorCount >= 3 else { return shape(2) }
         func cycles(_ shape: (vectors: Int, pixels: Int)) -> Int {
             func groupCycles(_ vectors: Int) -> Int {
-                ConvolutionWindow.balancedTileWidths(rowWidth: rowWidth, tileWidth: shape.pixels)
+                ConvolutionWindow.tileWidths(rowWidth: rowWidth, tileWidth: shape.pixels,
+                                             minimumWidth: minimumTileWidth(vectors: shape.vectors))
                     .reduce(0) { $0 + max($1 * vectors, 8) }
             }
             let remainder = vectorCount % shape.vectors
@@ -351,6 +353,10 @@ enum FastConv2dPacking {
         }
         return 100 * cycles(shape(3)) <= 95 * cycles(shape(2)) ? shape(3) : shape(2)
     }
+
+    /// The fewest pixels a tile of `vectors` accumulator vectors per pixel needs to hide the FMA
+    /// latency: 8 independent accumulators (4 cycles × 2 pipes).
+    static func minimumTileWidth(vectors: Int) -> Int { (8 + vectors - 1) / vectors }
 
     /// Rewrites float32 conv2d steps whose filter is a constant to read a packed copy
     /// `[ceil(oc / VW)][kh][kw][ic][VW]` (zero-padded): `groups == 1` steps (for
