@@ -27,7 +27,7 @@ public func compare(actual: TensorData, expected: TensorData, tolerance: Toleran
             guard let failure = deviation(actualValues[index], expectedValues[index]) else { continue }
             if case .ulp(let count) = tolerance, let magnitudeValues, index < magnitudeValues.count,
                (actualValues[index] - expectedValues[index]).magnitude
-                <= Double(count) * unitInLastPlace(max(magnitudeValues[index], expectedValues[index].magnitude), dataType) {
+                <= Double(count) * unitInLastPlace(max(magnitudeValues[index].magnitude, expectedValues[index].magnitude), dataType) {
                 continue
             }
             record(ToleranceViolation(index: index, actual: actualValues[index], expected: expectedValues[index], deviation: failure))

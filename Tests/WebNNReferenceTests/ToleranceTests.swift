@@ -155,6 +155,9 @@ import WebNNReference
         #expect(compare(actual: offByOneTermUlp, expected: expected, tolerance: tolerance, magnitudes: magnitudes) == nil)
         let farOff = TensorData(float32: [expected.floats[0] + 1e-3], shape: [1, 1])
         #expect(compare(actual: farOff, expected: expected, tolerance: tolerance, magnitudes: magnitudes) != nil)
+        // A negated sum (e.g. after neg) has a negative magnitude run: its size is what counts.
+        let negated = TensorData(float32: [-2.0000001], shape: [1, 1])
+        #expect(compare(actual: offByOneTermUlp, expected: expected, tolerance: tolerance, magnitudes: negated) == nil)
     }
 }
 
