@@ -6,8 +6,8 @@ public enum PassRegistry {
     /// Every pass, in `--print-passes` order.
     public static let passes: [Pass] = [
         DeadCodeElimination.pass, ConstantFolding.pass, AlgebraicSimplification.pass,
-        CommonSubexpressionElimination.pass, BatchNormFolding.pass, EpilogueFusion.pass, LayoutConversion.pass,
-        ElementwiseFusion.pass,
+        CommonSubexpressionElimination.pass, BatchNormFolding.pass, EpilogueFusion.pass, DenseAsConvolution.pass,
+        LayoutConversion.pass, ElementwiseFusion.pass,
     ]
 
     /// The pass called `name`, if there is one.
@@ -25,7 +25,8 @@ public enum PassRegistry {
     /// -O0 runs nothing; -O1 removes dead code, folds constants and simplifies once; -O2 and -O3
     /// also merge duplicates and fold normalizations into weights, repeating every rewrite until
     /// none changes the graph, then fuse bias, residual and activation into conv2d, gemm and
-    /// matmul, move the convolution body to nhwc and clean up the transposes that leaves, and
+    /// matmul, run dense layers as 1×1 convolutions, move the convolution body to nhwc and clean
+    /// up the transposes that leaves, and
     /// merge the remaining element-wise chains into single loops. (-O3 differs from -O2 only in
     /// code generation.)
     public static func pipeline(optimizationLevel level: Int) -> Pipeline {
@@ -36,7 +37,8 @@ public enum PassRegistry {
         default:
             let cse = CommonSubexpressionElimination.pass
             return Pipeline([.once(dce), .fixedPoint([fold, simplify, cse, BatchNormFolding.pass]),
-                             .once(EpilogueFusion.pass), .once(LayoutConversion.pass), .fixedPoint([fold, simplify, cse]),
+                             .once(EpilogueFusion.pass), .once(DenseAsConvolution.pass), .once(LayoutConversion.pass),
+                             .fixedPoint([fold, simplify, cse]),
                              .once(ElementwiseFusion.pass)])
         }
     }

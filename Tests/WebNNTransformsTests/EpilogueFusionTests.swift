@@ -88,9 +88,13 @@ import WebNNTestSupport
         for conv in optimized.nodes where conv.op == "conv2d" {
             let output = optimized[conv.outputs[0]].name
             #expect(conv.operand("bias") != nil, "\(output) has no bias")
-            #expect(FusedEpilogue(conv).activation != nil || residuals.contains(conv.outputs[0]), "\(output) has no activation")
+            let isDenseLayer = conv.string("filterLayout") == "ihwo"  // the classifier, no activation
+            #expect(FusedEpilogue(conv).activation != nil || residuals.contains(conv.outputs[0]) || isDenseLayer,
+                    "\(output) has no activation")
         }
-        #expect(optimized.nodes.contains { $0.op == "gemm" })  // matmul + bias add
+        // matmul + bias add → gemm → a 1×1 conv2d over the features (dense-as-conv).
+        #expect(!optimized.nodes.contains { $0.op == "gemm" || $0.op == "matmul" })
+        #expect(optimized.nodes.filter { $0.string("filterLayout") == "ihwo" }.count == 1)
         let transposes = optimized.nodes.filter { $0.op == "transpose" }
         #expect(transposes.count == 1 && transposes[0].operands == [optimized.inputs[0]], "transposes: \(transposes)")
         for node in optimized.nodes where ["conv2d", "averagePool2d", "maxPool2d"].contains(node.op) {
