@@ -78,6 +78,10 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
                                  operation: .copy)
     case .transpose(let permutation):
         try require(1...1)
+        if let image = ChannelsLastTransposeKernel(input: shapes[0], permutation: permutation,
+                                                   elementBytes: dataType.byteSize) {
+            return image
+        }
         return try StridedCopyKernel.transpose(input: shapes[0], permutation: permutation, result: resultShape)
     case .concat(let axis):
         try require(1...Int.max)
