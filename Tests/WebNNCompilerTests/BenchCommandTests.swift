@@ -37,7 +37,7 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: Data(bench.standardOutput.utf8)) as? [String: Any]
         let steps = try #require((object?["profile"] as? [String: Any])?["steps"] as? [[String: Any]])
         #expect(steps.map { $0["label"] as? String } == ["image_nhwc", "act1_nhwc", "act1"])
-        #expect(steps.map { $0["kernel"] as? String } == ["StridedCopyKernel", "FastConv2dKernel", "StridedCopyKernel"])
+        #expect(steps.map { $0["kernel"] as? String } == ["ChannelsLastTransposeKernel", "FastConv2dKernel", "StridedCopyKernel"])
         let shares = steps.compactMap { $0["share"] as? Double }
         #expect(shares.count == 3 && shares.allSatisfy { $0 > 0 } && abs(shares.reduce(0, +) - 1) < 1e-9)
         let text = try webnnc(["bench", folder.path("libmodel.so"), "--iterations", "3", "--profile"])
