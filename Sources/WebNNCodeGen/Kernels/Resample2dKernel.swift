@@ -70,9 +70,43 @@ struct Resample2dKernel: KernelEmitter {
         let dataType = y.dataType
         if dataType == .float32 { return emitFloat32Task(e, buffers, task: task) }
         let inputStrides = rowMajorStrides(inputShape)
+        let (first, second) = (attributes.axes[0], attributes.axes[1])
+        forEachResultElement(e, task: task) { position, base, resultIndex in
+            let (low0, high0, weightLow0, weightHigh0, both0) = taps(e, axis: 0, position[first])
+            let (low1, high1, weightLow1, weightHigh1, both1) = taps(e, axis: 1, position[second])
+            func index(_ a: IRValue, _ b: IRValue) -> IRValue { base + a * inputStrides[first] + b * inputStrides[second] }
+            if attributes.mode == .nearestNeighbor {
+                e.storeBits(e.loadBits(x, index(low0, low1)), y, resultIndex)
+                return
+            }
+            func value(_ a: IRValue, _ b: IRValue) -> IRValue {
+                let element = e.load(x, index(a, b))
+                return dataType.isFloatingPoint ? e.extendToDouble(element) : e.doubleFromElement(element, of: dataType)
+            }
+            // 0 + w·v for each read (low, low), (low, high), (high, low), (high, high), in order.
+            func term(_ w0: IRValue, _ w1: IRValue, _ a: IRValue, _ b: IRValue) -> IRValue {
+                e.multiplyDouble(e.multiplyDouble(w0, w1), value(a, b))
+            }
+            var sum = e.addDouble(e.double(0), term(weightLow0, weightLow1, low0, low1))
+            sum = e.select(both1, e.addDouble(sum, term(weightLow0, weightHigh1, low0, high1)), sum)
+            sum = e.select(both0, e.addDouble(sum, term(weightHigh0, weightLow1, high0, low1)), sum)
+            sum = e.select(e.and(both0, both1), e.addDouble(sum, term(weightHigh0, weightHigh1, high0, high1)), sum)
+            if dataType.isFloatingPoint {
+                e.store(e.roundFloat(sum, to: e.types.f32), y, resultIndex)
+            } else {
+                let rounded = e.integerFromDouble(e.roundEvenOf(sum))
+                e.store(e.truncate(rounded, to: e.storageType(dataType)), y, resultIndex)
+            }
+        }
+    }
+
+    /// Emits the result elements of task `task` (a group of whole rows), calling `body` with each
+    /// element's position (4 axes), the input offset of its non-resampled axes, and its index.
+    private func forEachResultElement(_ e: FunctionEmitter, task: IRValue,
+                                      _ body: (_ position: [IRValue], _ base: IRValue, _ resultIndex: IRValue) -> Void) {
+        let inputStrides = rowMajorStrides(inputShape)
         let firstRow = task * rowsPerTask
         let lastRow = e.minimum(firstRow + rowsPerTask, e.int(rowCount))
-        let (first, second) = (attributes.axes[0], attributes.axes[1])
         e.forLoop(from: firstRow, to: lastRow) { row in
             var position = [IRValue](repeating: e.int(0), count: 4)
             var remaining = row
@@ -84,32 +118,7 @@ struct Resample2dKernel: KernelEmitter {
                 position[3] = column
                 var base = e.int(0)
                 for axis in 0..<4 where !attributes.axes.contains(axis) { base = base + position[axis] * inputStrides[axis] }
-                let (low0, high0, weightLow0, weightHigh0, both0) = taps(e, axis: 0, position[first])
-                let (low1, high1, weightLow1, weightHigh1, both1) = taps(e, axis: 1, position[second])
-                let resultIndex = row * resultShape[3] + column
-                func index(_ a: IRValue, _ b: IRValue) -> IRValue { base + a * inputStrides[first] + b * inputStrides[second] }
-                if attributes.mode == .nearestNeighbor {
-                    e.storeBits(e.loadBits(x, index(low0, low1)), y, resultIndex)
-                    return
-                }
-                func value(_ a: IRValue, _ b: IRValue) -> IRValue {
-                    let element = e.load(x, index(a, b))
-                    return dataType.isFloatingPoint ? e.extendToDouble(element) : e.doubleFromElement(element, of: dataType)
-                }
-                // 0 + w·v for each read (low, low), (low, high), (high, low), (high, high), in order.
-                func term(_ w0: IRValue, _ w1: IRValue, _ a: IRValue, _ b: IRValue) -> IRValue {
-                    e.multiplyDouble(e.multiplyDouble(w0, w1), value(a, b))
-                }
-                var sum = e.addDouble(e.double(0), term(weightLow0, weightLow1, low0, low1))
-                sum = e.select(both1, e.addDouble(sum, term(weightLow0, weightHigh1, low0, high1)), sum)
-                sum = e.select(both0, e.addDouble(sum, term(weightHigh0, weightLow1, high0, low1)), sum)
-                sum = e.select(e.and(both0, both1), e.addDouble(sum, term(weightHigh0, weightHigh1, high0, high1)), sum)
-                if dataType.isFloatingPoint {
-                    e.store(e.roundFloat(sum, to: e.types.f32), y, resultIndex)
-                } else {
-                    let rounded = e.integerFromDouble(e.roundEvenOf(sum))
-                    e.store(e.truncate(rounded, to: e.storageType(dataType)), y, resultIndex)
-                }
+                body(position, base, row * resultShape[3] + column)
             }
         }
     }
@@ -128,35 +137,21 @@ struct Resample2dKernel: KernelEmitter {
             let weight = { (field: Int) in e.bitCast(e.load(tables[i], entry + field, type: e.types.i32), to: e.types.f32) }
             return (index(0), index(1), weight(2), weight(3))
         }
-        let firstRow = task * rowsPerTask
-        let lastRow = e.minimum(firstRow + rowsPerTask, e.int(rowCount))
         let (first, second) = (attributes.axes[0], attributes.axes[1])
-        e.forLoop(from: firstRow, to: lastRow) { row in
-            var position = [IRValue](repeating: e.int(0), count: 4)
-            var remaining = row
-            for axis in stride(from: 2, through: 0, by: -1) {
-                position[axis] = remaining % resultShape[axis]
-                remaining = remaining / resultShape[axis]
+        forEachResultElement(e, task: task) { position, base, resultIndex in
+            let (low0, high0, weightLow0, weightHigh0) = taps(0, position[first])
+            let (low1, high1, weightLow1, weightHigh1) = taps(1, position[second])
+            func value(_ a: IRValue, _ b: IRValue) -> IRValue {
+                e.load(x, base + a * inputStrides[first] + b * inputStrides[second])
             }
-            e.forLoop(from: 0, to: resultShape[3]) { column in
-                position[3] = column
-                var base = e.int(0)
-                for axis in 0..<4 where !attributes.axes.contains(axis) { base = base + position[axis] * inputStrides[axis] }
-                let (low0, high0, weightLow0, weightHigh0) = taps(0, position[first])
-                let (low1, high1, weightLow1, weightHigh1) = taps(1, position[second])
-                func value(_ a: IRValue, _ b: IRValue) -> IRValue {
-                    e.load(x, base + a * inputStrides[first] + b * inputStrides[second])
-                }
-                let resultIndex = row * resultShape[3] + column
-                guard attributes.mode == .linear else { return e.store(value(low0, low1), y, resultIndex) }
-                // A zero weight of high means the coordinate fell on low: only low is read.
-                func blend(_ low: IRValue, _ high: IRValue, _ weightLow: IRValue, _ weightHigh: IRValue) -> IRValue {
-                    e.select(weightHigh == e.float(0), low, e.mulAdd(weightLow, low, weightHigh * high))
-                }
-                let top = blend(value(low0, low1), value(low0, high1), weightLow1, weightHigh1)
-                let bottom = blend(value(high0, low1), value(high0, high1), weightLow1, weightHigh1)
-                e.store(blend(top, bottom, weightLow0, weightHigh0), y, resultIndex)
+            guard attributes.mode == .linear else { return e.store(value(low0, low1), y, resultIndex) }
+            // A zero weight of high means the coordinate fell on low: only low is read.
+            func blend(_ low: IRValue, _ high: IRValue, _ weightLow: IRValue, _ weightHigh: IRValue) -> IRValue {
+                e.select(weightHigh == e.float(0), low, e.mulAdd(weightLow, low, weightHigh * high))
             }
+            let top = blend(value(low0, low1), value(low0, high1), weightLow1, weightHigh1)
+            let bottom = blend(value(high0, low1), value(high0, high1), weightLow1, weightHigh1)
+            e.store(blend(top, bottom, weightLow0, weightHigh0), y, resultIndex)
         }
     }
 }
