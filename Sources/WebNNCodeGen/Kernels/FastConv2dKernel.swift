@@ -42,9 +42,6 @@ struct FastConv2dKernel: KernelEmitter {
     let inputStrides: [Character: Int], outputStrides: [Character: Int]
     /// How a pointwise convolution's pixels are cut; nil for row-by-row convolutions.
     let pointwise: PointwiseTiling?
-    /// Whether consecutive tasks share a pixel run (and walk the channel groups) rather than
-    /// share a channel group (and walk the pixel runs).
-    let groupsInnermost: Bool
 
     /// Output pixels per task of a pointwise convolution (rounded to whole tiles).
     static let pixelsPerRun = 48
@@ -76,27 +73,29 @@ struct FastConv2dKernel: KernelEmitter {
         let (vectors, pixels) = FastConv2dPacking.tile(vectorWidth: vectorWidth, vectorCount: packedFilter[0],
                                                        rowWidth: isPointwise ? nil : outputWidth)
         (vectorsPerTile, pixelsPerTile) = (vectors, pixels)
-        func strides(_ shape: [Int]) -> [Character: Int] {
-            Dictionary(uniqueKeysWithValues: zip(layout, rowMajorStrides(shape)))
-        }
-        (inputStrides, outputStrides) = (strides(input), strides(result))
+        (inputStrides, outputStrides) = (LayoutAxes.strides(input, layout), LayoutAxes.strides(result, layout))
         pointwise = isPointwise
             ? PointwiseTiling(pixels: outputHeight * outputWidth, tileWidth: pixels, vectors: vectors,
                               pixelsPerRun: FastConv2dKernel.pixelsPerRun)
             : nil
-        let spatialTasks = pointwise?.runs ?? outputHeight
-        let groups = (outputChannels + vectors * vectorWidth - 1) / (vectors * vectorWidth)
-        let inputBytes = inputHeight * inputWidth * inputChannels * 4
-        let filterBytes = packedFilter.reduce(1, *) * 4
-        // A pointwise run's input pixels stay in L1 while the filter streams through in order,
-        // which measured faster for every ResNet and SqueezeNet 1×1 shape (1–12 %) even where
-        // the filter is the larger re-read (13² 512→1000).
-        groupsInnermost = pointwise != nil || spatialTasks * filterBytes < groups * inputBytes
     }
 
     private var channelsPerGroup: Int { vectorsPerTile * vectorWidth }
     private var channelGroups: Int { (outputChannels + channelsPerGroup - 1) / channelsPerGroup }
     private var spatialTasks: Int { pointwise?.runs ?? outputHeight }
+
+    /// Whether consecutive tasks share a pixel run or row (and walk the channel groups) rather
+    /// than share a channel group (and walk the runs or rows). A pointwise run's input pixels
+    /// stay in L1 while the filter streams through in order, which measured faster for every
+    /// ResNet and SqueezeNet 1×1 shape (1–12 %) even where the filter is the larger re-read
+    /// (13² 512→1000); a row-by-row convolution re-reads whichever is fewer bytes: the input
+    /// once per group, or the (packed) filter once per row.
+    private var groupsInnermost: Bool {
+        let inputBytes = inputHeight * inputWidth * inputChannels * 4
+        let filterBytes = (outputChannels + vectorWidth - 1) / vectorWidth * vectorWidth
+            * kernelHeight * kernelWidth * inputChannels * 4
+        return pointwise != nil || spatialTasks * filterBytes < channelGroups * inputBytes
+    }
 
     var taskCount: Int { batch * channelGroups * spatialTasks }
 
