@@ -152,6 +152,14 @@ final class FunctionEmitter {
         LLVMBuildStore(builder, value.reference, elementPointer(value.type, base, index).reference)
     }
 
+    /// Asks the cache for the line holding float element `index` of the buffer at `base`
+    /// (`llvm.prefetch` into L1; never faults, whatever the address).
+    func prefetch(_ base: IRValue, _ index: IRValue, forWrite: Bool = false) {
+        let address = elementPointer(types.f32, base, index)
+        callIntrinsic("llvm.prefetch", overloadedOn: [address.type],
+                      [address, int32(forWrite ? 1 : 0), int32(3), int32(1)])
+    }
+
     /// A byte pointer `offset` bytes after `base`.
     func bytePointer(_ base: IRValue, offset: IRValue) -> IRValue {
         wrap(LLVMBuildPointerCast(builder, elementPointer(types.i8, base, offset).reference, types.pointer, ""))

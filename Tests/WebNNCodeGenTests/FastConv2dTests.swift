@@ -64,14 +64,14 @@ import WebNNReference
 
 /// Pointwise convolutions are tiled through the whole image (`PointwiseTiling`): images whose
 /// pixel count leaves every kind of remainder, several runs per image, strided ones, and one
-/// pixel, nhwc as in ResNet's bottlenecks.
+/// pixel, nhwc as in ResNet's bottlenecks; filters over `WeightPrefetch.minimumFilterBytes`
+/// (prefetched a group ahead) with several runs, one run, and one pixel.
 @Suite struct PointwiseConvolutionTests {
-    @Test(arguments: [(7, 7, 1, 40), (14, 14, 2, 24), (56, 56, 1, 16), (28, 28, 2, 9), (1, 1, 1, 8), (2, 3, 1, 17),
-                      (13, 11, 1, 64)])
-    func pointwise(_ height: Int, _ width: Int, _ stride: Int, _ outputChannels: Int) throws {
+    @Test(arguments: [(7, 7, 1, 40, 12), (14, 14, 2, 24, 12), (56, 56, 1, 16, 12), (28, 28, 2, 9, 12), (1, 1, 1, 8, 12),
+                      (2, 3, 1, 17, 12), (13, 11, 1, 64, 12), (14, 14, 1, 40, 700), (7, 7, 1, 24, 1400), (1, 1, 1, 8, 4200)])
+    func pointwise(_ height: Int, _ width: Int, _ stride: Int, _ outputChannels: Int, _ inputChannels: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        let inputChannels = 12
         let (outputHeight, outputWidth) = ((height - 1) / stride + 1, (width - 1) / stride + 1)
         let input = try maker.input("input", [1, height, width, inputChannels])
         let filter = try maker.constant("filter", [outputChannels, 1, 1, inputChannels])
