@@ -177,12 +177,12 @@ struct FastConv2dKernel: KernelEmitter {
                 return image + oh * (strideH * inputStrides["h"]!) + ow * (strideW * inputStrides["w"]!)
             }
             // Output pixels are consecutive: (oh, ow) is at oh·OW·sw + ow·sw in either layout.
-            let outputOffsets = (0..<pixels).map { r in n * outputStrides["n"]! + (firstPixel + r) * outputStrides["w"]! }
+            let outputOffsets = { (0..<pixels).map { r in n * outputStrides["n"]! + (firstPixel + r) * outputStrides["w"]! } }
             prefetchResidual(e, buffers, outputOffsets: outputOffsets, firstChannel: firstChannel, channels: channels)
             let sums = accumulate(e, buffers, group: group, kh: e.int(0), kw: e.int(0), pixelOffsets: inputOffsets,
                                   pixelRange: Array(0..<pixels), initial.count, (0..<pixels).flatMap { _ in initial },
                                   prefetch: tileInRun.flatMap { weightPrefetch?.range(tileInRun: $0) })
-            store(e, buffers, sums, outputOffsets: outputOffsets, firstChannel: firstChannel, channels: channels)
+            store(e, buffers, sums, outputOffsets: outputOffsets(), firstChannel: firstChannel, channels: channels)
         }
         let (firstTile, endTile) = tiling.fullTiles(e, run: run)
         e.forLoop(from: firstTile, to: endTile) { index in tile(pixelsPerTile, index * pixelsPerTile, index - firstTile) }
@@ -211,8 +211,9 @@ struct FastConv2dKernel: KernelEmitter {
             return accumulate(e, buffers, group: group, kh: kh, kw: kw, pixelOffsets: columns.map { rowBase + $0 * sw },
                               pixelRange: pixelRange, vectors, accumulators)
         }
-        let rowOffset = n * outputStrides["n"]! + oh * outputStrides["h"]!
-        let outputOffsets = (0..<pixels).map { r in rowOffset + (firstColumn + r) * outputStrides["w"]! }
+        let outputOffsets = {
+            (0..<pixels).map { r in n * outputStrides["n"]! + oh * outputStrides["h"]! + (firstColumn + r) * outputStrides["w"]! }
+        }
         prefetchResidual(e, buffers, outputOffsets: outputOffsets, firstChannel: firstChannel, channels: channels)
         let accumulators0 = (0..<pixels).flatMap { _ in initial }
         let sums = e.forLoop(from: kernelRows.0, to: kernelRows.1, carrying: accumulators0) { kh, accumulators in
@@ -233,7 +234,7 @@ struct FastConv2dKernel: KernelEmitter {
             }
             return acc
         }
-        store(e, buffers, sums, outputOffsets: outputOffsets, firstChannel: firstChannel, channels: channels)
+        store(e, buffers, sums, outputOffsets: outputOffsets(), firstChannel: firstChannel, channels: channels)
     }
 
     /// The FMAs of one tap (kh, kw) over all input channels into the accumulators of the pixels
@@ -269,12 +270,12 @@ struct FastConv2dKernel: KernelEmitter {
     /// residual was written a few steps earlier and is rarely still in L1/L2, and its loads would
     /// otherwise wait on memory after the reduction (ResNet-50's 1×1 convolutions with a fused
     /// residual add: 5–15 % faster).
-    private func prefetchResidual(_ e: FunctionEmitter, _ buffers: StepBuffers, outputOffsets: [IRValue],
+    private func prefetchResidual(_ e: FunctionEmitter, _ buffers: StepBuffers, outputOffsets: () -> [IRValue],
                                   firstChannel: IRValue, channels: Int) {
         let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
         guard epilogue.epilogue.hasResidual else { return }
         let residual = buffers.operands[buffers.operands.count - epilogue.operandCount]
-        for pixelOffset in outputOffsets {
+        for pixelOffset in outputOffsets() {
             for v in 0..<(channels + vectorWidth - 1) / vectorWidth {
                 e.prefetch(residual.pointer, pixelOffset + (firstChannel + v * vectorWidth) * outputStrides["c"]!)
             }
