@@ -153,11 +153,13 @@ final class FunctionEmitter {
     }
 
     /// Asks the cache for the line holding float element `index` of the buffer at `base`
-    /// (`llvm.prefetch` into L1; never faults, whatever the address).
-    func prefetch(_ base: IRValue, _ index: IRValue, forWrite: Bool = false) {
-        let address = elementPointer(types.f32, base, index)
+    /// (`llvm.prefetch` into L1). The address may lie past the buffer: a prefetch never faults,
+    /// and its address is computed without `inbounds`, so it is not poison either.
+    func prefetch(_ base: IRValue, _ index: IRValue) {
+        var indices: [LLVMValueRef?] = [index.reference]
+        let address = wrap(LLVMBuildGEP2(builder, types.f32, base.reference, &indices, 1, ""))
         callIntrinsic("llvm.prefetch", overloadedOn: [address.type],
-                      [address, int32(forWrite ? 1 : 0), int32(3), int32(1)])
+                      [address, int32(0), int32(3), int32(1)])  // read, keep in all levels, data
     }
 
     /// A byte pointer `offset` bytes after `base`.
