@@ -37,7 +37,7 @@ extension FunctionEmitter {
     /// The exponent e and mantissa m ∈ [√½, √2) of a finite x > 0 (subnormals included):
     /// x = m·2^e, e as a float.
     private func logDecomposition(_ x: IRValue) -> (exponent: IRValue, mantissa: IRValue) {
-        let isSubnormal = x < float(1.175_494_35e-38)
+        let isSubnormal = x < float(.leastNormalMagnitude)
         let scaled = select(isSubnormal, x * float(8_388_608), x)
         let bits = bitCast(scaled, to: types.i32)
         let biased = wrap(LLVMBuildLShr(builder, bits.reference, int32(23).reference, ""))
