@@ -16,11 +16,8 @@ struct Conv2dKernel: KernelEmitter {
 
     init(_ attributes: Conv2dAttributes, input: [Int], filter: [Int], hasBias: Bool, result: [Int]) throws {
         self.attributes = attributes
-        shape = try GroupedConvolution("conv2d", input: input, filter: filter, result: result,
-                                       padding: attributes.padding, strides: attributes.strides,
-                                       dilations: attributes.dilations, groups: attributes.groups,
-                                       inputLayout: attributes.inputLayout, filterLayout: attributes.filterLayout.rawValue,
-                                       transposed: false, hasBias: hasBias, epilogue: attributes.epilogue)
+        shape = try GroupedConvolution("conv2d", attributes, input: input, filter: filter, result: result,
+                                       hasBias: hasBias, transposed: false)
     }
 
     var taskCount: Int { shape.batch * shape.outputHeight }

@@ -21,11 +21,8 @@ struct ConvTranspose2dKernel: KernelEmitter {
 
     init(_ attributes: ConvTranspose2dAttributes, input: [Int], filter: [Int], hasBias: Bool, result: [Int]) throws {
         self.attributes = attributes
-        shape = try GroupedConvolution("convTranspose2d", input: input, filter: filter, result: result,
-                                       padding: attributes.padding, strides: attributes.strides,
-                                       dilations: attributes.dilations, groups: attributes.groups,
-                                       inputLayout: attributes.inputLayout, filterLayout: attributes.filterLayout.rawValue,
-                                       transposed: true, hasBias: hasBias, epilogue: attributes.epilogue)
+        shape = try GroupedConvolution("convTranspose2d", attributes, input: input, filter: filter, result: result,
+                                       hasBias: hasBias, transposed: true)
     }
 
     var taskCount: Int { shape.batch * shape.outputHeight }
