@@ -11,31 +11,25 @@ import WebNNLowering
 /// oc innermost for nhwc. float16 is computed in float32: a group's channels are done in tiles
 /// whose sums are kept in a float32 stack tile.
 struct Conv2dKernel: KernelEmitter {
-    let attributes: Conv2dAttributes
     let shape: GroupedConvolution
 
     init(_ attributes: Conv2dAttributes, input: [Int], filter: [Int], hasBias: Bool, result: [Int]) throws {
-        self.attributes = attributes
         shape = try GroupedConvolution("conv2d", attributes, input: input, filter: filter, result: result,
                                        hasBias: hasBias, transposed: false)
     }
 
-    var taskCount: Int { shape.batch * shape.outputHeight }
+    var taskCount: Int { shape.taskCount }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
         let (x, w) = (buffers.operands[0], buffers.operands[1])
-        let n = task / shape.outputHeight, oh = task % shape.outputHeight
-        let outputRow = n * shape.outputStrides["n"]! + oh * shape.outputStrides["h"]!
-        let inputImage = n * shape.inputStrides["n"]!
         let (inputStrides, filterStrides) = (shape.inputStrides, shape.filterStrides)
-        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
-        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
-        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
-        shape.emitRow(e, buffers, outputRow: outputRow) { tile in
+        let (strideH, strideW, dilationH, dilationW) = (shape.strideH, shape.strideW, shape.dilationH, shape.dilationW)
+        let (padTop, padLeft) = (shape.padTop, shape.padLeft)
+        shape.emitRow(e, buffers, task: task) { row, tile in
             e.forLoop(from: 0, to: shape.inputChannelsPerGroup) { icg in
-                let inputChannel = inputImage + (tile.group * shape.inputChannelsPerGroup + icg) * inputStrides["c"]!
+                let inputChannel = row.inputImage + (tile.group * shape.inputChannelsPerGroup + icg) * inputStrides["c"]!
                 e.forLoop(from: 0, to: shape.kernelHeight) { kh in
-                    let ih = oh * strideH - padTop + kh * dilationH
+                    let ih = row.oh * strideH - padTop + kh * dilationH
                     e.ifThen(e.and(ih >= e.int(0), ih < e.int(shape.inputHeight))) {
                         let inputRow = inputChannel + ih * inputStrides["h"]!
                         e.forLoop(from: 0, to: shape.kernelWidth) { kw in

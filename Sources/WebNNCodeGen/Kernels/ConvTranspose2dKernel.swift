@@ -16,36 +16,30 @@ import WebNNLowering
 /// by column phase, so the inner loop is contiguous) and stored once. A fused epilogue is
 /// applied to each finished sum before that store.
 struct ConvTranspose2dKernel: KernelEmitter {
-    let attributes: ConvTranspose2dAttributes
     let shape: GroupedConvolution
 
     init(_ attributes: ConvTranspose2dAttributes, input: [Int], filter: [Int], hasBias: Bool, result: [Int]) throws {
-        self.attributes = attributes
         shape = try GroupedConvolution("convTranspose2d", attributes, input: input, filter: filter, result: result,
                                        hasBias: hasBias, transposed: true)
     }
 
-    var taskCount: Int { shape.batch * shape.outputHeight }
+    var taskCount: Int { shape.taskCount }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
         let (x, w) = (buffers.operands[0], buffers.operands[1])
-        let n = task / shape.outputHeight, oh = task % shape.outputHeight
-        let outputRow = n * shape.outputStrides["n"]! + oh * shape.outputStrides["h"]!
-        let inputImage = n * shape.inputStrides["n"]!
         let (inputStrides, filterStrides) = (shape.inputStrides, shape.filterStrides)
-        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
-        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
-        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
+        let (strideH, strideW, dilationH, dilationW) = (shape.strideH, shape.strideW, shape.dilationH, shape.dilationW)
+        let (padTop, padLeft) = (shape.padTop, shape.padLeft)
         // nchw with strideW > 1 accumulates each output row by column phase (ow mod strideW):
         // phase p holds columns p, p + strideW, ..., so one tap's columns are contiguous there.
-        shape.emitRow(e, buffers, outputRow: outputRow, phases: shape.nhwc ? 1 : strideW) { tile in
+        shape.emitRow(e, buffers, task: task, phases: shape.nhwc ? 1 : strideW) { row, tile in
             let groupFirstChannel = tile.group * shape.outputChannelsPerGroup
             e.forLoop(from: 0, to: shape.inputChannelsPerGroup) { icg in
                 let ic = tile.group * shape.inputChannelsPerGroup + icg
-                let inputChannel = inputImage + ic * inputStrides["c"]!
+                let inputChannel = row.inputImage + ic * inputStrides["c"]!
                 e.forLoop(from: 0, to: shape.kernelHeight) { kh in
                     // ih = (oh + padTop − kh·dilationH) / strideH, when it divides and is inside the input.
-                    let shifted = oh + padTop - kh * dilationH
+                    let shifted = row.oh + padTop - kh * dilationH
                     let ih = shifted / strideH
                     let valid = e.and(e.and(shifted >= e.int(0), shifted % strideH == e.int(0)), ih < e.int(shape.inputHeight))
                     e.ifThen(valid) {

@@ -33,6 +33,7 @@ struct GroupedConvolution {
     let kernelHeight: Int, kernelWidth: Int
     /// Element strides by axis letter (n, c, h, w) of input and output, (o, i, h, w) of the filter.
     let inputStrides: [Character: Int], outputStrides: [Character: Int], filterStrides: [Character: Int]
+    let strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int
     let nhwc: Bool
     let hasBias: Bool
     let epilogue: Epilogue
@@ -67,10 +68,15 @@ struct GroupedConvolution {
         inputStrides = LayoutAxes.strides(input, layout)
         outputStrides = LayoutAxes.strides(result, layout)
         filterStrides = LayoutAxes.strides(filter, filterLayout)
+        (strideH, strideW, dilationH, dilationW) = (strides[0], strides[1], dilations[0], dilations[1])
+        (padTop, padLeft) = (padding[0], padding[2])
         nhwc = attributes.inputLayout == .nhwc
         self.hasBias = hasBias
         epilogue = attributes.epilogue
     }
+
+    /// A task is one output row (n, oh).
+    var taskCount: Int { batch * outputHeight }
 
     /// Accumulator floats per task for sums kept outside the result (a tile of output channels
     /// × the whole output row).
@@ -96,15 +102,24 @@ struct GroupedConvolution {
         }
     }
 
-    /// Output row `outputRow` (n, oh), all channels, a tile of one group's output channels at a
+    /// The output row of a task: its row oh, and the first input element of its image n.
+    struct Row {
+        let oh: IRValue
+        let inputImage: IRValue
+    }
+
+    /// Output row (n, oh) of task `task`, all channels, a tile of one group's output channels at a
     /// time: the sums start as the bias (or 0), `accumulate` adds the filter taps, and the
     /// epilogue (`EpilogueEmitter`) is applied to each finished sum as it is stored. float32
     /// sums accumulate in the result when `phases` is 1; float16 sums, and rows kept by column
     /// phase (nchw: column ow at (ow mod phases)·⌈W / phases⌉ + ow / phases, so a strided tap's
     /// columns are contiguous), in a float32 stack tile stored once.
-    func emitRow(_ e: FunctionEmitter, _ buffers: StepBuffers, outputRow: IRValue, phases: Int = 1,
-                 _ accumulate: (ChannelTile) -> Void) {
+    func emitRow(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue, phases: Int = 1,
+                 _ accumulate: (Row, ChannelTile) -> Void) {
         let y = buffers.result
+        let n = task / outputHeight, oh = task % outputHeight
+        let outputRow = n * outputStrides["n"]! + oh * outputStrides["h"]!
+        let row = Row(oh: oh, inputImage: n * inputStrides["n"]!)
         let phaseLength = (outputWidth + phases - 1) / phases, rowLength = phases * phaseLength
         let inResult = y.dataType == .float32 && phases == 1
         let tileChannels = inResult ? outputChannelsPerGroup
@@ -125,7 +140,7 @@ struct GroupedConvolution {
             forEachOutputPosition(e, channels: firstChannel, endChannel, columns: e.int(0), e.int(outputWidth)) { oc, ow in
                 e.store(hasBias ? e.load(buffers.operands[2], oc) : e.float(0), sums, index(oc, ow))
             }
-            accumulate(ChannelTile(group: g, firstChannel: firstChannel, endChannel: endChannel, sums: sums,
+            accumulate(row, ChannelTile(group: g, firstChannel: firstChannel, endChannel: endChannel, sums: sums,
                                    inResult: inResult, rowLength: rowLength, phaseLength: phaseLength, index: index))
             let finish = EpilogueEmitter(epilogue: epilogue)
             if !inResult || !finish.isEmpty {
