@@ -97,8 +97,14 @@ public enum UnaryOperator: Hashable, Sendable {
     case cast
 }
 
-/// Resolved options of `conv2d`.
-public struct Conv2dAttributes: Hashable, Sendable {
+/// Resolved options of `conv2d` (`Conv2dAttributes`) and `convTranspose2d`
+/// (`ConvTranspose2dAttributes`), which differ in their filter layouts. A transposed
+/// convolution's output (oh, ow) of output channel oc gathers input (ih, iw) of every input
+/// channel of oc's group through tap (kh, kw) when oh = ih·strideH − padTop + kh·dilationH and
+/// ow = iw·strideW − padLeft + kw·dilationW; its outputPadding and outputSizes only set the
+/// result's size (the result's shape).
+public struct ConvolutionAttributes<FilterLayout: RawRepresentable & Hashable & Sendable>: Hashable, Sendable
+where FilterLayout.RawValue == String {
     /// `[beginH, endH, beginW, endW]`.
     public var padding: [Int]
     /// `[strideH, strideW]`.
@@ -107,12 +113,12 @@ public struct Conv2dAttributes: Hashable, Sendable {
     public var dilations: [Int]
     public var groups: Int
     public var inputLayout: InputLayout
-    public var filterLayout: Conv2dFilterLayout
+    public var filterLayout: FilterLayout
     /// Residual add and activation applied before the store (their operands come last).
     public var epilogue = Epilogue()
 
-    public init(padding: [Int] = [0, 0, 0, 0], strides: [Int] = [1, 1], dilations: [Int] = [1, 1],
-                groups: Int = 1, inputLayout: InputLayout = .nchw, filterLayout: Conv2dFilterLayout = .oihw) {
+    public init(padding: [Int], strides: [Int], dilations: [Int], groups: Int, inputLayout: InputLayout,
+                filterLayout: FilterLayout) {
         self.padding = padding
         self.strides = strides
         self.dilations = dilations
@@ -121,6 +127,9 @@ public struct Conv2dAttributes: Hashable, Sendable {
         self.filterLayout = filterLayout
     }
 }
+
+public typealias Conv2dAttributes = ConvolutionAttributes<Conv2dFilterLayout>
+public typealias ConvTranspose2dAttributes = ConvolutionAttributes<ConvTranspose2dFilterLayout>
 
 /// Resolved options of `matmul` (all defaults) and `gemm`.
 ///

@@ -1,34 +1,6 @@
 import WebNNBasics
 import WebNNIR
 
-/// Resolved options of `convTranspose2d`. Output (oh, ow) of output channel oc gathers input
-/// (ih, iw) of every input channel of oc's group through tap (kh, kw) when
-/// oh = ih·strideH − padTop + kh·dilationH and ow = iw·strideW − padLeft + kw·dilationW.
-/// outputPadding and outputSizes only set the result's size (the result's shape).
-public struct ConvTranspose2dAttributes: Hashable, Sendable {
-    /// `[beginH, endH, beginW, endW]`.
-    public var padding: [Int]
-    /// `[strideH, strideW]`.
-    public var strides: [Int]
-    /// `[dilationH, dilationW]`.
-    public var dilations: [Int]
-    public var groups: Int
-    public var inputLayout: InputLayout
-    public var filterLayout: ConvTranspose2dFilterLayout
-    /// Residual add and activation applied before the store (their operands come last).
-    public var epilogue = Epilogue()
-
-    public init(padding: [Int] = [0, 0, 0, 0], strides: [Int] = [1, 1], dilations: [Int] = [1, 1], groups: Int = 1,
-                inputLayout: InputLayout = .nchw, filterLayout: ConvTranspose2dFilterLayout = .iohw) {
-        self.padding = padding
-        self.strides = strides
-        self.dilations = dilations
-        self.groups = groups
-        self.inputLayout = inputLayout
-        self.filterLayout = filterLayout
-    }
-}
-
 /// Resolved options of `instanceNormalization` and `layerNormalization`:
 /// `(x − mean) / sqrt(variance + epsilon) · scale + bias`, where mean and (population) variance
 /// are taken over the input axes `reducedAxes` for each position of the other axes, and scale

@@ -2,27 +2,6 @@ import WebNNBasics
 import WebNNIR
 import WebNNLowering
 
-/// The options the two general convolution kernels read from conv2d's and convTranspose2d's
-/// attributes.
-protocol ConvolutionAttributes {
-    var padding: [Int] { get }
-    var strides: [Int] { get }
-    var dilations: [Int] { get }
-    var groups: Int { get }
-    var inputLayout: InputLayout { get }
-    /// The filter layout's axis letters, like "oihw".
-    var filterLayoutName: String { get }
-    var epilogue: Epilogue { get }
-}
-
-extension Conv2dAttributes: ConvolutionAttributes {
-    var filterLayoutName: String { filterLayout.rawValue }
-}
-
-extension ConvTranspose2dAttributes: ConvolutionAttributes {
-    var filterLayoutName: String { filterLayout.rawValue }
-}
-
 /// What the two general convolution kernels (`Conv2dKernel`, `ConvTranspose2dKernel`) share:
 /// the sizes and element strides of a grouped 2-D convolution step, decoded once from its
 /// shapes and layouts, and the row of sums a task accumulates (`emitRow`). They differ only in
@@ -40,11 +19,11 @@ struct GroupedConvolution {
 
     /// `transposed`: the filter's i axis counts all input channels and its o axis the output
     /// channels of one group (convTranspose2d); otherwise the reverse (conv2d).
-    init(_ operatorName: String, _ attributes: some ConvolutionAttributes, input: [Int], filter: [Int], result: [Int],
-         hasBias: Bool, transposed: Bool) throws {
+    init<FilterLayout>(_ operatorName: String, _ attributes: ConvolutionAttributes<FilterLayout>, input: [Int],
+                       filter: [Int], result: [Int], hasBias: Bool, transposed: Bool) throws {
         let (padding, strides, dilations, groups) = (attributes.padding, attributes.strides, attributes.dilations,
                                                      attributes.groups)
-        let filterLayout = attributes.filterLayoutName
+        let filterLayout = attributes.filterLayout.rawValue
         guard input.count == 4, filter.count == 4, result.count == 4, padding.count == 4, strides.count == 2,
               dilations.count == 2, groups > 0 else {
             throw CodeGenError.unsupported("\(operatorName) of \(input) with filter \(filter) into \(result)")
