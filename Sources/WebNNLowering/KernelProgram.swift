@@ -48,7 +48,8 @@ public enum BufferLocation: Hashable, Sendable {
     case output(Int)
     /// `KernelProgram.constants[index]`, embedded read-only in the library.
     case constant(Int)
-    /// `scratch + byteOffset`; the offset is a multiple of 64.
+    /// `scratch + byteOffset`; the offset is a multiple of 64, except for a view into part of
+    /// another buffer (`BufferRef.strides`).
     case scratch(byteOffset: Int)
 }
 
@@ -56,18 +57,31 @@ public enum BufferLocation: Hashable, Sendable {
 public struct BufferRef: Hashable, Sendable, CustomStringConvertible {
     public var location: BufferLocation
     public var type: TensorType
+    /// Element strides per axis when the tensor is a view into part of a larger buffer (a
+    /// concat operand written in place, see `Lowering`); nil when it is laid out row-major.
+    public var strides: [Int]?
 
-    public init(_ location: BufferLocation, _ type: TensorType) {
+    public init(_ location: BufferLocation, _ type: TensorType, strides: [Int]? = nil) {
         self.location = location
         self.type = type
+        self.strides = strides
+    }
+
+    /// Bytes from the first element to past the last: the whole tensor, or a view's reach
+    /// into its buffer.
+    public var byteSpan: Int {
+        guard let strides else { return type.byteSize }
+        let lastElement = zip(type.shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
+        return type.shape.contains(0) ? 0 : (lastElement + 1) * type.dataType.byteSize
     }
 
     public var description: String {
+        let view = strides.map { " strides \($0)" } ?? ""
         switch location {
-        case .input(let index): return "input\(index):\(type)"
-        case .output(let index): return "output\(index):\(type)"
-        case .constant(let index): return "constant\(index):\(type)"
-        case .scratch(let offset): return "scratch+\(offset):\(type)"
+        case .input(let index): return "input\(index):\(type)\(view)"
+        case .output(let index): return "output\(index):\(type)\(view)"
+        case .constant(let index): return "constant\(index):\(type)\(view)"
+        case .scratch(let offset): return "scratch+\(offset):\(type)\(view)"
         }
     }
 }

@@ -8,6 +8,8 @@ import WebNNIR
 /// its operand's buffer. Outputs that are graph inputs, constants or values already written to
 /// another output (a value listed twice) are filled by copy steps at the end. Recurrent
 /// operators are first expanded into operators that have kernels (`RecurrentExpansion`).
+/// A concat along the channel axis of convolutions that only feed it takes no step: the
+/// convolutions write their results into its buffer (`ConcatViews`).
 public enum Lowering {
     public static func lower(_ graph: Graph) throws -> KernelProgram {
         var planner = BufferPlanner(try RecurrentExpansion.expand(graph))
@@ -151,9 +153,22 @@ private struct BufferPlanner {
         for (index, step) in steps.enumerated() {
             for operand in step.operands { lastUse[root(of: operand)] = index }
         }
+        let views = ConcatViews(steps: steps.map { ($0.kernel, $0.operands, $0.result) }, graph: graph,
+                                writable: { root(of: $0) == $0 && buffers[$0] == nil })
         var allocator = ScratchAllocator()
         var locations = buffers
         for (index, step) in steps.enumerated() where step.outputSlot == nil && locations[step.result] == nil {
+            if let view = views.views[step.result] {
+                // The first convolution into a concat's buffer places that buffer.
+                if locations[view.concat] == nil {
+                    let offset = allocator.allocate(byteSize: graph[view.concat].type.byteSize, firstUse: index,
+                                                    lastUse: max(index, lastUse[view.concat] ?? index))
+                    locations[view.concat] = .scratch(byteOffset: offset)
+                }
+                guard case .scratch(let concatOffset)? = locations[view.concat] else { continue }
+                locations[step.result] = .scratch(byteOffset: concatOffset + view.byteOffset)
+                continue
+            }
             let last = max(index, lastUse[step.result] ?? index)
             let offset: Int
             if let shared = inPlaceOffset(of: step, at: index, lastUse: lastUse, locations) {
@@ -165,9 +180,9 @@ private struct BufferPlanner {
             locations[step.result] = .scratch(byteOffset: offset)
         }
         func buffer(_ value: ValueID) -> BufferRef {
-            BufferRef(locations[root(of: value)]!, graph[value].type)
+            BufferRef(locations[root(of: value)]!, graph[value].type, strides: views.views[value]?.strides)
         }
-        let kernelSteps = steps.map { step in
+        let kernelSteps = steps.enumerated().filter { !views.elidedSteps.contains($0.offset) }.map(\.element).map { step in
             KernelStep(step.kernel, operands: step.operands.map(buffer),
                        result: step.outputSlot.map { BufferRef(.output($0), graph[step.result].type) } ?? buffer(step.result),
                        label: (step.outputSlot == nil ? "" : "copy to output ") + graph[step.result].name)
@@ -175,5 +190,52 @@ private struct BufferPlanner {
         func tensor(_ id: ValueID) -> ProgramTensor { ProgramTensor(name: graph[id].name, type: graph[id].type) }
         return KernelProgram(name: graph.name, inputs: graph.inputs.map(tensor), outputs: graph.outputs.map(tensor),
                              constants: constants, scratchSize: allocator.size, steps: kernelSteps)
+    }
+}
+
+/// The concats whose operands are written in place: a concat along the channel axis whose
+/// every operand is the result of a conv2d step (without a residual or prelu epilogue, which
+/// read at the result's own indices) in that layout, read by nothing but this concat, once.
+/// Each such convolution writes its result as a view into the concat's buffer (the concat's
+/// strides, starting at its offset along the axis), and the concat step goes away.
+struct ConcatViews {
+    struct View {
+        /// The concat result whose buffer holds the view.
+        let concat: ValueID
+        /// Where the view starts in that buffer.
+        let byteOffset: Int
+        let strides: [Int]
+    }
+
+    private(set) var views: [ValueID: View] = [:]
+    /// Indices of the concat steps that go away.
+    private(set) var elidedSteps: Set<Int> = []
+
+    /// `writable(value)`: whether the value has its own scratch buffer to give up (not an
+    /// input, constant, output or alias).
+    init(steps: [(kernel: Kernel, operands: [ValueID], result: ValueID)], graph: Graph, writable: (ValueID) -> Bool) {
+        var reads: [ValueID: Int] = [:]
+        for step in steps { for operand in step.operands { reads[operand, default: 0] += 1 } }
+        var producer: [ValueID: Int] = [:]
+        for (index, step) in steps.enumerated() { producer[step.result] = index }
+        for (index, step) in steps.enumerated() {
+            guard case .concat(let axis) = step.kernel, writable(step.result) else { continue }
+            let eligible = step.operands.allSatisfy { operand in
+                guard writable(operand), reads[operand] == 1, let p = producer[operand],
+                      case .conv2d(let attributes) = steps[p].kernel,
+                      !attributes.epilogue.hasResidual, attributes.epilogue.preluSlope == nil else { return false }
+                return axis == (attributes.inputLayout == .nhwc ? 3 : 1)
+            }
+            guard eligible else { continue }
+            let type = graph[step.result].type
+            let strides = rowMajorStrides(type.shape)
+            var start = 0
+            for operand in step.operands {
+                views[operand] = View(concat: step.result, byteOffset: start * strides[axis] * type.dataType.byteSize,
+                                      strides: strides)
+                start += graph[operand].type.shape[axis]
+            }
+            elidedSteps.insert(index)
+        }
     }
 }

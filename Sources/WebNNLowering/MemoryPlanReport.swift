@@ -7,7 +7,8 @@ public struct MemoryPlanReport: Equatable, Sendable, CustomStringConvertible {
     public var intermediateCount: Int
     /// The sum of their sizes: the scratch a plan without reuse would need (before alignment).
     public var intermediateBytes: Int
-    /// The most bytes of intermediates live at once (each rounded up to the 64-byte alignment;
+    /// The most bytes of intermediates live at once (each buffer rounded up to the 64-byte
+    /// alignment, the views written into a concat's buffer at their own sizes;
     /// an operand that an in-place step overwrites is dead there): the least a plan with these
     /// in-place steps can use.
     public var peakLiveBytes: Int
@@ -27,16 +28,28 @@ public struct MemoryPlanReport: Equatable, Sendable, CustomStringConvertible {
     public init(_ program: KernelProgram) {
         var writes: [(step: Int, offset: Int, size: Int)] = []
         var lastRead: [Int] = []
-        /// Index in `writes` of the intermediate that holds scratch byte `offset` at this point.
+        /// Index in `writes` of the intermediate that starts at scratch byte `offset` at this
+        /// point (several intermediates share a buffer when they are views into a concat's).
         var holder: [Int: Int] = [:]
+        func holders(_ offset: Int, _ size: Int) -> [Int] { holder.keys.filter { $0 >= offset && $0 < offset + size } }
+        /// The strides of the intermediates written as views, by index in `writes`.
+        var viewStrides: [Int: [Int]] = [:]
         var inPlaceCount = 0
         for (index, step) in program.steps.enumerated() {
             let sharing = step.operandsSharingResult
             if sharing.contains(true) { inPlaceCount += 1 }
             for (operand, shared) in zip(step.operands, sharing) where !shared {
-                if case .scratch(let offset) = operand.location, let write = holder[offset] { lastRead[write] = index }
+                guard case .scratch(let offset) = operand.location else { continue }
+                for start in holders(offset, operand.byteSpan) { lastRead[holder[start]!] = index }
             }
             if case .scratch(let offset) = step.result.location {
+                // The write ends the intermediates that start inside its span, but for the other
+                // parts of the same concat buffer (views with the same strides).
+                for start in holders(offset, step.result.byteSpan)
+                where step.result.strides == nil || viewStrides[holder[start]!] != step.result.strides {
+                    holder[start] = nil
+                }
+                viewStrides[writes.count] = step.result.strides
                 holder[offset] = writes.count
                 writes.append((index, offset, step.result.type.byteSize))
                 lastRead.append(index)
@@ -46,7 +59,8 @@ public struct MemoryPlanReport: Equatable, Sendable, CustomStringConvertible {
         var peak = 0
         for index in program.steps.indices {
             let live = writes.indices.filter { writes[$0].step <= index && lastRead[$0] >= index }
-            peak = max(peak, live.reduce(0) { $0 + aligned(writes[$1].size) })
+            // Buffers are placed at multiples of 64 bytes; the views of a concat share its buffer.
+            peak = max(peak, live.reduce(0) { $0 + (viewStrides[$1] == nil ? aligned(writes[$1].size) : writes[$1].size) })
         }
         self.init(scratchBytes: program.scratchSize, intermediateCount: writes.count,
                   intermediateBytes: writes.reduce(0) { $0 + $1.size }, peakLiveBytes: peak, inPlaceCount: inPlaceCount)

@@ -13,9 +13,11 @@ import WebNNLowering
 struct Conv2dKernel: KernelEmitter {
     let shape: GroupedConvolution
 
-    init(_ attributes: Conv2dAttributes, input: [Int], filter: [Int], hasBias: Bool, result: [Int]) throws {
+    /// `resultStrides`: the result's element strides (row-major unless it is a view).
+    init(_ attributes: Conv2dAttributes, input: [Int], filter: [Int], hasBias: Bool, result: [Int],
+         resultStrides: [Int]) throws {
         shape = try GroupedConvolution("conv2d", attributes, input: input, filter: filter, result: result,
-                                       hasBias: hasBias, transposed: false)
+                                       resultStrides: resultStrides, hasBias: hasBias, transposed: false)
     }
 
     var taskCount: Int { shape.taskCount }

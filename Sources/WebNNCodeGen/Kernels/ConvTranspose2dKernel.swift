@@ -20,7 +20,7 @@ struct ConvTranspose2dKernel: KernelEmitter {
 
     init(_ attributes: ConvTranspose2dAttributes, input: [Int], filter: [Int], hasBias: Bool, result: [Int]) throws {
         shape = try GroupedConvolution("convTranspose2d", attributes, input: input, filter: filter, result: result,
-                                       hasBias: hasBias, transposed: true)
+                                       resultStrides: rowMajorStrides(result), hasBias: hasBias, transposed: true)
     }
 
     var taskCount: Int { shape.taskCount }

@@ -36,7 +36,9 @@ struct DepthwiseConv2dKernel: KernelEmitter {
     let inputStrides: [Character: Int], outputStrides: [Character: Int]
 
     /// `packedFilter` is `[ceil(c / VW), kh, kw, 1, VW]`.
-    init(_ attributes: Conv2dAttributes, input: [Int], packedFilter: [Int], hasBias: Bool, result: [Int]) throws {
+    /// `resultStrides`: the result's element strides (row-major unless it is a view).
+    init(_ attributes: Conv2dAttributes, input: [Int], packedFilter: [Int], hasBias: Bool, result: [Int],
+         resultStrides: [Int]) throws {
         let layout = attributes.inputLayout.rawValue
         guard input.count == 4, packedFilter.count == 5, result.count == 4, packedFilter[3] == 1,
               attributes.padding.count == 4, attributes.strides.count == 2, attributes.dilations.count == 2 else {
@@ -56,7 +58,7 @@ struct DepthwiseConv2dKernel: KernelEmitter {
             throw CodeGenError.unsupported("depthwise conv2d of \(input) with filter \(packedFilter), groups \(channels), into \(result)")
         }
         inputStrides = LayoutAxes.strides(input, layout)
-        outputStrides = LayoutAxes.strides(result, layout)
+        outputStrides = LayoutAxes.byAxis(resultStrides, layout)
     }
 
     /// Accumulator vectors per tile: 8 independent FMA chains (latency 4 × 2 pipes) keep the

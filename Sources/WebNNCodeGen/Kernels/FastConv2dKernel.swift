@@ -47,7 +47,9 @@ struct FastConv2dKernel: KernelEmitter {
     static let pixelsPerRun = 48
 
     /// `packedFilter` is `[ceil(oc / VW), kh, kw, ic, VW]`.
-    init(_ attributes: Conv2dAttributes, input: [Int], packedFilter: [Int], hasBias: Bool, result: [Int]) throws {
+    /// `resultStrides`: the result's element strides (row-major unless it is a view).
+    init(_ attributes: Conv2dAttributes, input: [Int], packedFilter: [Int], hasBias: Bool, result: [Int],
+         resultStrides: [Int]) throws {
         let layout = attributes.inputLayout.rawValue
         guard input.count == 4, packedFilter.count == 5, result.count == 4, attributes.groups == 1,
               attributes.padding.count == 4, attributes.strides.count == 2, attributes.dilations.count == 2 else {
@@ -73,7 +75,7 @@ struct FastConv2dKernel: KernelEmitter {
         let (vectors, pixels) = FastConv2dPacking.tile(vectorWidth: vectorWidth, vectorCount: packedFilter[0],
                                                        rowWidth: isPointwise ? nil : outputWidth)
         (vectorsPerTile, pixelsPerTile) = (vectors, pixels)
-        (inputStrides, outputStrides) = (LayoutAxes.strides(input, layout), LayoutAxes.strides(result, layout))
+        (inputStrides, outputStrides) = (LayoutAxes.strides(input, layout), LayoutAxes.byAxis(resultStrides, layout))
         pointwise = isPointwise
             ? PointwiseTiling(pixels: outputHeight * outputWidth, tileWidth: pixels, vectors: vectors,
                               pixelsPerRun: FastConv2dKernel.pixelsPerRun)

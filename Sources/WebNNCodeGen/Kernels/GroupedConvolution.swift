@@ -19,8 +19,9 @@ struct GroupedConvolution {
 
     /// `transposed`: the filter's i axis counts all input channels and its o axis the output
     /// channels of one group (convTranspose2d); otherwise the reverse (conv2d).
+    /// `resultStrides`: the result's element strides (row-major unless it is a view).
     init<FilterLayout>(_ operatorName: String, _ attributes: ConvolutionAttributes<FilterLayout>, input: [Int],
-                       filter: [Int], result: [Int], hasBias: Bool, transposed: Bool) throws {
+                       filter: [Int], result: [Int], resultStrides: [Int], hasBias: Bool, transposed: Bool) throws {
         let (padding, strides, dilations, groups) = (attributes.padding, attributes.strides, attributes.dilations,
                                                      attributes.groups)
         let filterLayout = attributes.filterLayout.rawValue
@@ -45,7 +46,7 @@ struct GroupedConvolution {
                 "\(operatorName) of \(input) with filter \(filter) (\(filterLayout)), groups \(groups), into \(result)")
         }
         inputStrides = LayoutAxes.strides(input, layout)
-        outputStrides = LayoutAxes.strides(result, layout)
+        outputStrides = LayoutAxes.byAxis(resultStrides, layout)
         filterStrides = LayoutAxes.strides(filter, filterLayout)
         (strideH, strideW, dilationH, dilationW) = (strides[0], strides[1], dilations[0], dilations[1])
         (padTop, padLeft) = (padding[0], padding[2])

@@ -66,6 +66,12 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
         }
     }
     let shapes = step.operands.map(\.type.shape), resultShape = step.result.type.shape
+    // Only convolutions write into part of a larger buffer (a concat's, see `ConcatViews`).
+    let isConvolution = if case .conv2d = step.kernel { true } else { false }
+    guard step.operands.allSatisfy({ $0.strides == nil }), step.result.strides == nil || isConvolution else {
+        throw CodeGenError.unsupported("\(step.kernel) on a strided view")
+    }
+    let resultStrides = step.result.strides ?? rowMajorStrides(resultShape)
     switch step.kernel {
     case .binary, .unary, .select, .fusedElementwise:
         preconditionFailure("element-wise steps are made by ElementwiseKernel(step)")
@@ -92,11 +98,14 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
         if shapes[1].count == 5 {  // filter packed by FastConv2dPacking
             if attributes.groups > 1 {
                 return try DepthwiseConv2dKernel(attributes, input: shapes[0], packedFilter: shapes[1],
-                                                 hasBias: operandCount - fused == 3, result: resultShape)
+                                                 hasBias: operandCount - fused == 3, result: resultShape,
+                                                 resultStrides: resultStrides)
             }
-            return try FastConv2dKernel(attributes, input: shapes[0], packedFilter: shapes[1], hasBias: operandCount - fused == 3, result: resultShape)
+            return try FastConv2dKernel(attributes, input: shapes[0], packedFilter: shapes[1], hasBias: operandCount - fused == 3,
+                                        result: resultShape, resultStrides: resultStrides)
         }
-        return try Conv2dKernel(attributes, input: shapes[0], filter: shapes[1], hasBias: operandCount - fused == 3, result: resultShape)
+        return try Conv2dKernel(attributes, input: shapes[0], filter: shapes[1], hasBias: operandCount - fused == 3,
+                                result: resultShape, resultStrides: resultStrides)
     case .matmul(let attributes):
         let fused = attributes.epilogue.operandCount
         try require((2 + fused)...(3 + fused))

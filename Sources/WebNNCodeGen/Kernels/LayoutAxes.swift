@@ -9,6 +9,11 @@ enum LayoutAxes {
 
     /// Row-major element strides of `shape`, by axis letter.
     static func strides(_ shape: [Int], _ layout: String) -> [Character: Int] {
-        Dictionary(uniqueKeysWithValues: zip(layout, rowMajorStrides(shape)))
+        byAxis(rowMajorStrides(shape), layout)
+    }
+
+    /// `values` (one per axis, like element strides), by axis letter.
+    static func byAxis(_ values: [Int], _ layout: String) -> [Character: Int] {
+        Dictionary(uniqueKeysWithValues: zip(layout, values))
     }
 }
