@@ -42,20 +42,22 @@ import WebNNLowering
         try expectMatchesReference(maker, seed: seed)
     }
 
-    /// Depthwise and grouped convolutions (their own kernels) write views too; three operands.
+    /// Depthwise and grouped convolutions (their own kernels) write views too; three operands,
+    /// computed in the reverse of their order in the concat, so a kernel that wrote past its
+    /// slice would overwrite a neighbour written before it.
     @Test func depthwiseAndGroupedOperands() throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
         let options: [String: Attribute] = ["inputLayout": .string("nhwc"), "filterLayout": .string("ohwi"),
                                             "padding": .ints([1, 1, 1, 1])]
         let x = try maker.input("x", [1, 7, 10, 12])
-        var depthwise = options
-        depthwise["groups"] = .int(12)
-        let a = try maker.node("conv2d", [x, try maker.constant("wa", [12, 3, 3, 1])], depthwise, output: false)
+        let c = try maker.node("conv2d", [x, try maker.constant("wc", [9, 3, 3, 12])], options, output: false)
         var grouped = options
         grouped["groups"] = .int(3)
         let b = try maker.node("conv2d", [x, try maker.constant("wb", [6, 3, 3, 4])], grouped, output: false)
-        let c = try maker.node("conv2d", [x, try maker.constant("wc", [9, 3, 3, 12])], options, output: false)
+        var depthwise = options
+        depthwise["groups"] = .int(12)
+        let a = try maker.node("conv2d", [x, try maker.constant("wa", [12, 3, 3, 1])], depthwise, output: false)
         let concat = try maker.node("concat", [a, b, c], ["axis": .int(3)], output: false)
         try maker.node("relu", [concat])
 
