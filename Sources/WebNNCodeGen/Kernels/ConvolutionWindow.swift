@@ -5,22 +5,31 @@ import WebNNLowering
 /// The sliding window of a conv2d over one image, in compile-time sizes: which kernel rows and
 /// output columns read only inside the input (the rest take the padding's zeros).
 struct ConvolutionWindow {
-    let strides: [Int], dilations: [Int], padding: [Int]
+    let strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int
     let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
     let kernelHeight: Int, kernelWidth: Int
 
     init(_ attributes: Conv2dAttributes, inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int,
          kernelHeight: Int, kernelWidth: Int) {
-        (strides, dilations, padding) = (attributes.strides, attributes.dilations, attributes.padding)
+        (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
+        (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
+        (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
         (self.inputHeight, self.inputWidth) = (inputHeight, inputWidth)
         (self.outputHeight, self.outputWidth) = (outputHeight, outputWidth)
         (self.kernelHeight, self.kernelWidth) = (kernelHeight, kernelWidth)
     }
 
+    /// The input row that kernel row `kh` of output row `oh` reads: oh·sh − padTop + kh·dh.
+    func inputRow(_ oh: IRValue, _ kh: IRValue) -> IRValue { oh * strideH - padTop + kh * dilationH }
+
+    /// The input column that kernel column `kw` of output column `ow` reads: ow·sw − padLeft + kw·dw.
+    func inputColumn(_ ow: IRValue, _ kw: IRValue) -> IRValue { ow * strideW - padLeft + kw * dilationW }
+    func inputColumn(_ ow: IRValue, _ kw: Int) -> IRValue { ow * strideW + (kw * dilationW - padLeft) }
+    func inputColumn(_ ow: Int, _ kw: Int) -> Int { ow * strideW - padLeft + kw * dilationW }
+
     /// The kernel rows `[first, end)` of output row `oh` that lie in the input:
     /// 0 ≤ oh·sh − padTop + kh·dh < inputHeight.
     func validKernelRows(_ e: FunctionEmitter, oh: IRValue) -> (IRValue, IRValue) {
-        let (strideH, dilationH, padTop) = (strides[0], dilations[0], padding[0])
         if padTop == 0 && (outputHeight - 1) * strideH + (kernelHeight - 1) * dilationH < inputHeight {
             return (e.int(0), e.int(kernelHeight))
         }
@@ -33,7 +42,6 @@ struct ConvolutionWindow {
 
     /// The output columns `[start, end)` whose whole window lies in the input.
     var interiorColumns: (Int, Int) {
-        let (strideW, dilationW, padLeft) = (strides[1], dilations[1], padding[2])
         let start = min(outputWidth, (padLeft + strideW - 1) / strideW)
         let lastColumnRoom = inputWidth - 1 - (kernelWidth - 1) * dilationW + padLeft
         let end = lastColumnRoom < 0 ? start : max(start, min(outputWidth, lastColumnRoom / strideW + 1))

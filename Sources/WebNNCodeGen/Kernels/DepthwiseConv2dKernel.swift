@@ -34,6 +34,8 @@ struct DepthwiseConv2dKernel: KernelEmitter {
     let kernelHeight: Int, kernelWidth: Int
     let vectorWidth: Int
     let inputStrides: [Character: Int], outputStrides: [Character: Int]
+    /// The window's strides, dilations and padding, and which rows and columns read padding.
+    let window: ConvolutionWindow
 
     /// `packedFilter` is `[ceil(c / VW), kh, kw, 1, VW]`.
     /// `resultStrides`: the result's element strides (row-major unless it is a view).
@@ -59,6 +61,9 @@ struct DepthwiseConv2dKernel: KernelEmitter {
         }
         inputStrides = LayoutAxes.strides(input, layout)
         outputStrides = LayoutAxes.byAxis(resultStrides, layout)
+        window = ConvolutionWindow(attributes, inputHeight: inputHeight, inputWidth: inputWidth,
+                                   outputHeight: outputHeight, outputWidth: outputWidth,
+                                   kernelHeight: kernelHeight, kernelWidth: kernelWidth)
     }
 
     /// Accumulator vectors per tile: 8 independent FMA chains (latency 4 × 2 pipes) keep the
@@ -72,9 +77,6 @@ struct DepthwiseConv2dKernel: KernelEmitter {
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
         let n = task / outputHeight, oh = task % outputHeight
-        let window = ConvolutionWindow(attributes, inputHeight: inputHeight, inputWidth: inputWidth,
-                                       outputHeight: outputHeight, outputWidth: outputWidth,
-                                       kernelHeight: kernelHeight, kernelWidth: kernelWidth)
         let row = Row(n: n, oh: oh, kernelRows: window.validKernelRows(e, oh: oh))
         if attributes.inputLayout == .nhwc {
             let channelVectors = channels / vectorWidth, tailChannels = channels % vectorWidth
@@ -123,9 +125,6 @@ struct DepthwiseConv2dKernel: KernelEmitter {
                                   lanes: Int, pixels: Int, firstColumn: IRValue, edgeColumn: Int?) {
         let (x, w) = (buffers.operands[0].pointer, buffers.operands[1].pointer)
         let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
-        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
-        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
-        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
         let (sh, sw) = (inputStrides["h"]!, inputStrides["w"]!)
         let initial = hasBias ? e.loadVector(buffers.operands[2].pointer, firstChannel, lanes: lanes, width: vectorWidth)
                               : e.wrap(LLVMConstNull(vectorType))
@@ -133,18 +132,18 @@ struct DepthwiseConv2dKernel: KernelEmitter {
         let sums = e.forLoop(from: row.kernelRows.0, to: row.kernelRows.1,
                              carrying: Array(repeating: initial, count: pixels)) { kh, accumulators in
             var acc = accumulators
-            let rowBase = row.n * inputStrides["n"]! + (row.oh * strideH - padTop + kh * dilationH) * sh + firstChannel
+            let rowBase = row.n * inputStrides["n"]! + window.inputRow(row.oh, kh) * sh + firstChannel
             for kw in 0..<kernelWidth {
                 let weights = e.loadVector(w, weightBlock + (kh * kernelWidth + kw) * vectorWidth, lanes: vectorWidth,
                                            width: vectorWidth)
                 for r in 0..<pixels {
                     let iw: IRValue
                     if let edgeColumn {
-                        let column = (edgeColumn + r) * strideW + kw * dilationW - padLeft
+                        let column = window.inputColumn(edgeColumn + r, kw)
                         guard column >= 0 && column < inputWidth else { continue }
                         iw = e.int(column)
                     } else {
-                        iw = (firstColumn + r) * strideW + (kw * dilationW - padLeft)
+                        iw = window.inputColumn(firstColumn + r, kw)
                     }
                     let input = e.loadVector(x, rowBase + iw * sw, lanes: lanes, width: vectorWidth)
                     acc[r] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType], [input, weights, acc[r]])
@@ -167,9 +166,6 @@ struct DepthwiseConv2dKernel: KernelEmitter {
                                 channels: Int, pixels: Int, firstColumn: IRValue, edgeColumn: Int?) {
         let (x, w) = (buffers.operands[0].pointer, buffers.operands[1].pointer)
         let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
-        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
-        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
-        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
         let sh = inputStrides["h"]!
         let vectorLanes = stride(from: 0, to: pixels, by: vectorWidth).map { min(vectorWidth, pixels - $0) }
         let tileChannels = (0..<channels).map { firstChannel + $0 }
@@ -183,19 +179,19 @@ struct DepthwiseConv2dKernel: KernelEmitter {
             var acc = accumulators
             for (ci, channel) in tileChannels.enumerated() {
                 let weightBase = (channel / vectorWidth) * (kernelHeight * kernelWidth * vectorWidth) + channel % vectorWidth
-                let rowBase = row.n * inputStrides["n"]! + channel * inputStrides["c"]! + (row.oh * strideH - padTop + kh * dilationH) * sh
+                let rowBase = row.n * inputStrides["n"]! + channel * inputStrides["c"]! + window.inputRow(row.oh, kh) * sh
                 for kw in 0..<kernelWidth {
                     let weight = e.splat(e.load(w, weightBase + (kh * kernelWidth + kw) * vectorWidth), width: vectorWidth)
                     for (a, lanes) in vectorLanes.enumerated() {
                         var valid = 0..<lanes
                         if let edgeColumn {  // the lanes whose input column lies in [0, inputWidth)
-                            let column = { (lane: Int) in (edgeColumn + a * vectorWidth + lane) * strideW + kw * dilationW - padLeft }
+                            let column = { (lane: Int) in window.inputColumn(edgeColumn + a * vectorWidth + lane, kw) }
                             let firstInside = valid.first { column($0) >= 0 } ?? lanes
                             valid = firstInside..<(valid.first { column($0) >= inputWidth } ?? lanes)
                             if valid.isEmpty { continue }
                         }
                         // Input column of the first valid lane; lane l reads (l − first)·strideW further.
-                        let iw = (firstColumn + (a * vectorWidth + valid.lowerBound)) * strideW + (kw * dilationW - padLeft)
+                        let iw = window.inputColumn(firstColumn + (a * vectorWidth + valid.lowerBound), kw)
                         let input = stridedPixels(e, x, rowBase + iw, lanes: valid)
                         let index = ci * vectorLanes.count + a
                         acc[index] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType], [input, weight, acc[index]])
@@ -218,9 +214,10 @@ struct DepthwiseConv2dKernel: KernelEmitter {
     /// whole vector of stride 2 (VW < span ≤ 2·VW) two overlapping VW-float loads, of the first
     /// and the last VW, so nothing past the span is read.
     private func stridedPixels(_ e: FunctionEmitter, _ x: IRValue, _ start: IRValue, lanes: Range<Int>) -> IRValue {
-        let strideW = attributes.strides[1]
-        let span = (lanes.count - 1) * strideW + 1
-        if strideW == 1 && lanes == 0..<vectorWidth { return e.loadVector(x, start, lanes: vectorWidth, width: vectorWidth) }
+        let span = (lanes.count - 1) * window.strideW + 1
+        if window.strideW == 1 && lanes == 0..<vectorWidth {
+            return e.loadVector(x, start, lanes: vectorWidth, width: vectorWidth)
+        }
         let (first, second): (IRValue, IRValue)
         let secondStart: Int  // the span position of `second`'s element 0
         if span > vectorWidth && span <= 2 * vectorWidth && lanes == 0..<vectorWidth {
@@ -234,7 +231,7 @@ struct DepthwiseConv2dKernel: KernelEmitter {
         }
         let width = Int(LLVMGetVectorSize(first.type))
         var mask: [LLVMValueRef?] = (0..<vectorWidth).map { lane in
-            let position = lanes.contains(lane) ? (lane - lanes.lowerBound) * strideW : span
+            let position = lanes.contains(lane) ? (lane - lanes.lowerBound) * window.strideW : span
             return LLVMConstInt(e.types.i32, UInt64(position < width ? position : width + position - secondStart), 0)
         }
         let shuffle = LLVMBuildShuffleVector(e.builder, first.reference, second.reference,

@@ -40,6 +40,8 @@ struct FastConv2dKernel: KernelEmitter {
     let vectorWidth: Int
     let vectorsPerTile: Int, pixelsPerTile: Int
     let inputStrides: [Character: Int], outputStrides: [Character: Int]
+    /// The window's strides, dilations and padding, and which rows and columns read padding.
+    let window: ConvolutionWindow
     /// How a pointwise convolution's pixels are cut; nil for row-by-row convolutions.
     let pointwise: PointwiseTiling?
 
@@ -69,6 +71,9 @@ struct FastConv2dKernel: KernelEmitter {
               packedFilter[0] == (outputChannels + vectorWidth - 1) / vectorWidth, result[0] == batch else {
             throw CodeGenError.unsupported("packed conv2d of \(input) with filter \(packedFilter) into \(result)")
         }
+        window = ConvolutionWindow(attributes, inputHeight: inputHeight, inputWidth: inputWidth,
+                                   outputHeight: outputHeight, outputWidth: outputWidth,
+                                   kernelHeight: kernelHeight, kernelWidth: kernelWidth)
         let isPointwise = kernelHeight == 1 && kernelWidth == 1 && attributes.padding.allSatisfy { $0 == 0 }
         // A pointwise convolution's tiles run through the image: only a row-by-row one has
         // narrow rows to fit the tile to.
@@ -148,9 +153,6 @@ struct FastConv2dKernel: KernelEmitter {
                          channels: Int) {
         let firstChannel = group * channelsPerGroup
         let initial = initialAccumulators(e, buffers, firstChannel: firstChannel, channels: channels)
-        let window = ConvolutionWindow(attributes, inputHeight: inputHeight, inputWidth: inputWidth,
-                                       outputHeight: outputHeight, outputWidth: outputWidth,
-                                       kernelHeight: kernelHeight, kernelWidth: kernelWidth)
         let kernelRows = window.validKernelRows(e, oh: oh)
         let tile = { (pixels: Int, firstColumn: IRValue, edgeColumn: Int?) in
             emitTile(e, buffers, n: n, group: group, oh: oh, firstChannel: firstChannel, channels: channels, initial: initial,
@@ -168,15 +170,14 @@ struct FastConv2dKernel: KernelEmitter {
         let initial = initialAccumulators(e, buffers, firstChannel: firstChannel, channels: channels)
         let weightPrefetch = WeightPrefetch(self, tiling: tiling, group: group)
         let tile = { (pixels: Int, firstPixel: IRValue, tileInRun: IRValue?) in
-            let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
             let image = n * inputStrides["n"]!
             let inputOffsets = (0..<pixels).map { r -> IRValue in
                 let pixel = firstPixel + r
-                if strideH == 1 && strideW == 1 {
+                if window.strideH == 1 && window.strideW == 1 {
                     return image + pixel * inputStrides["w"]!  // input pixels are output pixels
                 }
                 let (oh, ow) = (pixel / outputWidth, pixel % outputWidth)
-                return image + oh * (strideH * inputStrides["h"]!) + ow * (strideW * inputStrides["w"]!)
+                return image + oh * (window.strideH * inputStrides["h"]!) + ow * (window.strideW * inputStrides["w"]!)
             }
             // Output pixels are consecutive: (oh, ow) is at oh·OW·sw + ow·sw in either layout.
             let outputOffsets = { (0..<pixels).map { r in n * outputStrides["n"]! + (firstPixel + r) * outputStrides["w"]! } }
@@ -203,18 +204,17 @@ struct FastConv2dKernel: KernelEmitter {
                           firstChannel: IRValue, channels: Int, initial: [IRValue], kernelRows: (IRValue, IRValue),
                           pixels: Int, firstColumn: IRValue, edgeColumn: Int?) {
         let vectors = initial.count
-        let (strideH, strideW) = (attributes.strides[0], attributes.strides[1])
-        let (dilationH, dilationW) = (attributes.dilations[0], attributes.dilations[1])
-        let (padTop, padLeft) = (attributes.padding[0], attributes.padding[2])
         let image = n * inputStrides["n"]!
         let (sh, sw) = (inputStrides["h"]!, inputStrides["w"]!)
         func tap(kh: IRValue, kw: IRValue, pixelRange: [Int], columns: [IRValue], _ accumulators: [IRValue]) -> [IRValue] {
-            let rowBase = image + (oh * strideH - padTop + kh * dilationH) * sh
+            let rowBase = image + window.inputRow(oh, kh) * sh
             return accumulate(e, buffers, group: group, kh: kh, kw: kw, pixelOffsets: columns.map { rowBase + $0 * sw },
                               pixelRange: pixelRange, vectors, accumulators)
         }
         let outputOffsets = {
-            (0..<pixels).map { r in n * outputStrides["n"]! + oh * outputStrides["h"]! + (firstColumn + r) * outputStrides["w"]! }
+            (0..<pixels).map { r in
+                n * outputStrides["n"]! + oh * outputStrides["h"]! + (firstColumn + r) * outputStrides["w"]!
+            }
         }
         prefetchResidual(e, buffers, outputOffsets: outputOffsets, firstChannel: firstChannel, channels: channels)
         let accumulators0 = (0..<pixels).flatMap { _ in initial }
@@ -223,13 +223,13 @@ struct FastConv2dKernel: KernelEmitter {
                 // Taps of a kernel row in a loop (unrolled, LLVM would reuse broadcasts across kw
                 // and run out of registers).
                 return e.forLoop(from: e.int(0), to: e.int(kernelWidth), carrying: accumulators) { kw, accumulators in
-                    let columns = (0..<pixels).map { r in (firstColumn + r) * strideW - padLeft + kw * dilationW }
+                    let columns = (0..<pixels).map { r in window.inputColumn(firstColumn + r, kw) }
                     return tap(kh: kh, kw: kw, pixelRange: Array(0..<pixels), columns: columns, accumulators)
                 }
             }
             var acc = accumulators
             for kw in 0..<kernelWidth {
-                let columns = (0..<pixels).map { r in (edgeColumn + r) * strideW - padLeft + kw * dilationW }
+                let columns = (0..<pixels).map { r in window.inputColumn(edgeColumn + r, kw) }
                 let inside = (0..<pixels).filter { columns[$0] >= 0 && columns[$0] < inputWidth }
                 guard !inside.isEmpty else { continue }
                 acc = tap(kh: kh, kw: e.int(kw), pixelRange: inside, columns: inside.map { e.int(columns[$0]) }, acc)
