@@ -17,6 +17,9 @@ import WebNNLowering
 /// the same elements read: a weight of 0 never multiplies, so infinities pass as in double).
 ///
 /// The result is visited row by row (a row is the last axis); a task is a group of whole rows.
+/// A linear float32 resample of the last two axes (nchw's h and w, as in DeepLab's logits)
+/// makes each input row's interpolation along w once per task instead of once per output
+/// element (`emitRowBlendTask`): the same sums in the same order.
 struct Resample2dKernel: KernelEmitter {
     let attributes: Resample2dAttributes
     let inputShape: [Int], resultShape: [Int]
@@ -137,6 +140,9 @@ struct Resample2dKernel: KernelEmitter {
             let weight = { (field: Int) in e.bitCast(e.load(tables[i], entry + field, type: e.types.i32), to: e.types.f32) }
             return (index(0), index(1), weight(2), weight(3))
         }
+        if attributes.mode == .linear && attributes.axes == [2, 3] {
+            return emitRowBlendTask(e, buffers, task: task, taps: taps)
+        }
         let (first, second) = (attributes.axes[0], attributes.axes[1])
         forEachResultElement(e, task: task) { position, base, resultIndex in
             let (low0, high0, weightLow0, weightHigh0) = taps(0, position[first])
@@ -145,13 +151,58 @@ struct Resample2dKernel: KernelEmitter {
                 e.load(x, base + a * inputStrides[first] + b * inputStrides[second])
             }
             guard attributes.mode == .linear else { return e.store(value(low0, low1), y, resultIndex) }
-            // A zero weight of high means the coordinate fell on low: only low is read.
-            func blend(_ low: IRValue, _ high: IRValue, _ weightLow: IRValue, _ weightHigh: IRValue) -> IRValue {
-                e.select(weightHigh == e.float(0), low, e.mulAdd(weightLow, low, weightHigh * high))
+            let top = blend(e, value(low0, low1), value(low0, high1), weightLow1, weightHigh1)
+            let bottom = blend(e, value(high0, low1), value(high0, high1), weightLow1, weightHigh1)
+            e.store(blend(e, top, bottom, weightLow0, weightHigh0), y, resultIndex)
+        }
+    }
+
+    /// low·weightLow + high·weightHigh in float; a zero weight of high means the coordinate fell
+    /// on low: only low is read.
+    private func blend(_ e: FunctionEmitter, _ low: IRValue, _ high: IRValue, _ weightLow: IRValue,
+                       _ weightHigh: IRValue) -> IRValue {
+        e.select(weightHigh == e.float(0), low, e.mulAdd(weightLow, low, weightHigh * high))
+    }
+
+    /// Linear float32 resampling of axes 2 and 3, a result row (n, c, oh) at a time: input rows
+    /// low and high of oh, interpolated along w into two row buffers, blended by a vector loop.
+    /// The buffers are kept by input row parity (low and high differ by at most one), each with
+    /// the (plane, input row) it holds, so consecutive output rows reading the same input rows
+    /// reuse them.
+    private func emitRowBlendTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue,
+                                  taps: (Int, IRValue) -> (IRValue, IRValue, IRValue, IRValue)) {
+        let (x, y) = (buffers.operands[0].pointer, buffers.result.pointer)
+        let (inputHeight, inputWidth) = (inputShape[2], inputShape[3])
+        let (outputHeight, outputWidth) = (resultShape[2], resultShape[3])
+        let rows = (0..<2).map { _ in e.entryAlloca(e.types.f32, count: outputWidth) }
+        let heldRow = e.entryAlloca(e.types.i64, count: 2)
+        for slot in 0..<2 { e.store(e.int(-1), heldRow, e.int(slot)) }
+        /// The buffer holding input row `inputRow` of plane `plane` interpolated along w.
+        func interpolatedRow(plane: IRValue, inputRow: IRValue) -> IRValue {
+            let slot = inputRow % 2
+            let key = plane * inputHeight + inputRow
+            let buffer = e.select(slot == e.int(0), rows[0], rows[1])
+            e.ifThen(e.load(heldRow, slot, type: e.types.i64) != key) {
+                e.store(key, heldRow, slot)
+                let inputRowStart = key * inputWidth
+                e.forLoop(from: 0, to: outputWidth) { ow in
+                    let (low, high, weightLow, weightHigh) = taps(1, ow)
+                    let value = blend(e, e.load(x, inputRowStart + low), e.load(x, inputRowStart + high), weightLow, weightHigh)
+                    e.store(value, buffer, ow)
+                }
             }
-            let top = blend(value(low0, low1), value(low0, high1), weightLow1, weightHigh1)
-            let bottom = blend(value(high0, low1), value(high0, high1), weightLow1, weightHigh1)
-            e.store(blend(top, bottom, weightLow0, weightHigh0), y, resultIndex)
+            return buffer
+        }
+        let firstRow = task * rowsPerTask
+        let lastRow = e.minimum(firstRow + rowsPerTask, e.int(rowCount))
+        e.forLoop(from: firstRow, to: lastRow) { row in
+            let (plane, oh) = (row / outputHeight, row % outputHeight)
+            let (low, high, weightLow, weightHigh) = taps(0, oh)
+            let top = interpolatedRow(plane: plane, inputRow: low)
+            let bottom = interpolatedRow(plane: plane, inputRow: high)
+            e.forLoop(from: 0, to: outputWidth) { ow in
+                e.store(blend(e, e.load(top, ow), e.load(bottom, ow), weightLow, weightHigh), y, row * outputWidth + ow)
+            }
         }
     }
 }
