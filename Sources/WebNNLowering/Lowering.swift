@@ -154,7 +154,7 @@ private struct BufferPlanner {
             for operand in step.operands { lastUse[root(of: operand)] = index }
         }
         let views = ConcatViews(steps: steps.map { ($0.kernel, $0.operands, $0.result) }, graph: graph,
-                                writable: { root(of: $0) == $0 && buffers[$0] == nil })
+                                root: root(of:), writable: { root(of: $0) == $0 && buffers[$0] == nil })
         var allocator = ScratchAllocator()
         var locations = buffers
         for (index, step) in steps.enumerated() where step.outputSlot == nil && locations[step.result] == nil {
@@ -211,11 +211,13 @@ struct ConcatViews {
     /// Indices of the concat steps that go away.
     private(set) var elidedSteps: Set<Int> = []
 
+    /// `root(value)`: the value whose buffer it shares (itself, or what a reshape aliases);
     /// `writable(value)`: whether the value has its own scratch buffer to give up (not an
     /// input, constant, output or alias).
-    init(steps: [(kernel: Kernel, operands: [ValueID], result: ValueID)], graph: Graph, writable: (ValueID) -> Bool) {
-        var reads: [ValueID: Int] = [:]
-        for step in steps { for operand in step.operands { reads[operand, default: 0] += 1 } }
+    init(steps: [(kernel: Kernel, operands: [ValueID], result: ValueID)], graph: Graph, root: (ValueID) -> ValueID,
+         writable: (ValueID) -> Bool) {
+        var reads: [ValueID: Int] = [:]  // of each buffer, through any alias
+        for step in steps { for operand in step.operands { reads[root(operand), default: 0] += 1 } }
         var producer: [ValueID: Int] = [:]
         for (index, step) in steps.enumerated() { producer[step.result] = index }
         for (index, step) in steps.enumerated() {

@@ -66,10 +66,11 @@ import WebNNLowering
         try expectMatchesReference(maker, seed: seed)
     }
 
-    /// A concat keeps its step when an operand is read elsewhere, is not a convolution, has a
-    /// residual epilogue (read at the result's own indices), when it joins another axis, or when
-    /// the concat is a graph output (the caller's buffer).
-    @Test(arguments: ["readTwice", "notConvolution", "residual", "spatialAxis", "output"])
+    /// A concat keeps its step when an operand is read elsewhere (directly, or through a
+    /// reshape that aliases its buffer), is not a convolution, has a residual epilogue (read at
+    /// the result's own indices), when it joins another axis, or when the concat is a graph
+    /// output (the caller's buffer).
+    @Test(arguments: ["readTwice", "readThroughReshape", "notConvolution", "residual", "spatialAxis", "output"])
     func concatKeepsItsStep(_ reason: String) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
@@ -84,6 +85,10 @@ import WebNNLowering
         let concat = try maker.node("concat", [a, b], ["axis": .int(Int64(axis))], output: reason == "output")
         if reason != "output" { try maker.node("relu", [concat]) }
         if reason == "readTwice" { try maker.node("sigmoid", [b]) }
+        if reason == "readThroughReshape" {
+            let flat = try maker.node("reshape", [b], ["newShape": .ints([36, 8])], output: false)
+            try maker.node("sigmoid", [flat])
+        }
 
         let program = try Lowering.lower(maker.graph)
         #expect(program.steps.contains { if case .concat = $0.kernel { true } else { false } })
