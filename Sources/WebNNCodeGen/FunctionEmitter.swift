@@ -82,8 +82,9 @@ final class FunctionEmitter {
     }
 
     /// A loop that carries `initial` values from one iteration to the next (a reduction);
-    /// `body` gets the index and the current values and returns the next ones.
-    func forLoop(from start: IRValue, to end: IRValue, carrying initial: [IRValue],
+    /// `body` gets the index and the current values and returns the next ones. `unrolled:
+    /// false` tells LLVM not to unroll it (`llvm.loop.unroll.disable`).
+    func forLoop(from start: IRValue, to end: IRValue, carrying initial: [IRValue], unrolled: Bool = true,
                  _ body: (IRValue, [IRValue]) -> [IRValue]) -> [IRValue] {
         let preheader = LLVMGetInsertBlock(builder)!
         let header = newBlock("loop"), bodyBlock = newBlock("loop.body"), exit = newBlock("loop.exit")
@@ -96,7 +97,8 @@ final class FunctionEmitter {
         let updated = body(wrap(index), carried.map(wrap))
         let next = wrap(index) + 1
         let latch = LLVMGetInsertBlock(builder)!
-        LLVMBuildBr(builder, header)
+        let backEdge = LLVMBuildBr(builder, header)!
+        if !unrolled { disableUnrolling(backEdge) }
         for (phi, (first, last)) in zip([index] + carried, zip([start] + initial, [next] + updated)) {
             var values: [LLVMValueRef?] = [first.reference, last.reference]
             var blocks: [LLVMBasicBlockRef?] = [preheader, latch]
@@ -104,6 +106,20 @@ final class FunctionEmitter {
         }
         LLVMPositionBuilderAtEnd(builder, exit)
         return carried.map(wrap)
+    }
+
+    /// Marks the loop whose back edge is `branch` with `llvm.loop.unroll.disable` (a loop ID
+    /// node that refers to itself, then the hint).
+    private func disableUnrolling(_ branch: LLVMValueRef) {
+        let context = module.context
+        let name = "llvm.loop.unroll.disable"
+        var hint: [LLVMMetadataRef?] = [LLVMMDStringInContext2(context, name, name.utf8.count)]
+        var none: [LLVMMetadataRef?] = []
+        let placeholder = LLVMTemporaryMDNode(context, &none, 0)
+        var operands: [LLVMMetadataRef?] = [placeholder, LLVMMDNodeInContext2(context, &hint, 1)]
+        let loopID = LLVMMDNodeInContext2(context, &operands, 2)!
+        LLVMMetadataReplaceAllUsesWith(placeholder, loopID)
+        LLVMSetMetadata(branch, LLVMGetMDKindIDInContext(context, "llvm.loop", 9), LLVMMetadataAsValue(context, loopID))
     }
 
     /// `if (condition) body()`.

@@ -60,6 +60,21 @@ import WebNNReference
         }
         try expectMatchesReference(maker, seed: seed)
     }
+
+    /// A row's kernel-column loop stays a loop (`llvm.loop.unroll.disable`): unrolled, LLVM
+    /// shares broadcasts between taps and spills the accumulators of a 3-channel stem.
+    @Test func kernelColumnLoopIsNotUnrolled() throws {
+        var maker = GraphMaker(seed: 1)
+        let x = try maker.input("x", [1, 32, 32, 3])
+        try maker.node("conv2d", [x, try maker.constant("w", [32, 3, 3, 3])], [
+            "strides": .ints([2, 2]), "padding": .ints([1, 1, 1, 1]), "inputLayout": .string("nhwc"),
+            "filterLayout": .string("ohwi"),
+        ])
+        let compiled = try CodeGen.compile(try Lowering.lower(maker.graph), options: CodeGenOptions(prefix: "stem"))
+        let ir = String(decoding: try compiled.emit(.llvmIR), as: UTF8.self)
+        let hasFastKernels = FastConv2dPacking.vectorWidth(try ResolvedTarget(TargetOptions())) != nil
+        #expect(ir.contains("!\"llvm.loop.unroll.disable\"") == hasFastKernels)
+    }
 }
 
 /// Pointwise convolutions are tiled through the whole image (`PointwiseTiling`): images whose
