@@ -19,8 +19,7 @@ struct EpilogueEmitter {
     func apply(_ e: FunctionEmitter, _ value: IRValue, _ buffers: StepBuffers, resultIndex: IRValue) -> IRValue {
         let dataType = buffers.result.dataType
         var result = value
-        if epilogue.hasResidual {
-            let residual = buffers.operands[buffers.operands.count - operandCount]
+        if let residual = residual(buffers) {
             result = applyBinary(e, .add, result, e.load(residual, resultIndex), of: dataType)
         }
         if let activation = epilogue.activation {
@@ -30,6 +29,11 @@ struct EpilogueEmitter {
             result = applyBinary(e, .prelu, result, e.load(slopeBuffer, slopeIndex(e, slope, resultIndex)), of: dataType)
         }
         return result
+    }
+
+    /// The residual operand, if the epilogue adds one.
+    func residual(_ buffers: StepBuffers) -> TypedBuffer? {
+        epilogue.hasResidual ? buffers.operands[buffers.operands.count - operandCount] : nil
     }
 
     /// The index of the slope element broadcast to result element `resultIndex`: the sum, over

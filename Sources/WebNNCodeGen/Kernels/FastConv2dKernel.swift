@@ -276,9 +276,7 @@ struct FastConv2dKernel: KernelEmitter {
     /// residual add: 5–15 % faster).
     private func prefetchResidual(_ e: FunctionEmitter, _ buffers: StepBuffers, outputOffsets: () -> [IRValue],
                                   firstChannel: IRValue, channels: Int) {
-        let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
-        guard epilogue.epilogue.hasResidual else { return }
-        let residual = buffers.operands[buffers.operands.count - epilogue.operandCount]
+        guard let residual = EpilogueEmitter(epilogue: attributes.epilogue).residual(buffers) else { return }
         for pixelOffset in outputOffsets() {
             for v in 0..<(channels + vectorWidth - 1) / vectorWidth {
                 e.prefetch(residual.pointer, pixelOffset + (firstChannel + v * vectorWidth) * outputStrides["c"]!)
