@@ -160,12 +160,14 @@ private struct BufferPlanner {
         for (index, step) in steps.enumerated() where step.outputSlot == nil && locations[step.result] == nil {
             if let view = views.views[step.result] {
                 // The first convolution into a concat's buffer places that buffer.
-                if locations[view.concat] == nil {
-                    let offset = allocator.allocate(byteSize: graph[view.concat].type.byteSize, firstUse: index,
-                                                    lastUse: max(index, lastUse[view.concat] ?? index))
-                    locations[view.concat] = .scratch(byteOffset: offset)
+                let concatOffset: Int
+                if case .scratch(let placed)? = locations[view.concat] {
+                    concatOffset = placed
+                } else {
+                    concatOffset = allocator.allocate(byteSize: graph[view.concat].type.byteSize, firstUse: index,
+                                                      lastUse: max(index, lastUse[view.concat] ?? index))
+                    locations[view.concat] = .scratch(byteOffset: concatOffset)
                 }
-                guard case .scratch(let concatOffset)? = locations[view.concat] else { continue }
                 locations[step.result] = .scratch(byteOffset: concatOffset + view.byteOffset)
                 continue
             }
