@@ -97,15 +97,21 @@ struct LibraryEmitter {
 
     // MARK: Kernels
 
-    /// What a step body depends on: its kernel and the types of its buffers, not where they are.
-    /// Steps with equal signatures (a network's repeated blocks) share one body.
+    /// Everything a step body depends on, so that steps with equal signatures (a network's
+    /// repeated blocks) can share one body: its kernel, the type and view strides of each
+    /// buffer (a convolution writing into a concat's buffer indexes its result through them),
+    /// and which operands share the result's buffer. Only where the buffers are is left out:
+    /// the task wrapper passes the pointers.
     private struct StepSignature: Hashable {
         var kernel: Kernel
         var types: [TensorType]
+        var strides: [[Int]?]
         var operandsSharingResult: [Bool]
         init(_ step: KernelStep) {
             kernel = step.kernel
-            types = [step.result.type] + step.operands.map(\.type)
+            let buffers = [step.result] + step.operands
+            types = buffers.map(\.type)
+            strides = buffers.map(\.strides)
             operandsSharingResult = step.operandsSharingResult
         }
     }

@@ -2,6 +2,7 @@ import Testing
 import WebNNBasics
 import WebNNIR
 import WebNNLowering
+import WebNNTransforms
 
 /// Concats whose operands are convolutions that only feed them take no step: the convolutions
 /// write into the concat's buffer (`ConcatViews`). Checked against the interpreter for each
@@ -94,5 +95,30 @@ import WebNNLowering
         #expect(program.steps.contains { if case .concat = $0.kernel { true } else { false } })
         #expect(program.steps.allSatisfy { $0.result.strides == nil })
         try expectMatchesReference(maker, seed: seed)
+    }
+
+    /// Two convolutions of one shape, one writing a contiguous result and one a view into a
+    /// concat's buffer, must not share a step body (the body made for the first ignored the
+    /// view's strides). Reduced from YOLOv8n's detection head, run through the -O3 pipeline.
+    @Test func sameShapeConvolutionsWithAndWithoutAView() throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let p = try maker.input("p", [1, 64, 40, 40]), q = try maker.input("q", [1, 80, 40, 40])
+        let q2 = try maker.input("q2", [1, 64, 40, 40])
+        let z = try maker.node("conv2d", [q2, try maker.constant("wz", [64, 64, 1, 1]), try maker.constant("bz", [64])],
+                               output: false)
+        try maker.node("transpose", [z], ["permutation": .ints([0, 2, 3, 1])])
+        let a = try maker.node("conv2d", [p, try maker.constant("wa", [64, 64, 1, 1]), try maker.constant("ba", [64])],
+                               output: false)
+        let b = try maker.node("conv2d", [q, try maker.constant("wb", [18, 80, 1, 1]), try maker.constant("bb", [18])],
+                               output: false)
+        let c = try maker.node("concat", [a, b], ["axis": .int(1)], output: false)
+        try maker.node("reshape", [c], ["newShape": .ints([1, 82, 1600])])
+
+        var optimized = maker
+        try PassManager(pipeline: PassRegistry.pipeline(optimizationLevel: 3), verifyEach: true).run(&optimized.graph)
+        let program = try Lowering.lower(optimized.graph)
+        #expect(program.steps.contains { $0.result.strides != nil }, "the concat is no longer written in place")
+        try expectMatchesReference(optimized, seed: seed)
     }
 }

@@ -61,6 +61,18 @@ import WebNNReference
         try expectMatchesReference(maker, seed: seed)
     }
 
+    /// One filter constant read by two convolutions in different filter layouts is packed once
+    /// for each layout (the packing cache is keyed on the layout too).
+    @Test func sharedFilterInTwoLayouts() throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let x = try maker.input("x", [1, 4, 6, 6])
+        let filter = try maker.constant("w", [4, 4, 4, 4])
+        try maker.node("conv2d", [x, filter])
+        try maker.node("conv2d", [x, filter], ["filterLayout": .string("ihwo")])
+        try expectMatchesReference(maker, seed: seed)
+    }
+
     /// A row's kernel-column loop stays a loop (`llvm.loop.unroll.disable`): unrolled, LLVM
     /// shares broadcasts between taps and spills the accumulators of a 3-channel stem.
     @Test func kernelColumnLoopIsNotUnrolled() throws {

@@ -383,6 +383,12 @@ struct WeightPrefetch {
 
 /// Compile-time weight repacking for `FastConv2dKernel`, and the tile shape it uses.
 enum FastConv2dPacking {
+    /// A filter constant as one step reads it: packings of one constant in two layouts differ.
+    private struct PackingKey: Hashable {
+        let constant: Int
+        let layout: String
+    }
+
     /// Floats per vector register of the target for the fast kernels, nil when the target has
     /// no FMA vector unit they are written for.
     static func vectorWidth(_ target: ResolvedTarget) -> Int? {
@@ -437,7 +443,9 @@ enum FastConv2dPacking {
                 if case .constant(let index) = operand.location { uses[index, default: 0] += 1 }
             }
         }
-        var packedCache: [Int: Int] = [:]  // original constant index → packed constant index
+        // (original constant index, filter layout) → packed constant index: the packing depends
+        // on the layout the step reads the filter in, so one constant read in two layouts packs twice.
+        var packedCache: [PackingKey: Int] = [:]
         for stepIndex in result.steps.indices {
             let step = result.steps[stepIndex]
             guard case .conv2d(let attributes) = step.kernel,
@@ -459,7 +467,8 @@ enum FastConv2dPacking {
             let blocks = (o + vectorWidth - 1) / vectorWidth
             let packedShape = [blocks, h, w, i, vectorWidth]
             let packedIndex: Int
-            if let cached = packedCache[filterIndex] {
+            let key = PackingKey(constant: filterIndex, layout: layout)
+            if let cached = packedCache[key] {
                 packedIndex = cached
             } else {
                 let values = filter.floats
@@ -479,14 +488,14 @@ enum FastConv2dPacking {
                     }
                 }
                 let data = TensorData(float32: packed, shape: packedShape)
-                if uses[filterIndex] == 1 {
+                if uses[filterIndex] == 1 {  // its only use: the packed filter takes its place
                     result.constants[filterIndex] = data
                     packedIndex = filterIndex
                 } else {
                     result.constants.append(data)
                     packedIndex = result.constants.count - 1
                 }
-                packedCache[filterIndex] = packedIndex
+                packedCache[key] = packedIndex
             }
             result.steps[stepIndex].operands[1] = BufferRef(.constant(packedIndex), TensorType(.float32, packedShape))
         }
