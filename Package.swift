@@ -45,10 +45,15 @@ let package = Package(
         .target(name: "WebNNLowering", dependencies: ["WebNNBasics", "WebNNIR"]),
         // LLVM-C, as a system library.
         .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
+        // LLVM's X86 target parser (C++): the features a CPU name implies.
+        .target(
+            name: "CLLVMTargetParser",
+            cxxSettings: [.unsafeFlags(["-I\(llvmRoot)/include", "-std=c++17", "-fno-rtti", "-fno-exceptions"])],
+            linkerSettings: llvmLinkFlags),
         // The only module that touches LLVM.
         .target(
             name: "WebNNCodeGen",
-            dependencies: ["WebNNBasics", "WebNNIR", "WebNNLowering", "CLLVM"],
+            dependencies: ["WebNNBasics", "WebNNIR", "WebNNLowering", "CLLVM", "CLLVMTargetParser"],
             cSettings: llvmCFlags, swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
         // The pipeline: parse, verify, optimize, lower, generate, link.
         .target(

@@ -1,4 +1,6 @@
 import CLLVM
+import CLLVMTargetParser
+import Glibc
 
 /// The machine code is generated for: the host by default, or an explicit triple/CPU/features.
 public struct TargetOptions: Equatable, Sendable {
@@ -30,10 +32,11 @@ struct ResolvedTarget: Equatable {
 
     var isX86_64: Bool { triple.hasPrefix("x86_64") }
 
-    /// The `+feature` names enabled by the feature string (what `P_check_cpu` must verify).
-    var enabledFeatures: [String] {
-        features.split(separator: ",").filter { $0.hasPrefix("+") }.map { String($0.dropFirst()) }
-    }
+    /// Every feature the generated code may use (what `P_check_cpu` must verify and what the
+    /// kernels choose their vector width by). On x86-64: the CPU's own features and the explicit
+    /// ones with all they imply, less what an explicit `-x` disables, as LLVM's X86 target parser
+    /// (clang's tables) resolves them; elsewhere the `+` entries of the feature string.
+    let enabledFeatures: [String]
 
     init(_ options: TargetOptions) throws {
         guard (0...3).contains(options.optimizationLevel) else {
@@ -46,6 +49,15 @@ struct ResolvedTarget: Equatable {
         cpu = options.cpu ?? (isHost ? takeMessage(LLVMGetHostCPUName()) : "generic")
         features = options.features ?? (isHost && options.cpu == nil ? takeMessage(LLVMGetHostCPUFeatures()) : "")
         optimizationLevel = options.optimizationLevel
+        if triple.hasPrefix("x86_64") {
+            guard let resolved = webnnc_x86_enabled_features(cpu, features) else {
+                throw CodeGenError.targetUnavailable(triple: triple, reason: "'\(cpu)' is not an x86-64 CPU that LLVM \(LLVMTargets.version) knows")
+            }
+            defer { free(resolved) }
+            enabledFeatures = String(cString: resolved).split(separator: ",").map { String($0.dropFirst()) }
+        } else {
+            enabledFeatures = features.split(separator: ",").filter { $0.hasPrefix("+") }.map { String($0.dropFirst()) }
+        }
     }
 
     /// `x86_64-pc-linux-gnu znver5 +avx512f,...` (`P_cpu_features`): the enabled features only.

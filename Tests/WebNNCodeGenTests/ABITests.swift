@@ -71,6 +71,38 @@ private func tinyProgram() -> KernelProgram {
         #expect(try library.run([[1, 2, 3, 4, 5, 6], [1, 1, 1]]).status == 2)
     }
 
+    /// `--mcpu` alone implies features: a library for Zen 4 lists AVX-512 and checks it, so on a
+    /// CPU without it `check_cpu` and `run` return WEBNNC_ERROR_UNSUPPORTED_CPU instead of the
+    /// code faulting with SIGILL.
+    @Test func checkCPUCoversTheFeaturesACPUImplies() throws {
+        let host = try CodeGen.compile(tinyProgram(), options: CodeGenOptions(prefix: "host")).description
+        let zen4 = try CodeGen.compile(tinyProgram(), options: CodeGenOptions(prefix: "zen4", target: TargetOptions(cpu: "znver4")))
+            .description
+        let hostFeatures = Set(host.features.split(separator: ","))
+        let zen4Features = Set(zen4.features.split(separator: ","))
+        #expect(zen4Features.isSuperset(of: ["+avx512f", "+avx512vnni", "+avx512bw", "+avx2", "+fma", "+sse4.2"]))
+        let library = try GeneratedLibrary(tinyProgram(), prefix: "zen4",
+                                           options: CodeGenOptions(prefix: "zen4", target: TargetOptions(cpu: "znver4")))
+        typealias Int32Function = @convention(c) () -> Int32
+        let status = try library.symbol("check_cpu", as: Int32Function.self)()
+        if hostFeatures.isSuperset(of: zen4Features) {
+            #expect(status == 0)
+        } else if !hostFeatures.contains("+avx512f") {
+            #expect(status == 2)
+            #expect(try library.run([[1, 2, 3, 4, 5, 6], [1, 1, 1]]).status == 2)
+        }
+        // An explicit `-x` takes x and what depends on it away from the CPU's set.
+        let noAVX512 = try CodeGen.compile(tinyProgram(), options: CodeGenOptions(
+            prefix: "zen4", target: TargetOptions(cpu: "znver4", features: "-avx512f"))).description
+        #expect(!noAVX512.features.contains("avx512") && noAVX512.features.contains("+avx2"))
+    }
+
+    @Test func unknownCPUIsAnError() throws {
+        #expect(throws: CodeGenError.self) {
+            try CodeGen.compile(tinyProgram(), options: CodeGenOptions(prefix: "x", target: TargetOptions(cpu: "pentium-zen9")))
+        }
+    }
+
     @Test func argumentChecks() throws {
         let library = try GeneratedLibrary(tinyProgram())
         let run = try library.symbol("run", as: GeneratedLibrary.RunFunction.self)

@@ -61,6 +61,14 @@ import WebNNReference
         try expectMatchesReference(maker, seed: seed)
     }
 
+    /// The vector width follows the features a `--mcpu` implies, not only explicit `--mattr`s.
+    @Test func vectorWidthFollowsTheCPU() throws {
+        #expect(FastConv2dPacking.vectorWidth(try ResolvedTarget(TargetOptions(cpu: "znver4"))) == 16)
+        #expect(FastConv2dPacking.vectorWidth(try ResolvedTarget(TargetOptions(cpu: "znver3"))) == 8)
+        #expect(FastConv2dPacking.vectorWidth(try ResolvedTarget(TargetOptions(cpu: "x86-64"))) == nil)
+        #expect(FastConv2dPacking.vectorWidth(try ResolvedTarget(TargetOptions(cpu: "x86-64", features: "+avx2,+fma"))) == 8)
+    }
+
     /// One filter constant read by two convolutions in different filter layouts is packed once
     /// for each layout (the packing cache is keyed on the layout too).
     @Test func sharedFilterInTwoLayouts() throws {
