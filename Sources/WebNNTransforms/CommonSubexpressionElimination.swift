@@ -9,17 +9,11 @@ enum CommonSubexpressionElimination {
     static let pass = Pass("cse", "merge identical nodes (same operator, operands and attributes) and identical constants") { graph in
         /// The source outputs of the first node of each kind.
         var representatives: [NodeKey: [ValueID]] = [:]
-        var constantRepresentatives: [ConstantKey: ValueID] = [:]
+        var constants = ConstantMerger()
         return try GraphRebuilder.rewrite(&graph) { node, rebuilder in
             var canonical = node
             canonical.operands = node.operands.map { operand in
-                operand.map { id in
-                    guard let data = rebuilder.constant(id) else { return id }
-                    let key = ConstantKey(type: data.type, bytes: data.bytes)
-                    if let representative = constantRepresentatives[key] { return representative }
-                    constantRepresentatives[key] = id
-                    return id
-                }
+                operand.map { id in rebuilder.constant(id).map { constants.representative(of: id, $0) } ?? id }
             }
             let key = NodeKey(canonical)
             if let existing = representatives[key] {
@@ -32,9 +26,29 @@ enum CommonSubexpressionElimination {
         }
     }
 
-    private struct ConstantKey: Hashable {
-        var type: TensorType
-        var bytes: [UInt8]
+    /// Finds, for each constant, the first constant with the same type and bytes. Each
+    /// constant's bytes are hashed once, in bulk; bytes are compared only between constants
+    /// whose type and hash agree. So the pass stays linear in the weights (a transformer's
+    /// 90 MB of them).
+    private struct ConstantMerger {
+        private struct Fingerprint: Hashable {
+            var type: TensorType
+            var hash: Int
+        }
+        private var representativeOf: [ValueID: ValueID] = [:]
+        /// Distinct contents seen so far, by fingerprint: (representative, its data).
+        private var distinct: [Fingerprint: [(ValueID, TensorData)]] = [:]
+
+        mutating func representative(of id: ValueID, _ data: TensorData) -> ValueID {
+            if let known = representativeOf[id] { return known }
+            var hasher = Hasher()
+            data.bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            let fingerprint = Fingerprint(type: data.type, hash: hasher.finalize())
+            let match = distinct[fingerprint]?.first { $0.1.bytes == data.bytes }?.0
+            if match == nil { distinct[fingerprint, default: []].append((id, data)) }
+            representativeOf[id] = match ?? id
+            return match ?? id
+        }
     }
 
     /// What makes two nodes compute the same values.
