@@ -193,9 +193,19 @@ enum BatchNormFolding {
 
     /// `data` with every element multiplied by `factors[i]`, `i` being its index along `axis`.
     private static func scaled(_ data: TensorData, alongAxis axis: Int, by factors: [Double]) -> TensorData {
-        let stride = rowMajorStrides(data.type.shape)[axis]
+        let run = rowMajorStrides(data.type.shape)[axis]
         let size = data.type.shape[axis]
-        let values = (0..<data.elementCount).map { data.double(at: $0) * factors[($0 / stride) % size] }
+        if data.type.dataType == .float32 {  // the same arithmetic, in runs of one factor
+            var values = data.floats
+            values.withUnsafeMutableBufferPointer { buffer in
+                for runStart in stride(from: 0, to: buffer.count, by: run) {
+                    let factor = factors[(runStart / run) % size]
+                    for index in runStart..<(runStart + run) { buffer[index] = Float(Double(buffer[index]) * factor) }
+                }
+            }
+            return TensorData(float32: values, shape: data.type.shape)
+        }
+        let values = (0..<data.elementCount).map { data.double(at: $0) * factors[($0 / run) % size] }
         return TensorData(data.type.dataType, shape: data.type.shape, values: values)
     }
 }

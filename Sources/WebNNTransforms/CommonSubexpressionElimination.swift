@@ -26,10 +26,11 @@ enum CommonSubexpressionElimination {
         }
     }
 
-    /// Finds, for each constant, the first constant with the same type and bytes. Each
-    /// constant's bytes are hashed once, in bulk; bytes are compared only between constants
-    /// whose type and hash agree. So the pass stays linear in the weights (a transformer's
-    /// 90 MB of them).
+    /// Finds, for each constant, the first constant with the same type and bytes. A constant is
+    /// fingerprinted by its type and a hash of a sample of its bytes (all of them up to 512,
+    /// else 64 words spread over it and the last), and bytes are compared only between constants
+    /// whose fingerprints agree: so the pass reads a large weight only to confirm a duplicate,
+    /// and stays cheap on a network's hundreds of MB of them.
     private struct ConstantMerger {
         private struct Fingerprint: Hashable {
             var type: TensorType
@@ -41,13 +42,25 @@ enum CommonSubexpressionElimination {
 
         mutating func representative(of id: ValueID, _ data: TensorData) -> ValueID {
             if let known = representativeOf[id] { return known }
-            var hasher = Hasher()
-            data.bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-            let fingerprint = Fingerprint(type: data.type, hash: hasher.finalize())
+            let fingerprint = Fingerprint(type: data.type, hash: Self.sampledHash(data.bytes))
             let match = distinct[fingerprint]?.first { $0.1.bytes == data.bytes }?.0
             if match == nil { distinct[fingerprint, default: []].append((id, data)) }
             representativeOf[id] = match ?? id
             return match ?? id
+        }
+
+        private static func sampledHash(_ bytes: [UInt8]) -> Int {
+            var hasher = Hasher()
+            bytes.withUnsafeBytes { raw in
+                let samples = 64, word = 8
+                guard raw.count > 512 else { return hasher.combine(bytes: raw) }
+                let step = raw.count / samples
+                for sample in 0..<samples {
+                    hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: raw[(sample * step)..<(sample * step + word)]))
+                }
+                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: raw[(raw.count - word)...]))
+            }
+            return hasher.finalize()
         }
     }
 
