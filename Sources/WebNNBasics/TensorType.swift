@@ -28,3 +28,22 @@ public func rowMajorStrides(_ shape: [Int]) -> [Int] {
     }
     return strides
 }
+
+extension TensorType {
+    /// The largest tensor a reader accepts, in bytes (2^53: sizes stay exact as Doubles and far
+    /// from Int overflow in the stages' index arithmetic).
+    public static let maximumByteSize = 1 << 53
+
+    /// The byte size, or nil when the element count or byte size overflows or exceeds
+    /// `maximumByteSize` (readers check this before computing `byteSize`, which would trap).
+    public static func checkedByteSize(_ dataType: DataType, _ shape: [Int]) -> Int? {
+        var total = dataType.byteSize
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= maximumByteSize else { return nil }
+            total = product
+        }
+        return total
+    }
+}

@@ -46,13 +46,13 @@ public struct GraphPrinter {
         var operandIndex = 0
         func nextOperand() -> String? {
             defer { operandIndex += 1 }
-            return node.operands[operandIndex].map { graph[$0].name }
+            return node.operands[operandIndex].map { argumentName(graph[$0].name) }
         }
         for parameter in schema.positional {
             switch parameter.kind {
             case .operand: arguments.append(nextOperand() ?? "null")
             case .operandList:
-                arguments.append("[" + node.operands.compactMap { $0.map { graph[$0].name } }.joined(separator: ", ") + "]")
+                arguments.append("[" + node.operands.compactMap { $0.map { argumentName(graph[$0].name) } }.joined(separator: ", ") + "]")
                 operandIndex = node.operands.count
             default: arguments.append(node.attributes[parameter.name]?.description ?? "null")
             }
@@ -67,6 +67,13 @@ public struct GraphPrinter {
         let outputs = node.outputs.map { graph[$0].name }
         let target = outputs.count == 1 ? outputs[0] : "[" + outputs.joined(separator: ", ") + "]"
         return "\(target) = \(node.op)(\(arguments.joined(separator: ", ")));"
+    }
+
+    /// An operand name as an argument. webnn-graph's PEG grammar reads an argument that begins
+    /// with `true`, `false` or `null` as that literal (then fails on the rest of the name), so such
+    /// names are written as strings, which both readers take as operand names.
+    private func argumentName(_ name: String) -> String {
+        ["true", "false", "null"].contains { name.hasPrefix($0) } ? quoted(name) : name
     }
 
     private func initializer(_ constant: Constant, name: String, into weights: inout WeightsWriter) -> String {

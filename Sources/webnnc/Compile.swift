@@ -35,13 +35,32 @@ struct CompileFlags: ParsableArguments {
     @Option(help: "Weights manifest (default: <graph stem>.manifest.json beside the graph).")
     var manifest: String?
 
-    @Option(help: "Binary weights file (default: <graph stem>.weights beside the graph).")
+    @Option(help: "Weights file, .safetensors or binary .weights (default: the first of <stem>.safetensors, <stem>.weights, model.safetensors, model.weights beside the graph).")
     var weights: String?
+
+    @Option(name: .customLong("dim"), help: ArgumentHelp("The value of a dynamic input dimension dyn(\"NAME\", max) (repeat for each).", valueName: "name=N"))
+    var dimensionArguments: [String] = []
 
     func validate() throws {
         guard (0...3).contains(optimizationLevel) else {
             throw ValidationError("-O\(optimizationLevel): the optimization level must be 0, 1, 2 or 3")
         }
+        _ = try dimensions()
+    }
+
+    /// `--dim name=N` values by name.
+    func dimensions() throws -> [String: Int] {
+        var values: [String: Int] = [:]
+        for argument in dimensionArguments {
+            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex,
+                  let value = Int(argument[argument.index(after: equals)...]) else {
+                throw ValidationError("--dim \(argument): expected NAME=N with N an integer")
+            }
+            let name = String(argument[..<equals])
+            guard values[name] == nil else { throw ValidationError("--dim \(name) is given twice") }
+            values[name] = value
+        }
+        return values
     }
 
     var compiler: Compiler {
@@ -55,6 +74,7 @@ struct CompileFlags: ParsableArguments {
         options.verifyEach = verifyEach
         options.frontend.manifestPath = manifest
         options.frontend.weightsPath = weights
+        options.frontend.dimensions = (try? dimensions()) ?? [:]
         return Compiler(options: options)
     }
 }

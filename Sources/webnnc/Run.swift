@@ -97,7 +97,8 @@ struct Run: ParsableCommand {
     }
 }
 
-/// Whether a path names a graph (rather than a compiled library).
+/// Whether a path names a graph (rather than a compiled library): `.webnn`/`.wnn` text (or the
+/// JSON form in such a file), or the JSON form in a `.json` file.
 func isGraphFile(_ path: String) -> Bool {
-    path.hasSuffix(".webnn") || path.hasSuffix(".wnn")
+    path.hasSuffix(".webnn") || path.hasSuffix(".wnn") || path.hasSuffix(".json")
 }

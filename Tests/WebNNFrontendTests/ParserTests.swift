@@ -114,14 +114,14 @@ import WebNNBasics
         expectParseError("webnn_graph \"g\" v1 { consts { w: f32[1] @scalar(1) } }", "expected ';' after constant declaration", line: 1, column: 51)
         expectParseError("webnn_graph \"g\" v1 { inputs { x: f64[1]; } }", "unknown data type 'f64'; expected one of f32, f16, i32, u32, i64, u64, i8, u8; did you mean 'i64'?", line: 1, column: 34)
         expectParseError("webnn_graph \"g\" v1 { inputs { x: float32[1]; } }", "unknown data type 'float32'; write 'f32'", line: 1, column: 34)
-        expectParseError("webnn_graph \"g\" v1 { inputs { x: i4[1]; } }", "data type 'i4' is not supported: WebNN has no 4-bit types (expected f32, f16, i32, u32, i64, u64, i8, u8)", line: 1, column: 34)
-        expectParseError("webnn_graph \"g\" v1 { inputs { x: f32[2, 0]; } }", "expected a dimension (a positive integer), found number 0", line: 1, column: 41)
-        expectParseError("webnn_graph \"g\" v1 { inputs { x: f32[-1]; } }", "expected a dimension (a positive integer), found number -1", line: 1, column: 38)
+        expectParseError("webnn_graph \"g\" v1 { inputs { x: i4[1]; } }", "data type 'i4' is not supported: webnnc's IR has no 4-bit types (expected f32, f16, i32, u32, i64, u64, i8, u8)", line: 1, column: 34)
+        expectParseError("webnn_graph \"g\" v1 { inputs { x: f32[2, 0]; } }", "expected a dimension (a positive integer or dyn(\"name\", max)), found number 0", line: 1, column: 41)
+        expectParseError("webnn_graph \"g\" v1 { inputs { x: f32[-1]; } }", "expected a dimension (a positive integer or dyn(\"name\", max)), found number -1", line: 1, column: 38)
         expectParseError("webnn_graph \"g\" v1 { inputs { x: f32; } }", "expected '[' after the data type (a scalar is written 'f32[]')", line: 1, column: 37)
         expectParseError("webnn_graph \"g\" v1 { consts { w: u8[1] @byte([1]); } }", "unknown constant annotation '@byte'; expected @weights, @scalar or @bytes; did you mean 'bytes'?", line: 1, column: 40)
         expectParseError("webnn_graph \"g\" v1 { consts { w: u8[1] @bytes([256]); } }", "expected a byte value (an integer in 0...255), found number 256", line: 1, column: 48)
         expectParseError("webnn_graph \"g\" v1 { consts { w: u8[1] @weights(w); } }", "expected the weights key (a string) in @weights(...)", line: 1, column: 49)
-        expectParseError("webnn_graph \"g\" v1 { consts { w: u8[1] @scalar(\"1\"); } }", "expected a number in @scalar(...)", line: 1, column: 48)
+        expectParseError("webnn_graph \"g\" v1 { consts { w: u8[1] @scalar(\"1\"); } }", "expected a number in @scalar(...), found string \"1\"", line: 1, column: 48)
     }
 
     @Test func statementErrors() {

@@ -89,8 +89,14 @@ import WebNNIR
     }
 
     @Test func defaultPathsSitBesideTheGraph() {
-        #expect(WeightsPaths(besideGraphAt: "dir/model.webnn") == WeightsPaths(manifest: "dir/model.manifest.json", weights: "dir/model.weights"))
-        #expect(WeightsPaths(besideGraphAt: "m.wnn") == WeightsPaths(manifest: "m.manifest.json", weights: "m.weights"))
+        // webnn-graph's order: {stem}.safetensors, {stem}.weights, model.safetensors, model.weights.
+        #expect(WeightsPaths(besideGraphAt: "dir/g.webnn") == WeightsPaths(
+            manifestCandidates: ["dir/g.manifest.json", "dir/manifest.json"],
+            weightsCandidates: ["dir/g.safetensors", "dir/g.weights", "dir/model.safetensors", "dir/model.weights"]))
+        #expect(WeightsPaths(besideGraphAt: "m.wnn") == WeightsPaths(
+            manifestCandidates: ["m.manifest.json", "manifest.json"],
+            weightsCandidates: ["m.safetensors", "m.weights", "model.safetensors", "model.weights"]))
+        #expect(WeightsPaths(besideGraphAt: "dir/model.webnn").weightsCandidates == ["dir/model.safetensors", "dir/model.weights"])
     }
 
     @Test func inlineConstantsOfEveryDataType() throws {
@@ -172,7 +178,7 @@ import WebNNIR
             "constant 'conv1_w' needs the weights manifest '\($0)/model.manifest.json', which does not exist"
         }) { try FileManager.default.removeItem(at: $0.appendingPathComponent("model.manifest.json")) }
         try convExampleError(line: 8, column: 32, {
-            "constant 'conv1_w' needs the weights file '\($0)/model.weights', which does not exist"
+            "constant 'conv1_w' needs a weights file, and none of '\($0)/model.safetensors', '\($0)/model.weights' exists"
         }) { try FileManager.default.removeItem(at: $0.appendingPathComponent("model.weights")) }
     }
 

@@ -17,6 +17,8 @@ public struct Binder {
 
     /// Binds `syntax` (parsed from `source`) with the data of its constants, by constant name.
     public static func bind(_ syntax: GraphSyntax, constants: [String: TensorData], source: SourceText) throws -> Graph {
+        // A graph with unbound `dyn` dimensions cannot be compiled: report them.
+        let syntax = try syntax.specialized(dimensions: [:], source: source)
         var binder = Binder(source: source, graph: Graph(name: syntax.name))
         try binder.declareOperands(of: syntax, constants: constants)
         for statement in syntax.statements { try binder.bind(statement) }

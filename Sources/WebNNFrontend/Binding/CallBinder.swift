@@ -52,7 +52,8 @@ struct CallBinder {
         }
         for argument in call.arguments {
             guard let label = argument.label else { continue }
-            guard let parameter = schema.parameter(named: label.name) else {
+            if try isFormatAnnotation(argument, label: label) { continue }
+            guard let parameter = schema.parameter(named: label.name) ?? dataTypeParameter(spelled: label.name) else {
                 let names = (schema.positional + schema.options).map(\.name)
                 throw source.error("\(schema.name) has no parameter or option '\(label.name)'"
                                    + SpellingSuggestion.didYouMean(label.name, in: names), at: label.location)
@@ -67,6 +68,32 @@ struct CallBinder {
             throw source.error("\(schema.name) is missing its argument '\(parameter.name)' "
                                + "(\(parameter.kind.displayName))", at: call.operation.location)
         }
+    }
+
+    /// Named arguments that annotate a call in the format but are not WebNN parameters, and are
+    /// dropped: `metadata={...}` (any value; webnn-graph's example writes an object) and WebNN's
+    /// `label="..."` (MLOperatorOptions; a string).
+    private func isFormatAnnotation(_ argument: ArgumentSyntax, label: IdentifierSyntax) throws -> Bool {
+        guard schema.parameter(named: label.name) == nil else { return false }
+        switch label.name {
+        case "metadata":
+            return true
+        case "label":
+            guard case .string = argument.value.kind else {
+                throw source.error("'label' of \(schema.name) must be a string, found \(describe(argument.value))",
+                                   at: argument.value.location)
+            }
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// `to=` names the op's data-type parameter (cast's `to="float32"`, as converters write it).
+    private func dataTypeParameter(spelled name: String) -> Parameter? {
+        guard name == "to" else { return nil }
+        let candidates = (schema.positional + schema.options).filter { $0.kind == .dataType }
+        return candidates.count == 1 ? candidates[0] : nil
     }
 
     private func tooManyArgumentsMessage(_ extra: ArgumentSyntax) -> String {
@@ -140,7 +167,13 @@ struct CallBinder {
                 return text
             })
         case (.dataType, _):
-            guard let word = text(of: value), let dataType = DataType(rawValue: word) ?? DataType(shortName: word) else {
+            // WebNN names, short names, in any case: "float32", "f32", "Float32" (a converter's Rust Debug name).
+            let word = text(of: value)?.lowercased()
+            if let word, ["int4", "uint4", "i4", "u4"].contains(word) {
+                throw source.error("'\(parameter.name)' of \(schema.name): data type \(word) is not supported: webnnc's IR "
+                                   + "has no 4-bit types", at: value.location)
+            }
+            guard let word, let dataType = DataType(rawValue: word) ?? DataType(shortName: word) else {
                 throw mismatch(value, parameter, expected: "data type (" + DataType.allCases.map(\.rawValue).joined(separator: ", ") + ")")
             }
             return .string(dataType.rawValue)
@@ -170,12 +203,15 @@ struct CallBinder {
 
     private func describe(_ value: ValueSyntax) -> String {
         switch value.kind {
+        case .identifier(let name) where ["True", "False", "None"].contains(name):
+            return "name '\(name)' (a Python literal; the format writes true, false, null)"
         case .identifier(let name): return "name '\(name)'"
         case .string(let text): return "string \"\(text)\""
         case .number(let number): return "number \(number)"
         case .boolean(let flag): return "\(flag)"
         case .null: return "null"
         case .array: return "a list"
+        case .object: return "an object"
         }
     }
 

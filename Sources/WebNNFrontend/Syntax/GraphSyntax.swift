@@ -32,9 +32,29 @@ public struct IdentifierSyntax: Equatable, Sendable {
     }
 }
 
-/// A tensor type such as `f32[1, 3, 224, 224]`.
+/// A tensor type such as `f32[1, 3, 224, 224]` or `f32[dyn("batch", 8), 4]`.
 public struct TensorTypeSyntax: Equatable, Sendable {
+    /// The type; a dynamic dimension stands at its maximum until `GraphSyntax.specialized(dimensions:)`
+    /// replaces it with its bound value.
     public var type: TensorType
+    public var location: SourceLocation
+    /// The `dyn("name", max)` dimensions still to be bound (empty once specialized).
+    public var dynamicDimensions: [DynamicDimensionSyntax] = []
+
+    public init(type: TensorType, location: SourceLocation, dynamicDimensions: [DynamicDimensionSyntax] = []) {
+        self.type = type
+        self.location = location
+        self.dynamicDimensions = dynamicDimensions
+    }
+}
+
+/// `dyn("name", max)`: a named input dimension of at most `maximum`, which an ahead-of-time
+/// compiler binds to one value (`--dim name=N`).
+public struct DynamicDimensionSyntax: Equatable, Sendable {
+    /// The axis of the dimension in its shape.
+    public var axis: Int
+    public var name: String
+    public var maximum: Int
     public var location: SourceLocation
 }
 
@@ -108,10 +128,18 @@ public struct ValueSyntax: Equatable, Sendable {
         case boolean(Bool)
         case null
         case array([ValueSyntax])
+        /// `{key: value, ...}` (keys are names or strings; unique).
+        case object([ObjectMemberSyntax])
     }
 
     public var kind: Kind
     public var location: SourceLocation
+}
+
+/// One `key: value` member of an object literal.
+public struct ObjectMemberSyntax: Equatable, Sendable {
+    public var key: IdentifierSyntax
+    public var value: ValueSyntax
 }
 
 /// A number as written: integers stay exact.

@@ -27,6 +27,9 @@ struct Lexer {
         if byte == UInt8(ascii: "-"), start > 0, Lexer.isIdentifierContinuation(source.bytes[start - 1]) {
             throw source.error("'-' is not allowed in names", at: location)
         }
+        if byte == UInt8(ascii: "/"), peek(1) == UInt8(ascii: "/") {
+            throw source.error("'//' comments are not part of the format; comments start with '#'", at: location)
+        }
         if Lexer.isIdentifierStart(byte) {
             return .identifier(scanIdentifierTail(from: start))
         }
@@ -79,7 +82,18 @@ struct Lexer {
     /// `-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?`
     private mutating func scanNumber(at location: SourceLocation) throws(Diagnostic) -> NumberLiteral {
         let start = offset
-        if peek() == UInt8(ascii: "-") { offset += 1 }
+        if peek() == UInt8(ascii: "-") {
+            offset += 1
+            if let byte = peek(), Lexer.isIdentifierStart(byte) {
+                var end = offset
+                while end < source.bytes.count, Lexer.isIdentifierContinuation(source.bytes[end]) { end += 1 }
+                let word = String(decoding: source.bytes[offset..<end], as: UTF8.self)
+                if ["inf", "Infinity", "nan", "NaN"].contains(word) {
+                    throw source.error("the format has no '-\(word)' literal (numbers are finite; a Python repr written by a converter?)",
+                                       at: location)
+                }
+            }
+        }
         try scanDigits(after: "'-'")
         var isInteger = true
         if peek() == UInt8(ascii: ".") {

@@ -116,7 +116,7 @@ public struct Parser {
     private mutating func parseInputDeclaration() throws(Diagnostic) -> OperandDeclarationSyntax {
         let name = try parseIdentifier(expected: "an input name or '}'")
         try expect(":", after: "the input name")
-        let type = try parseTensorType()
+        let type = try parseTensorType(allowDynamic: true)
         try expect(";", after: "input declaration")
         return OperandDeclarationSyntax(name: name, type: type)
     }
@@ -124,7 +124,7 @@ public struct Parser {
     private mutating func parseConstantDeclaration() throws(Diagnostic) -> ConstantDeclarationSyntax {
         let name = try parseIdentifier(expected: "a constant name or '}'")
         try expect(":", after: "the constant name")
-        let type = try parseTensorType()
+        let type = try parseTensorType(allowDynamic: false)
         // Without an annotation the data is the weights tensor named like the constant; the last one wins.
         var initializer = ConstantInitializerSyntax(kind: .weights(key: name.name), location: name.location)
         while case .annotation = current.kind {
@@ -153,7 +153,10 @@ public struct Parser {
             kind = .weights(key: key)
         case "scalar":
             guard case .number(let value) = current.kind else {
-                throw error("expected a number in @scalar(...)", at: current.location)
+                if case .identifier(let word) = current.kind, let message = Parser.pythonLiteralMessage(word, in: "@scalar") {
+                    throw error(message, at: current.location)
+                }
+                throw error("expected a number in @scalar(...), found \(current.quoted)", at: current.location)
             }
             try advance()
             kind = .scalar(value)
@@ -180,8 +183,8 @@ public struct Parser {
         return bytes
     }
 
-    /// `f32[1, 2, 3]` or `f32[]` (a scalar).
-    private mutating func parseTensorType() throws(Diagnostic) -> TensorTypeSyntax {
+    /// `f32[1, 2, 3]`, `f32[]` (a scalar), or with `dyn("name", max)` dimensions where `allowDynamic`.
+    private mutating func parseTensorType(allowDynamic: Bool) throws(Diagnostic) -> TensorTypeSyntax {
         let location = current.location
         guard case .identifier(let typeName) = current.kind else {
             throw error("expected a data type (f32, f16, i32, u32, i64, u64, i8, u8), found \(current.quoted)",
@@ -193,23 +196,59 @@ public struct Parser {
         try advance()
         try expect("[", after: "the data type (a scalar is written '\(typeName)[]')")
         var shape: [Int] = []
+        var dynamicDimensions: [DynamicDimensionSyntax] = []
         if try !consume("]") {
             repeat {
+                if case .identifier("dyn") = current.kind {
+                    let dynamic = try parseDynamicDimension(axis: shape.count, allowed: allowDynamic)
+                    dynamicDimensions.append(dynamic)
+                    shape.append(dynamic.maximum)
+                    continue
+                }
                 guard case .number(.integer(let dimension)) = current.kind, dimension > 0, let size = Int(exactly: dimension) else {
-                    throw error("expected a dimension (a positive integer), found \(current.quoted)", at: current.location)
+                    throw error("expected a dimension (a positive integer\(allowDynamic ? " or dyn(\"name\", max)" : "")), "
+                                + "found \(current.quoted)", at: current.location)
                 }
                 shape.append(size)
                 try advance()
             } while try consume(",")
             try expect("]", after: "the dimensions")
         }
-        return TensorTypeSyntax(type: TensorType(dataType, shape), location: location)
+        guard TensorType.checkedByteSize(dataType, shape) != nil else {
+            throw error("tensor type \(typeName)[\(shape.map(String.init).joined(separator: ", "))] is too large "
+                        + "(more than 2^53 bytes)", at: location)
+        }
+        return TensorTypeSyntax(type: TensorType(dataType, shape), location: location, dynamicDimensions: dynamicDimensions)
+    }
+
+    /// `dyn("name", max)`, at the `dyn`.
+    private mutating func parseDynamicDimension(axis: Int, allowed: Bool) throws(Diagnostic) -> DynamicDimensionSyntax {
+        let location = current.location
+        guard allowed else {
+            throw error("constant shapes must be static: dyn(...) dimensions are allowed only in inputs", at: location)
+        }
+        try advance()
+        try expect("(", after: "'dyn'")
+        guard case .string(let name) = current.kind else {
+            throw error("expected the dimension's name (a string) in dyn(\"name\", max), found \(current.quoted)",
+                        at: current.location)
+        }
+        guard !name.isEmpty else { throw error("a dynamic dimension needs a non-empty name", at: current.location) }
+        try advance()
+        try expect(",", after: "the dimension's name")
+        guard case .number(.integer(let maximum)) = current.kind, maximum > 0, let size = Int(exactly: maximum) else {
+            throw error("expected the dimension's maximum (a positive integer) in dyn(\"\(name)\", max), found \(current.quoted)",
+                        at: current.location)
+        }
+        try advance()
+        try expect(")", after: "the dimension's maximum")
+        return DynamicDimensionSyntax(axis: axis, name: name, maximum: size, location: location)
     }
 
     private static func unknownDataTypeMessage(_ name: String) -> String {
         let shortNames = DataType.allCases.map(\.shortName)
         if name == "i4" || name == "u4" {
-            return "data type '\(name)' is not supported: WebNN has no 4-bit types (expected \(shortNames.joined(separator: ", ")))"
+            return "data type '\(name)' is not supported: webnnc's IR has no 4-bit types (expected \(shortNames.joined(separator: ", ")))"
         }
         if let dataType = DataType(rawValue: name) {
             return "unknown data type '\(name)'; write '\(dataType.shortName)'"
@@ -298,11 +337,49 @@ public struct Parser {
                 try expect("]", after: "the array elements")
             }
             return ValueSyntax(kind: .array(elements), location: location)
+        case .punctuation("{"):
+            try advance()
+            return ValueSyntax(kind: .object(try parseObjectMembers()), location: location)
         default:
             throw error("expected \(expected), found \(current.quoted)", at: location)
         }
         try advance()
         return ValueSyntax(kind: kind, location: location)
+    }
+
+    /// The members of an object literal after its `{`, up to and including `}`: `key: value`
+    /// with the key a name or a string, each key once.
+    private mutating func parseObjectMembers() throws(Diagnostic) -> [ObjectMemberSyntax] {
+        var members: [ObjectMemberSyntax] = []
+        if try consume("}") { return members }
+        repeat {
+            let key: IdentifierSyntax
+            switch current.kind {
+            case .identifier(let name), .string(let name): key = IdentifierSyntax(name, at: current.location)
+            default: throw error("expected an object key (a name or a string), found \(current.quoted)", at: current.location)
+            }
+            if let previous = members.first(where: { $0.key.name == key.name }) {
+                throw error("key '\(key.name)' is given twice in the object", at: key.location,
+                            notes: [source.note("first given here", at: previous.key.location)])
+            }
+            try advance()
+            try expect(":", after: "the object key '\(key.name)'")
+            members.append(ObjectMemberSyntax(key: key, value: try parseValue(expected: "a value after '\(key.name):'")))
+        } while try consume(",")
+        try expect("}", after: "the object's members")
+        return members
+    }
+
+    /// A message for Python literals that converters write by mistake (`True`, `inf`), or nil.
+    static func pythonLiteralMessage(_ word: String, in context: String) -> String? {
+        switch word {
+        case "True", "False":
+            return "\(context)(\(word)): '\(word)' is a Python boolean, not a number of the format (write 1 or 0)"
+        case "inf", "Infinity", "nan", "NaN", "None":
+            return "\(context)(\(word)): the format has no '\(word)' literal (numbers are finite; a Python repr written by a converter?)"
+        default:
+            return nil
+        }
     }
 
     private static func isLiteralKeyword(_ name: String) -> Bool {

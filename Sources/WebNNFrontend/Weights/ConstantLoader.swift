@@ -4,9 +4,15 @@ import WebNNBasics
 /// declared shape, `@bytes` are taken as-is, and `@weights` are read through the manifest.
 /// The manifest and weights file are read only when some constant needs them.
 public struct ConstantLoader {
+    /// The file `@weights` read from, once found.
+    private enum WeightsSource {
+        case safetensors(SafetensorsFile)
+        case manifest(WeightsManifest, weightsFile: String)
+    }
+
     private let source: SourceText
     private let paths: WeightsPaths
-    private var manifest: WeightsManifest?
+    private var weightsSource: WeightsSource?
     private var weightsBinary: WeightsBinary?
 
     /// The data of every constant of `graph` (parsed from `source`), by constant name.
@@ -38,24 +44,79 @@ public struct ConstantLoader {
             }
             return data
         case .weights(let key):
-            let manifest = try loadManifest(for: constant)
-            guard let entry = manifest.entries[key] else {
-                let suggestion = SpellingSuggestion.closest(to: key, in: manifest.entries.keys).map { "; did you mean \"\($0)\"?" }
-                throw source.error("weights key \"\(key)\" is not in '\(manifest.file)'\(suggestion ?? "")", at: location)
+            switch try loadWeightsSource(for: constant) {
+            case .safetensors(let file):
+                return try safetensorsData(key: key, of: constant, in: file)
+            case .manifest(let manifest, let weightsFile):
+                return try manifestData(key: key, of: constant, in: manifest, weightsFile: weightsFile)
             }
-            guard entry.type == type else {
-                throw source.error("constant '\(constant.name.name)' is declared \(type) but weights key \"\(key)\" "
-                                   + "in '\(manifest.file)' is \(entry.type)", at: location,
-                                   notes: [Diagnostic("weights entry \"\(key)\" is here", at: entry.location, severity: .note)])
-            }
-            let weights = try loadWeightsBinary(manifest: manifest, for: constant)
-            guard let bytes = weights.bytes(of: entry), let data = TensorData(type: type, bytes: bytes) else {
-                throw source.error("weights file '\(weights.file)' is truncated: weights key \"\(key)\" needs bytes "
-                                   + "\(entry.byteOffset)..<\(entry.byteOffset + entry.byteLength) but the file has "
-                                   + "\(weights.byteCount) bytes", at: location)
-            }
+        }
+    }
+
+    /// The tensor `key` of a safetensors file (as written, else by sanitized name), checked against
+    /// the declaration; BF16 data is widened for a float32 constant.
+    private func safetensorsData(key: String, of constant: ConstantDeclarationSyntax,
+                                 in file: SafetensorsFile) throws(Diagnostic) -> TensorData {
+        let type = constant.type.type
+        let location = constant.initializer.location
+        let found: SafetensorsFile.Entry?
+        do {
+            found = try file.entry(forKey: key)
+        } catch {
+            throw source.error(error.message, at: location)
+        }
+        guard let entry = found else {
+            let suggestion = SpellingSuggestion.closest(to: key, in: file.entries.keys).map { "; did you mean \"\($0)\"?" }
+            throw source.error("weights key \"\(key)\" is not in '\(file.file)'\(suggestion ?? "")", at: location)
+        }
+        let note = [file.header.note("tensor \"\(entry.name)\" is here", at: entry.location)]
+        guard entry.shape == type.shape else {
+            throw source.error("constant '\(constant.name.name)' is declared \(type) but tensor \"\(entry.name)\" in "
+                               + "'\(file.file)' has shape \(entry.shape)", at: location, notes: note)
+        }
+        let bytes = file.bytes(of: entry)
+        if SafetensorsFile.dataTypes[entry.dtype] == type.dataType, let data = TensorData(type: type, bytes: Array(bytes)) {
             return data
         }
+        if entry.dtype == "BF16", type.dataType == .float32, let data = TensorData.widenedFromBFloat16(type, bytes: bytes) {
+            return data
+        }
+        throw source.error("constant '\(constant.name.name)' is declared \(type.dataType.shortName) but tensor \"\(entry.name)\" in "
+                           + "'\(file.file)' is \(entry.dtype)" + (type.dataType == .float32 ? " (float32 constants read F32 or BF16)" : ""),
+                           at: location, notes: note)
+    }
+
+    /// The tensor `key` of the manifest (as written, else by sanitized name) from the binary file.
+    private mutating func manifestData(key: String, of constant: ConstantDeclarationSyntax, in manifest: WeightsManifest,
+                                       weightsFile: String) throws(Diagnostic) -> TensorData {
+        let type = constant.type.type
+        let location = constant.initializer.location
+        var matched = manifest.entries[key]
+        if matched == nil {
+            do {
+                matched = try sanitizedMatch(forKey: key, in: manifest.entries, describe: {
+                    "entries \"\($0)\" and \"\($1)\" of '\(manifest.file)'"
+                })
+            } catch {
+                throw source.error(error.message, at: location)
+            }
+        }
+        guard let entry = matched else {
+            let suggestion = SpellingSuggestion.closest(to: key, in: manifest.entries.keys).map { "; did you mean \"\($0)\"?" }
+            throw source.error("weights key \"\(key)\" is not in '\(manifest.file)'\(suggestion ?? "")", at: location)
+        }
+        guard entry.type == type else {
+            throw source.error("constant '\(constant.name.name)' is declared \(type) but weights key \"\(key)\" "
+                               + "in '\(manifest.file)' is \(entry.type)", at: location,
+                               notes: [Diagnostic("weights entry \"\(key)\" is here", at: entry.location, severity: .note)])
+        }
+        let weights = try loadWeightsBinary(manifest: manifest, file: weightsFile)
+        guard let bytes = weights.bytes(of: entry), let data = TensorData(type: type, bytes: bytes) else {
+            throw source.error("weights file '\(weights.file)' is truncated: weights key \"\(key)\" needs bytes "
+                               + "\(entry.byteOffset)..<\(entry.byteOffset + entry.byteLength) but the file has "
+                               + "\(weights.byteCount) bytes", at: location)
+        }
+        return data
     }
 
     /// The declared shape filled with an `@scalar` value, which must be representable in the data type.
@@ -77,27 +138,44 @@ public struct ConstantLoader {
         return TensorData.filled(type, with: TensorData(type.dataType, shape: [1], integers: [integer]))
     }
 
-    private mutating func loadManifest(for constant: ConstantDeclarationSyntax) throws(Diagnostic) -> WeightsManifest {
-        if let manifest { return manifest }
-        guard let bytes = try readFileIfPresent(paths.manifest) else {
-            throw source.error("constant '\(constant.name.name)' needs the weights manifest '\(paths.manifest)', "
-                               + "which does not exist", at: constant.initializer.location)
+    /// The first weights file that exists among the candidates: a safetensors file, or a binary
+    /// `.weights` file with the first manifest that exists.
+    private mutating func loadWeightsSource(for constant: ConstantDeclarationSyntax) throws(Diagnostic) -> WeightsSource {
+        if let weightsSource { return weightsSource }
+        let location = constant.initializer.location
+        var found: (path: String, bytes: [UInt8])?
+        for candidate in paths.weightsCandidates {
+            if let bytes = try readFileIfPresent(candidate) { found = (candidate, bytes); break }
         }
-        let loaded = try WeightsManifest.parse(SourceText(bytes: bytes, file: paths.manifest))
-        manifest = loaded
+        guard let found else {
+            let files = paths.weightsCandidates.map { "'\($0)'" }
+            let which = files.count == 1 ? "the weights file \(files[0]), which does not exist"
+                : "a weights file, and none of \(files.joined(separator: ", ")) exists"
+            throw source.error("constant '\(constant.name.name)' needs \(which)", at: location)
+        }
+        let loaded: WeightsSource
+        if WeightsPaths.isSafetensors(found.path) {
+            loaded = .safetensors(try SafetensorsFile(bytes: found.bytes, file: found.path))
+        } else {
+            var manifestFile: (path: String, bytes: [UInt8])?
+            for candidate in paths.manifestCandidates {
+                if let bytes = try readFileIfPresent(candidate) { manifestFile = (candidate, bytes); break }
+            }
+            guard let manifestFile else {
+                throw source.error("constant '\(constant.name.name)' needs the weights manifest '\(paths.manifest)', "
+                                   + "which does not exist", at: location)
+            }
+            let manifest = try WeightsManifest.parse(SourceText(bytes: manifestFile.bytes, file: manifestFile.path))
+            weightsBinary = try WeightsBinary(bytes: found.bytes, file: found.path, manifest: manifest)
+            loaded = .manifest(manifest, weightsFile: found.path)
+        }
+        weightsSource = loaded
         return loaded
     }
 
-    private mutating func loadWeightsBinary(manifest: WeightsManifest,
-                                          for constant: ConstantDeclarationSyntax) throws(Diagnostic) -> WeightsBinary {
-        if let weightsBinary { return weightsBinary }
-        guard let bytes = try readFileIfPresent(paths.weights) else {
-            throw source.error("constant '\(constant.name.name)' needs the weights file '\(paths.weights)', "
-                               + "which does not exist", at: constant.initializer.location)
-        }
-        let loaded = try WeightsBinary(bytes: bytes, file: paths.weights, manifest: manifest)
-        weightsBinary = loaded
-        return loaded
+    private mutating func loadWeightsBinary(manifest: WeightsManifest, file: String) throws(Diagnostic) -> WeightsBinary {
+        guard let weightsBinary else { throw Diagnostic("internal: weights file '\(file)' was not read") }
+        return weightsBinary
     }
 }
 
