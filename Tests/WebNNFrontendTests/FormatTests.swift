@@ -201,3 +201,45 @@ func safetensorsFile(header: String, data: [UInt8]) -> [UInt8] {
     let length = UInt64(headerBytes.count)
     return (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + headerBytes + data
 }
+
+/// `constant(data="<base64>", dataType=..., shape=[..])`, as webnn-graph's ONNX converter writes
+/// folded constants (e.g. huningxin/webnn-graph's all-MiniLM-L6-v2_fp16.webnn).
+@Suite struct ConstantCallTests {
+    @Test func convertedConstantsBecomeGraphConstants() throws {
+        let graph = try load("""
+            webnn_graph "torch_jit" v2 {
+              inputs { x: f16[1, 2]; }
+              nodes {
+                two = constant(data="AEA=", dataType="float16", shape=[]);
+                pair = constant(data="ADwAQA==", dataType="FLOAT16", shape=[1, 2]);
+                p = pow(x, two);
+                y = add(p, pair);
+                last = cast(y, to="float32");
+              }
+              outputs { last; }
+            }
+            """)
+        #expect(graph.constants[graph.value(named: "two")!]?.data.doubles == [2])
+        #expect(graph.constants[graph.value(named: "pair")!]?.data.doubles == [1, 2])
+        #expect(graph.nodes.map(\.op) == ["pow", "add", "cast"])
+    }
+
+    @Test func constantCallErrors() {
+        func graph(_ call: String) -> String {
+            "webnn_graph \"g\" v2 {\n  nodes {\n    c = \(call);\n  }\n  outputs { c; }\n}\n"
+        }
+        expectLoadError(graph("constant(data=\"AEA=\", dataType=\"float16\", shape=[2])"),
+                        "'data' of constant has 2 bytes but f16[2] takes 4", line: 3, column: 23)
+        expectLoadError(graph("constant(data=\"**\", dataType=\"float16\", shape=[])"),
+                        "'data' of constant must be a base64 string", line: 3, column: 23)
+        expectLoadError(graph("constant(data=\"AEA=\", dataType=\"float64\", shape=[])"),
+                        "'dataType' of constant must be a data type name (float32, float16, int32, uint32, int64, uint64, int8, uint8)",
+                        line: 3, column: 40)
+        expectLoadError(graph("constant(data=\"AEA=\", dataType=\"float16\")"),
+                        "constant is missing its argument 'shape'", line: 3, column: 9)
+        expectLoadError(graph("constant(data=\"AEA=\", dataType=\"float16\", shape=[], value=1)"),
+                        "constant has no argument 'value' (it takes data, dataType, shape)", line: 3, column: 61)
+        expectLoadError(graph("constant(data=\"AEA=\", dataType=\"float16\", shape=[4294967296, 4294967296])"),
+                        "constant shape [4294967296, 4294967296] is too large", line: 3, column: 57)
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import WebNNBasics
 import WebNNIR
 
@@ -70,6 +71,8 @@ public struct Binder {
             let node = Node(op: "identity", operands: [value], location: target.location)
             let output = try withSourceLine { try $0.addNode(node, outputNames: [target.name]) }[0]
             scope[target.name] = Definition(value: output, location: target.location)
+        case .call(let call) where call.operation.name == "constant" && OpSchema.registry["constant"] == nil:
+            try bindConstantCall(call, targets: statement.targets, at: statement.location)
         case .call(let call):
             guard let schema = OpSchema.registry[call.operation.name] else {
                 throw source.error("unknown operator '\(call.operation.name)'"
@@ -86,6 +89,63 @@ public struct Binder {
                 scope[target.name] = Definition(value: value, location: target.location)
             }
         }
+    }
+
+    /// `x = constant(data="<base64>", dataType="float16", shape=[..]);`, as webnn-graph's ONNX
+    /// converter writes folded constants: a constant of the graph (not an operator).
+    private mutating func bindConstantCall(_ call: CallSyntax, targets: [IdentifierSyntax], at location: SourceLocation) throws {
+        guard targets.count == 1 else {
+            throw source.error("constant produces 1 output but \(targets.count) names are assigned", at: location)
+        }
+        var given: [String: ValueSyntax] = [:]
+        for argument in call.arguments {
+            guard let label = argument.label else {
+                throw source.error("constant takes named arguments only: data=\"<base64>\", dataType=..., shape=[...]",
+                                   at: argument.location)
+            }
+            guard ["data", "dataType", "shape"].contains(label.name) else {
+                throw source.error("constant has no argument '\(label.name)' (it takes data, dataType, shape)"
+                                   + SpellingSuggestion.didYouMean(label.name, in: ["data", "dataType", "shape"]), at: label.location)
+            }
+            guard given[label.name] == nil else { throw source.error("'\(label.name)' is given twice", at: label.location) }
+            given[label.name] = argument.value
+        }
+        func required(_ name: String) throws -> ValueSyntax {
+            guard let value = given[name] else {
+                throw source.error("constant is missing its argument '\(name)'", at: call.operation.location)
+            }
+            return value
+        }
+        let dataTypeValue = try required("dataType")
+        guard case .string(let dataTypeName) = dataTypeValue.kind,
+              let dataType = DataType(rawValue: dataTypeName.lowercased()) ?? DataType(shortName: dataTypeName.lowercased()) else {
+            throw source.error("'dataType' of constant must be a data type name (float32, float16, int32, uint32, int64, uint64, "
+                               + "int8, uint8)", at: dataTypeValue.location)
+        }
+        let shapeValue = try required("shape")
+        var shape: [Int] = []
+        if case .array(let elements) = shapeValue.kind {
+            for element in elements {
+                guard case .number(.integer(let size)) = element.kind, size > 0, let dimension = Int(exactly: size) else {
+                    throw source.error("'shape' of constant must be a list of positive integers", at: element.location)
+                }
+                shape.append(dimension)
+            }
+        } else {
+            throw source.error("'shape' of constant must be a list of positive integers", at: shapeValue.location)
+        }
+        guard let byteSize = TensorType.checkedByteSize(dataType, shape) else {
+            throw source.error("constant shape \(shape) is too large", at: shapeValue.location)
+        }
+        let dataValue = try required("data")
+        guard case .string(let base64) = dataValue.kind, let decoded = Data(base64Encoded: base64) else {
+            throw source.error("'data' of constant must be a base64 string", at: dataValue.location)
+        }
+        let type = TensorType(dataType, shape)
+        guard let data = TensorData(type: type, bytes: [UInt8](decoded)) else {
+            throw source.error("'data' of constant has \(decoded.count) bytes but \(type) takes \(byteSize)", at: dataValue.location)
+        }
+        try define(targets[0]) { graph in try graph.addConstant(targets[0].name, Constant(data: data), at: targets[0].location) }
     }
 
     private mutating func bindOutputs(_ outputs: [IdentifierSyntax], graphLocation: SourceLocation) throws {
