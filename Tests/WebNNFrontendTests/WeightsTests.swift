@@ -223,6 +223,11 @@ import WebNNIR
             "unknown weights manifest format; expected \"wg-weights-manifest\""
         }) { try WeightsTests.writeManifest(WeightsTests.manifest(filterEntry: WeightsTests.filterEntry(), header: badFormat), in: $0) }
 
+        let packed = WeightsTests.filterEntry(dataType: "int4", length: 432)
+        try convExampleError(line: 4, column: WeightsTests.column(of: "\"int4\"", in: packed), in: "model.manifest.json", { _ in
+            "tensor \"conv1_w\": \"dataType\" int4 (packed 4-bit) is not supported: webnnc's IR has no 4-bit types"
+        }) { try WeightsTests.writeManifest(WeightsTests.manifest(filterEntry: packed), in: $0) }
+
         let bigEndian = WeightsTests.goodHeader.replacingOccurrences(of: "little", with: "big")
         try convExampleError(line: 1, column: WeightsTests.column(of: "\"big\"", in: bigEndian), in: "model.manifest.json", { _ in
             "unsupported endianness; only \"little\" is supported"

@@ -79,6 +79,10 @@ public struct WeightsManifest: Sendable {
         guard value.objectMembers != nil else { throw fail("must be an object", at: value.location) }
         let dataTypeValue = try member("dataType")
         guard let dataTypeName = dataTypeValue.stringValue, let dataType = DataType(rawValue: dataTypeName) else {
+            if let name = dataTypeValue.stringValue, name == "int4" || name == "uint4" {
+                throw fail("\"dataType\" \(name) (packed 4-bit) is not supported: webnnc's IR has no 4-bit types",
+                           at: dataTypeValue.location)
+            }
             let allowed = DataType.allCases.map(\.rawValue).joined(separator: ", ")
             throw fail("unsupported \"dataType\"; expected one of \(allowed)", at: dataTypeValue.location)
         }
