@@ -115,6 +115,9 @@ private func i32(_ shape: Int...) -> TensorType { TensorType(.int32, shape) }
             == "error: convTranspose2d: outputSizes [10, 6] must be at least [7, 5] and less than that plus strides [3, 2]")
     #expect(inferenceError("convTranspose2d", [f32(1, 2, 3, 3), f32(2, 4, 1, 1), nil], ["outputPadding": .ints([1, 0])])
             == "error: convTranspose2d: outputPadding [1, 0] must be >= 0 and less than strides [1, 1]")
+    // The spec checks outputPadding only without outputSizes, which then wins and ignores it.
+    #expect(try infer("convTranspose2d", [f32(1, 2, 3, 3), f32(2, 4, 1, 1), nil],
+                      ["strides": .ints([3, 2]), "outputPadding": .ints([5, 2]), "outputSizes": .ints([8, 6])]) == f32(1, 4, 8, 6))
     #expect(inferenceError("convTranspose2d", [f32(1, 3, 3, 3), f32(2, 4, 1, 1), nil])
             == "error: convTranspose2d: filter input channels (2) != input channels (3)")
     #expect(inferenceError("convTranspose2d", [f32(1, 2, 3, 3), f32(2, 4, 1, 1), f32(3)])
