@@ -56,11 +56,15 @@ public struct Parameter: Hashable, Sendable {
     public var kind: ParameterKind
     /// The value used when the parameter is absent (nil: absent means "not given").
     public var defaultValue: Attribute?
+    /// Other names a call may give the parameter by (an earlier spec's name); `name` is the one
+    /// stored and printed.
+    public var aliases: [String]
 
-    public init(_ name: String, _ kind: ParameterKind, default defaultValue: Attribute? = nil) {
+    public init(_ name: String, _ kind: ParameterKind, default defaultValue: Attribute? = nil, aliases: [String] = []) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
+        self.aliases = aliases
     }
 }
 
@@ -88,8 +92,10 @@ public struct OpSchema: Sendable {
         (positional + options).filter { $0.kind.isOperand }.map(\.name)
     }
 
+    /// The parameter called `name`, or that has `name` as an alias.
     public func parameter(named name: String) -> Parameter? {
-        positional.first { $0.name == name } ?? options.first { $0.name == name }
+        let all = positional + options
+        return all.first { $0.name == name } ?? all.first { $0.aliases.contains(name) }
     }
 
     /// Every registered operator, by WebNN name.

@@ -64,19 +64,21 @@ private struct Unroller {
         let input = node.operand("input")!
         let inputRows = p.isCell ? input : try reshape(input, [p.steps * p.batch, p.inputSize])
         var directions = try (0..<p.directions).map { try direction($0, inputRows: inputRows) }
-        var sequence: [ValueID] = []
+        // Slot (time, direction): the state after the direction consumed input step `time` (the
+        // spec's emulation prepends the backward direction's states: input-time order).
+        var sequence: [ValueID?] = Array(repeating: nil, count: p.returnSequence ? p.steps * p.directions : 0)
         for step in 0..<p.steps {
             for index in directions.indices {
                 let time = index == 1 || p.direction == .backward ? p.steps - 1 - step : step
                 let x = try slice(directions[index].inputProjection, starts: [time * p.batch, 0], sizes: [p.batch, gatesSize])
                 if p.isLSTM { try lstmStep(&directions[index], x) } else { try gruStep(&directions[index], x) }
+                if p.returnSequence { sequence[time * p.directions + index] = directions[index].hidden }
             }
-            if p.returnSequence { sequence += directions.map(\.hidden) }
         }
         let types = p.outputTypes
         var outputs = [try joined(directions.map(\.hidden), types[0].shape, name: names[0])]
         if p.isLSTM { outputs.append(try joined(directions.map { $0.cell! }, types[1].shape, name: names[1])) }
-        if p.returnSequence { outputs.append(try joined(sequence, types[types.count - 1].shape, name: names[names.count - 1])) }
+        if p.returnSequence { outputs.append(try joined(sequence.map { $0! }, types[types.count - 1].shape, name: names[names.count - 1])) }
         return outputs
     }
 
@@ -123,8 +125,8 @@ private struct Unroller {
     }
 
     /// One LSTM step: i = f(W_i x + b_i + R_i h + rb_i + p_i ⊙ c), f likewise with p_f,
-    /// g = g(W_g x + b_g + R_g h + rb_g), c' = f ⊙ c + i ⊙ g, o = f(W_o x + b_o + R_o h + rb_o + p_o ⊙ c'),
-    /// h' = o ⊙ h(c').
+    /// g = g(W_g x + b_g + R_g h + rb_g), c' = f ⊙ c + i ⊙ g, o = f(W_o x + b_o + R_o h + rb_o + p_o ⊙ c),
+    /// h' = o ⊙ h(c'). Every peephole multiplies the incoming cell state c (the spec's emulation).
     private mutating func lstmStep(_ direction: inout Direction, _ inputProjection: ValueID) throws {
         let (gates, candidate, filter) = (p.activations[0], p.activations[1], p.activations[2])
         let projection = try binary("add", inputProjection, gemm(direction.hidden, direction.recurrentWeight, direction.recurrentBias))
@@ -138,7 +140,7 @@ private struct Unroller {
         let input = try gate(.input, cell: cell), forget = try gate(.forget, cell: cell)
         let cellCandidate = try activation(candidate, block(projection, .cell))
         let nextCell = try binary("add", binary("mul", forget, cell), binary("mul", input, cellCandidate))
-        direction.hidden = try binary("mul", gate(.output, cell: nextCell), activation(filter, nextCell))
+        direction.hidden = try binary("mul", gate(.output, cell: cell), activation(filter, nextCell))
         direction.cell = nextCell
     }
 

@@ -51,6 +51,19 @@ import WebNNIR
         #expect(printed.contains("axes=[]"), "an empty axes list is kept: it means \"reduce nothing\"")
     }
 
+    /// The spec names cast's parameter `dataType` (webnn PR #888, September 2025, renamed it from
+    /// `type`, the name WPT's vectors of 2025 still use): both are read, `dataType` is stored.
+    @Test func castTakesTheEarlierParameterNameType() throws {
+        let graph = try load(BinderTests.graph("""
+                c1 = cast(x, type=int32);
+                c2 = cast(x, dataType=u8);
+            """, outputs: "c1, c2"))
+        #expect(graph.nodes[0].attributes == ["dataType": .string("int32")])
+        #expect(graph.nodes[1].attributes == ["dataType": .string("uint8")])
+        #expect(graph[graph.value(named: "c1")!].type == TensorType(.int32, [2, 3]))
+        _ = expectLoadError(BinderTests.graph("    y = cast(x, dataType=int32, type=int8);"), "'type' is given twice", line: 5, column: 33)
+    }
+
     @Test func rejectsAnUnknownDataType() throws {
         _ = expectLoadError(BinderTests.graph("    y = cast(x, bool);"),
                         "'dataType' of cast must be a data type (float32, float16, int32, uint32, int64, uint64, int8, uint8), found name 'bool'",

@@ -35,6 +35,17 @@ private func i32(_ shape: Int...) -> TensorType { TensorType(.int32, shape) }
     #expect(inferenceError("split", [f32()], ["splits": .int(1)]) == "error: split: input must have rank at least 1, but f32[] has rank 0")
 }
 
+/// The spec's "valid tensor count" (webnn PR #933): at most 8192 concat inputs or split outputs.
+@Test func concatAndSplitTakeAtMost8192Tensors() throws {
+    #expect(try outputs("split", [f32(8192)], ["splits": .int(8192)]).count == 8192)
+    #expect(inferenceError("split", [f32(8193)], ["splits": .int(8193)]) == "error: split: splits must give 1 to 8192 tensors, got 8193")
+    #expect(inferenceError("split", [f32(8193)], ["splits": .ints(Array(repeating: 1, count: 8193))])
+            == "error: split: splits must give 1 to 8192 tensors, got 8193")
+    #expect(try infer("concat", Array(repeating: f32(1), count: 8192), ["axis": .int(0)]) == f32(8192))
+    #expect(inferenceError("concat", Array(repeating: f32(1), count: 8193), ["axis": .int(0)])
+            == "error: concat: inputs must give 1 to 8192 tensors, got 8193")
+}
+
 @Test func sliceShapes() throws {
     #expect(try infer("slice", [f32(4, 10)], ["starts": .ints([1, 2]), "sizes": .ints([3, 7]), "strides": .ints([2, 3])]) == f32(2, 3))
     #expect(try infer("slice", [f32(4)], ["starts": .ints([0]), "sizes": .ints([4])]) == f32(4))
@@ -50,8 +61,10 @@ private func i32(_ shape: Int...) -> TensorType { TensorType(.int32, shape) }
             == "error: pad: reflection padding 2 must be less than input dimension 0 (2)")
     #expect(try infer("pad", [f32(2, 3)], ["beginningPadding": .ints([2, 0]), "endingPadding": .ints([0, 0]), "mode": .string("edge")]) == f32(4, 3))
     #expect(try infer("expand", [f32(3, 1)], ["newShape": .ints([2, 3, 4])]) == f32(2, 3, 4))
-    #expect(try infer("expand", [f32(3, 4)], ["newShape": .ints([1])]) == f32(3, 4))
-    #expect(inferenceError("expand", [f32(3, 2)], ["newShape": .ints([3, 4])]) == "error: expand: shapes [3, 2] and [3, 4] are not broadcastable")
+    // Unidirectional (the spec): newShape is the output shape; [3, 4] does not expand to [1].
+    #expect(inferenceError("expand", [f32(3, 4)], ["newShape": .ints([1])]) == "error: expand: input of shape [3, 4] does not broadcast to [1]")
+    #expect(inferenceError("expand", [f32(3, 4)], ["newShape": .ints([2, 1, 4])]) == "error: expand: input of shape [3, 4] does not broadcast to [2, 1, 4]")
+    #expect(inferenceError("expand", [f32(3, 2)], ["newShape": .ints([3, 4])]) == "error: expand: input of shape [3, 2] does not broadcast to [3, 4]")
     #expect(try infer("tile", [i32(2, 3)], ["repetitions": .ints([3, 1])]) == i32(6, 3))
     #expect(inferenceError("tile", [f32(2, 3)], ["repetitions": .ints([3])]) == "error: tile: repetitions must have 2 values, but has 1")
     #expect(try infer("reverse", [f32(2, 3)], ["axes": .ints([1])]) == f32(2, 3))
@@ -102,6 +115,9 @@ private func i32(_ shape: Int...) -> TensorType { TensorType(.int32, shape) }
             == "error: convTranspose2d: outputSizes [10, 6] must be at least [7, 5] and less than that plus strides [3, 2]")
     #expect(inferenceError("convTranspose2d", [f32(1, 2, 3, 3), f32(2, 4, 1, 1), nil], ["outputPadding": .ints([1, 0])])
             == "error: convTranspose2d: outputPadding [1, 0] must be >= 0 and less than strides [1, 1]")
+    // The spec checks outputPadding only without outputSizes, which then wins and ignores it.
+    #expect(try infer("convTranspose2d", [f32(1, 2, 3, 3), f32(2, 4, 1, 1), nil],
+                      ["strides": .ints([3, 2]), "outputPadding": .ints([5, 2]), "outputSizes": .ints([8, 6])]) == f32(1, 4, 8, 6))
     #expect(inferenceError("convTranspose2d", [f32(1, 3, 3, 3), f32(2, 4, 1, 1), nil])
             == "error: convTranspose2d: filter input channels (2) != input channels (3)")
     #expect(inferenceError("convTranspose2d", [f32(1, 2, 3, 3), f32(2, 4, 1, 1), f32(3)])

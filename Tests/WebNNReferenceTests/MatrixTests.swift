@@ -45,4 +45,22 @@ import WebNNReference
                      [31, 34, 71.5, 79], [2, 2])
         expectTensor(try run("gemm", [a, b, f32([3], [])], ["beta": .double(0)]), product, [2, 2])
     }
+
+    /// The spec's emulation of gemm: add(matmul(mul(alpha, a), b), mul(beta, c)) with alpha and
+    /// beta as float32 constants and every operator's result a float32 (here a 1×K by K×1 product).
+    static func specGemm(a: [Float], b: [Float], c: Float, alpha: Double, beta: Double) -> Float {
+        let scaled = a.map { Float(alpha) * $0 }
+        let product = Float(zip(scaled, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) })
+        return product + Float(beta) * c
+    }
+
+    /// alpha scales a before the products (the spec's order): with products that cancel,
+    /// scaling the sum instead is millions of ULP away (1 + 2^-23 and -1 times 0.1 round apart).
+    @Test func gemmScalesAFirstAsTheSpecDoes() throws {
+        let a: [Float] = [1 + 0x1p-23, -1], b: [Float] = [1, 1], c = Float(0x1p-30)
+        let expected = Self.specGemm(a: a, b: b, c: c, alpha: 0.1, beta: 0.5)
+        let result = try run("gemm", [f32(a, [1, 2]), f32(b, [2, 1]), f32([c], [1])], ["alpha": .double(0.1), "beta": .double(0.5)])
+        // WPT's bound: 2 * K + 3 ULP (alpha != 1, c with beta != 0 and != 1).
+        expectClose(result, [Double(expected)], ulps: 7)
+    }
 }

@@ -49,7 +49,7 @@ import WebNNReference
     }()
 
     @Test func casesAreLoaded() {
-        #expect(Self.cases.count == 20)
+        #expect(Self.cases.count == 23)
         #expect(Set(Self.cases.map(\.op)) == ["resample2d", "convTranspose2d", "instanceNormalization", "layerNormalization",
                                                "gru", "gruCell", "lstm", "lstmCell"])
     }

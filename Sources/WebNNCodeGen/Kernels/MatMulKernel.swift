@@ -4,8 +4,14 @@ import WebNNLowering
 
 /// `alpha · op(a) × op(b) + beta · c` over broadcast batch axes. A task is one output row
 /// (batch, m): the row is zeroed, then for each k, `row += a[m, k] · b[k, :]` (a contiguous
-/// multiply-add over n when b is not transposed), then the alpha/beta/c epilogue. float16 is
+/// multiply-add over n when b is not transposed), then the beta/c epilogue. float16 is
 /// computed in float32: the row is done in tiles of columns summed in a float32 stack tile.
+///
+/// gemm follows the order of the WebNN spec's emulation, `add(matmul(mul(alpha, a), b),
+/// mul(beta, c))`: alpha (a constant of the data type) scales each element of a, rounded to the
+/// data type, before the products; beta · c is rounded to the data type before it is added to the
+/// rounded product. (Scaling the sum instead drifts from the spec's result by several ULP when
+/// the products cancel.)
 struct MatMulKernel: KernelEmitter {
     let attributes: MatMulAttributes
     let batchShape: [Int]
@@ -59,8 +65,12 @@ struct MatMulKernel: KernelEmitter {
         let tileSize = inResult ? n : min(n, MatMulKernel.columnTile)
         let tileCount = (n + tileSize - 1) / tileSize
         let tile = inResult ? y : TypedBuffer(e.entryAlloca(e.types.f32, count: tileSize), .float32)
-        let needsC = cStrides != nil && attributes.beta != 0
+        let needsC = cStrides != nil  // beta = 0 still adds 0 · c (NaN for an infinite c), as the spec does
         let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)  // residual + activation, if fused
+        // The emulation's constants are of the data type: float16 rounds alpha and beta.
+        let dataType = y.dataType
+        let (alpha, beta) = dataType == .float16
+            ? (Float(Float16(attributes.alpha)), Float(Float16(attributes.beta))) : (attributes.alpha, attributes.beta)
         e.forLoop(from: 0, to: tileCount) { tileIndex in
             let firstColumn = tileIndex * tileSize
             let endColumn = e.minimum(firstColumn + tileSize, e.int(n))
@@ -68,20 +78,21 @@ struct MatMulKernel: KernelEmitter {
             let accumulatorBase = inResult ? rowBase : 0 - firstColumn
             e.forLoop(from: firstColumn, to: endColumn) { column in e.store(e.float(0), tile, accumulatorBase + column) }
             e.forLoop(from: 0, to: k) { kIndex in
-                let aValue = e.load(a, aBase + kIndex * aStrides.k)
+                var aValue = e.load(a, aBase + kIndex * aStrides.k)
+                if attributes.alpha != 1 { aValue = e.roundedAsStored(aValue * e.float(alpha), dataType) }
                 let bRow = bBase + kIndex * bStrides.k
                 e.forLoop(from: firstColumn, to: endColumn) { column in
                     let product = e.mulAdd(aValue, e.load(b, bRow + column * bStrides.n), e.load(tile, accumulatorBase + column))
                     e.store(product, tile, accumulatorBase + column)
                 }
             }
-            guard attributes.alpha != 1 || needsC || !inResult || !epilogue.isEmpty else { return }
+            guard needsC || !inResult || !epilogue.isEmpty else { return }
             e.forLoop(from: firstColumn, to: endColumn) { column in
                 var value = e.load(tile, accumulatorBase + column)
-                if attributes.alpha != 1 { value = value * e.float(attributes.alpha) }
                 if needsC, let cStrides {
                     let c = e.load(buffers.operands[2], row * cStrides.m + column * cStrides.n)
-                    value = value + (attributes.beta == 1 ? c : c * e.float(attributes.beta))
+                    value = e.roundedAsStored(value, dataType)
+                        + (attributes.beta == 1 ? c : e.roundedAsStored(c * e.float(beta), dataType))
                 }
                 e.store(epilogue.apply(e, value, buffers, resultIndex: rowBase + column), y, rowBase + column)
             }

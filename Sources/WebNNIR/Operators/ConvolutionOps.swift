@@ -153,7 +153,8 @@ public struct ConvTranspose2dParameters: ConvolutionGeometry, Hashable, Sendable
             throw ShapeError("input channels (\(inputChannels)) are not divisible by groups (\(groups))")
         }
         outputChannels = filterOutputChannels * groups
-        for axis in 0..<2 where outputPadding[axis] < 0 || outputPadding[axis] >= window.strides[axis] {
+        // The spec checks outputPadding only without outputSizes (which then wins and ignores it).
+        for axis in 0..<2 where node.ints("outputSizes") == nil && (outputPadding[axis] < 0 || outputPadding[axis] >= window.strides[axis]) {
             throw ShapeError("outputPadding \(outputPadding) must be >= 0 and less than strides \(window.strides)")
         }
         let inputSizes = [inputHeight, inputWidth], kernel = [kernelHeight, kernelWidth]

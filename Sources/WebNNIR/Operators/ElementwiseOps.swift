@@ -66,7 +66,7 @@ enum ElementwiseOps {
     }
 
     /// Converts every element to `dataType` (any type to any type).
-    static let cast = OpSchema("cast", positional: [Parameter("input", .operand), Parameter("dataType", .dataType)]) { node, graph in
+    static let cast = OpSchema("cast", positional: [Parameter("input", .operand), Parameter("dataType", .dataType, aliases: ["type"])]) { node, graph in
         let input = try OperandTypes(node, graph)("input")
         return [TensorType(try ShapeRules.dataType(node, "dataType"), input.shape)]
     }

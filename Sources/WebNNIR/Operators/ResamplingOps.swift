@@ -13,7 +13,8 @@ public struct Resample2dParameters: Hashable, Sendable {
     public var axes: [Int]
     public var inputSizes: [Int]
     public var outputSizes: [Int]
-    /// Output size / input size along each axis: the given scales, or sizes / input sizes.
+    /// Output size / input size along each axis (also when scales are given: the spec maps with
+    /// the floored output size, webnn PR #816).
     public var scales: [Double]
     public var outputShape: [Int]
 
@@ -37,11 +38,14 @@ public struct Resample2dParameters: Hashable, Sendable {
             guard given.count == 2 else { throw ShapeError("scales must have 2 values, but has \(given.count)") }
             guard given.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw ShapeError("scales must be > 0, got \(given)") }
             let inputSizes = self.inputSizes
-            scales = given
             outputSizes = (0..<2).map { Int((Double(inputSizes[$0]) * given[$0]).rounded(.down)) }
             guard outputSizes.allSatisfy({ $0 > 0 }) else {
                 throw ShapeError("scales [\(given.map(formatNumber).joined(separator: ", "))] give an empty output (\(outputSizes))")
             }
+            // The spec (since webnn PR #816) maps coordinates with outputSize / inputSize, not
+            // with the given scale: 1.5 on 5 pixels gives 7 pixels mapped with 7 / 5.
+            let outputSizes = self.outputSizes
+            scales = (0..<2).map { Double(outputSizes[$0]) / Double(inputSizes[$0]) }
         }
         outputShape = input.shape
         for (axis, size) in zip(axes, outputSizes) { outputShape[axis] = size }

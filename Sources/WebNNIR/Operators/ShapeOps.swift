@@ -25,6 +25,7 @@ enum ShapeOps {
     static let concat = OpSchema("concat", positional: [Parameter("inputs", .operandList), Parameter("axis", .int)]) { node, graph in
         let inputs = OperandTypes(node, graph).all
         guard let first = inputs.first else { throw ShapeError("needs at least one input") }
+        try ShapeRules.requireValidTensorCount(inputs.count, "inputs")
         guard let axis = node.int("axis") else { throw ShapeError("missing axis") }
         try ShapeRules.requireRank(first, "inputs[0]", 1...Int.max)
         try ShapeRules.requireAxis(axis, rank: first.rank)

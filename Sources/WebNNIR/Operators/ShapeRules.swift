@@ -52,6 +52,16 @@ enum ShapeRules {
         }
     }
 
+    /// The spec's "valid tensor count" (webnn PR #933): concat's inputs and split's outputs
+    /// number 1 to 8192.
+    static let maximumTensorCount = 8192
+
+    static func requireValidTensorCount(_ count: Int, _ role: String) throws {
+        guard (1...maximumTensorCount).contains(count) else {
+            throw ShapeError("\(role) must give 1 to \(maximumTensorCount) tensors, got \(count)")
+        }
+    }
+
     static func requireAxis(_ axis: Int, rank: Int, _ role: String = "axis") throws {
         guard axis >= 0 && axis < rank else {
             throw ShapeError("\(role) \(axis) is out of range for rank \(rank)")

@@ -18,12 +18,14 @@ public struct SplitParameters: Hashable, Sendable {
         let size = input.shape[axis]
         if let count = node.attribute("splits")?.intValue {
             guard count > 0 else { throw ShapeError("splits must be > 0, got \(count)") }
+            try ShapeRules.requireValidTensorCount(count, "splits")
             guard size % count == 0 else {
                 throw ShapeError("input dimension \(axis) (\(size)) is not divisible by splits (\(count))")
             }
             sizes = Array(repeating: size / count, count: count)
         } else if let sizes = node.attribute("splits")?.intsValue {
             guard !sizes.isEmpty else { throw ShapeError("splits must not be empty") }
+            try ShapeRules.requireValidTensorCount(sizes.count, "splits")
             try ShapeRules.requirePositive(sizes, "splits")
             guard sizes.reduce(0, +) == size else {
                 throw ShapeError("splits \(sizes) sum to \(sizes.reduce(0, +)), but input dimension \(axis) is \(size)")
@@ -119,12 +121,15 @@ enum SlicingOps {
         [TensorType(try OperandTypes(node, graph)("input").dataType, try PadParameters(node, graph).outputShape)]
     }
 
-    /// expand broadcasts bidirectionally (current WebNN): a 1 in newShape keeps the input's size.
+    /// expand broadcasts unidirectionally, as the spec's steps say ("unidirectionally
+    /// broadcasting input's shape and newShape"): the input must broadcast to newShape, which is
+    /// the output shape (a 1 in newShape where the input's size is larger is an error).
     static let expand = OpSchema("expand", positional: [Parameter("input", .operand), Parameter("newShape", .ints)]) { node, graph in
         let input = try OperandTypes(node, graph)("input")
         guard let newShape = node.ints("newShape") else { throw ShapeError("missing newShape") }
         try ShapeRules.requirePositive(newShape, "newShape dimensions")
-        return [TensorType(input.dataType, try ShapeRules.broadcast(input.shape, newShape))]
+        try ShapeRules.requireUnidirectionalBroadcast(input.shape, to: newShape, "input")
+        return [TensorType(input.dataType, newShape)]
     }
 
     static let tile = OpSchema("tile", positional: [Parameter("input", .operand), Parameter("repetitions", .ints)]) { node, graph in

@@ -31,7 +31,10 @@ enum MatrixKernels {
         return call.output(floats: output)
     }
 
-    /// alpha * op(a) * op(b) + beta * c, computed in Double and rounded once; no c means c = 0.
+    /// alpha * op(a) * op(b) + beta * c in the order of the WebNN spec's emulation,
+    /// `add(matmul(mul(alpha, a), b), mul(beta, c))`: alpha and beta are constants of the data
+    /// type; alpha · a, the product (summed in Double) and beta · c are each rounded to the data
+    /// type, then their sum is. No c means the rounded product.
     private static func gemm(_ call: OperatorCall) throws -> [TensorValue] {
         let p = try call.parameters(GemmParameters.init)
         let a = try call.floats("a"), b = try call.floats("b")
@@ -39,18 +42,20 @@ enum MatrixKernels {
             (values: try call.floats(of: c), indices: StridedIndices.broadcastIndices(from: c.shape, to: [p.m, p.n]))
         }
         let alpha = try call.floatNumber(p.alpha), beta = try call.floatNumber(p.beta)
+        let round: (Double) -> Double = call.outputType.dataType == .float16 ? { Double(Float16($0)) } : { Double(Float($0)) }
+        let scaledA = alpha == 1 ? a.map { Double($0) } : a.map { round(alpha * Double($0)) }
         var output: [Float] = []
         output.reserveCapacity(p.m * p.n)
         for row in 0..<p.m {
             for column in 0..<p.n {
                 var sum = 0.0
                 for inner in 0..<p.k {
-                    let x = p.aTranspose ? a[inner * p.m + row] : a[row * p.k + inner]
+                    let x = p.aTranspose ? scaledA[inner * p.m + row] : scaledA[row * p.k + inner]
                     let y = p.bTranspose ? b[column * p.k + inner] : b[inner * p.n + column]
-                    sum += Double(x) * Double(y)
+                    sum += x * Double(y)
                 }
-                var result = alpha * sum
-                if let c { result += beta * Double(c.values[c.indices[row * p.n + column]]) }
+                var result = sum
+                if let c { result = round(sum) + round(beta * Double(c.values[c.indices[row * p.n + column]])) }
                 output.append(Float(result))
             }
         }

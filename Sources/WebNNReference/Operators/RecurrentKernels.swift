@@ -10,10 +10,13 @@ import WebNNIR
 /// GRU: z = f(W_z x + b_z + R_z h + rb_z), r likewise, n = g(W_n x + b_n + r ⊙ (R_n h + rb_n)) with
 /// resetAfter, else g(W_n x + b_n + R_n (r ⊙ h) + rb_n); h' = (1 - z) ⊙ n + z ⊙ h.
 /// LSTM: i = f(W_i x + b_i + R_i h + rb_i + p_i ⊙ c), f likewise with p_f, g = g(W_g x + b_g + R_g h + rb_g),
-/// c' = f ⊙ c + i ⊙ g, o = f(W_o x + b_o + R_o h + rb_o + p_o ⊙ c'), h' = o ⊙ h(c').
+/// c' = f ⊙ c + i ⊙ g, o = f(W_o x + b_o + R_o h + rb_o + p_o ⊙ c), h' = o ⊙ h(c'): every peephole
+/// (blocks i, o, f in that order, whatever the layout) multiplies the incoming cell state c, as
+/// the spec's lstmCell emulation does.
 /// The backward direction reads the input from the last step to the first; the returned
-/// sequence holds the hidden state after each step in processing order (as WebNN's emulation
-/// concatenates it), for each direction.
+/// sequence holds, at slot t, each direction's hidden state after it consumed input step t: the
+/// spec's emulation appends the forward states and prepends the backward ones
+/// (`concat([state, backwardSequence], 0)`, webnn PRs #802 and #803).
 enum RecurrentKernels {
     static let table: [String: Kernel] = ["gru": network, "gruCell": network, "lstm": network, "lstmCell": network]
 
@@ -66,7 +69,8 @@ enum RecurrentKernels {
         var hidden = try initial(p.isCell ? "hiddenState" : "initialHiddenState")
         var cell = p.isLSTM ? try initial(p.isCell ? "cellState" : "initialCellState") : []
         let round: (Double) -> Double = p.dataType == .float16 ? { Double(Float16($0)) } : { Double(Float($0)) }
-        var sequence: [Double] = []
+        // [steps, directions, batch, hiddenSize]: slot (time, direction).
+        var sequence = [Double](repeating: 0, count: p.returnSequence ? p.steps * p.directions * stateSize : 0)
         for step in 0..<p.steps {
             for direction in 0..<p.directions {
                 weights.direction = direction
@@ -80,8 +84,11 @@ enum RecurrentKernels {
                 } else {
                     hidden.replaceSubrange(states, with: gruStep(weights, input: x, hidden: Array(hidden[states])).map(round))
                 }
+                if p.returnSequence {
+                    let slot = (time * p.directions + direction) * stateSize
+                    sequence.replaceSubrange(slot..<(slot + stateSize), with: hidden[states])
+                }
             }
-            if p.returnSequence { sequence += hidden }
         }
         let types = p.outputTypes
         var outputs = [TensorValue(types[0], floats: hidden.map(Float.init))]
@@ -123,7 +130,7 @@ enum RecurrentKernels {
                 let inputGate = gate(.input, cell: c[index]), forgetGate = gate(.forget, cell: c[index])
                 let cellCandidate = apply(candidate, w.projection(.cell, unit: unit, item: item, input: x, state: h))
                 nextCell[index] = forgetGate * c[index] + inputGate * cellCandidate
-                nextHidden[index] = gate(.output, cell: nextCell[index]) * apply(filter, nextCell[index])
+                nextHidden[index] = gate(.output, cell: c[index]) * apply(filter, nextCell[index])
             }
         }
         return (nextHidden, nextCell)

@@ -8,7 +8,13 @@ inputs, computed in float64 with numpy by formulations independent of the interp
   (k - 1) * dilation - pad, then a correlation with the spatially flipped, dilated kernel.
 * instance/layer normalization: np.mean / np.var over the normalized axes.
 * gru/lstm: whole-batch matrix products per gate block (x @ W.T), states rounded to float32
-  after each step as WebNN's emulation stores them; the sequence in processing order.
+  after each step as WebNN's emulation stores them. The sequence is built as the spec's
+  emulation builds it (webnn PRs #802, #803): the forward direction appends each new state, the
+  backward direction prepends it (so slot t holds the state after consuming input step t), and
+  "both" concatenates the two along the directions axis. Every lstm peephole (i, o, f blocks)
+  multiplies the incoming cell state c(t-1), as in the spec's lstmCell emulation.
+* resample2d: the coordinate map uses outputSize / inputSize, also when scales are given
+  (webnn PR #816): 1.5 on 5 pixels maps with 7 / 5.
 
 Run from anywhere: python3 make_reference_cases.py (numpy only). The JSON is committed; the Swift
 tests read it and check the interpreter within the WPT tolerance of each operator.
@@ -54,7 +60,7 @@ def resample(x, axes, sizes=None, scales=None):
     out = x.astype(np.float64)
     for i, axis in enumerate(axes):
         size = sizes[i] if sizes else int(np.floor(x.shape[axis] * scales[i]))
-        scale = sizes[i] / x.shape[axis] if sizes else scales[i]
+        scale = size / x.shape[axis]  # the spec: scale = outputSize / inputSize
         out = resample_axis(out, axis, size, scale)
     return out
 
@@ -199,7 +205,7 @@ def lstm_cell(x, h, c, w, r, b, rb, p, layout, acts):
     fg = f(x @ W["f"].T + B["f"] + h @ R["f"].T + RB["f"] + P[2] * c)
     cand = g(x @ W["g"].T + B["g"] + h @ R["g"].T + RB["g"])
     c2 = fg * c + i * cand
-    o = f(x @ W["o"].T + B["o"] + h @ R["o"].T + RB["o"] + P[1] * c2)
+    o = f(x @ W["o"].T + B["o"] + h @ R["o"].T + RB["o"] + P[1] * c)  # the spec: c(t-1), not c2
     return f32(o * hf(c2)), f32(c2)
 
 
@@ -209,7 +215,9 @@ def network(kind, x, w, r, hidden, b=None, rb=None, p=None, h0=None, c0=None, di
     dirs = 2 if direction == "both" else 1
     h = [f32(h0[d]) if h0 is not None else np.zeros((batch, hidden)) for d in range(dirs)]
     c = [f32(c0[d]) if c0 is not None else np.zeros((batch, hidden)) for d in range(dirs)]
-    sequence = []
+    # As the spec's emulation: forwardSequence = concat([forwardSequence, h], 0),
+    # backwardSequence = concat([h, backwardSequence], 0), both: concat([forward, backward], 1).
+    forward_sequence, backward_sequence = [], []
     for step in range(steps):
         for d in range(dirs):
             t = steps - 1 - step if (d == 1 or direction == "backward") else step
@@ -218,9 +226,20 @@ def network(kind, x, w, r, hidden, b=None, rb=None, p=None, h0=None, c0=None, di
                 h[d] = gru_cell(f32(x[t]), h[d], w[d], r[d], pick(b), pick(rb), layout, reset_after, acts)
             else:
                 h[d], c[d] = lstm_cell(f32(x[t]), h[d], c[d], w[d], r[d], pick(b), pick(rb), pick(p), layout, acts)
-        sequence.append(np.stack(h))
+            if direction == "forward" or (d == 0 and direction == "both"):
+                forward_sequence = forward_sequence + [h[d][None, None]]
+            else:
+                backward_sequence = [h[d][None, None]] + backward_sequence
     outputs = [np.stack(h)] + ([np.stack(c)] if kind == "lstm" else [])
-    return outputs + ([np.stack(sequence)] if return_sequence else [])
+    if not return_sequence:
+        return outputs
+    if direction == "forward":
+        sequence = np.concatenate(forward_sequence, 0)
+    elif direction == "backward":
+        sequence = np.concatenate(backward_sequence, 0)
+    else:
+        sequence = np.concatenate([np.concatenate(forward_sequence, 0), np.concatenate(backward_sequence, 0)], 1)
+    return outputs + [sequence]
 
 
 def strings(values):
@@ -273,6 +292,27 @@ cases.append(case("lstmCell ifgo peepholes", "lstmCell", [x[2], w[0], r[0], hs, 
                   {"hiddenSize": {"int": hidden}, "layout": {"string": "ifgo"}},
                   list(lstm_cell(f32(x[2]), f32(hs), f32(cs), w[0], r[0], b[0], rb[0], p[0], "ifgo",
                                  ["sigmoid", "tanh", "tanh"]))))
+
+# --- spec revisions of 2025 (webnn PRs #802, #803, #816) and the lstm peephole ----------------
+
+x = rand(1, 2, 5, 3)
+cases.append(case("resample2d linear scales 1.5 on 5 pixels (maps with 7/5)", "resample2d", [x],
+                  {"mode": {"string": "linear"}, "scales": {"doubles": [1.5, 1.5]}},
+                  resample(x, [2, 3], scales=[1.5, 1.5])))
+x = rand(steps, batch, size)
+w, r, b = rand(1, 3 * hidden, size), rand(1, 3 * hidden, hidden), rand(1, 3 * hidden)
+cases.append(case("gru backward sequence in input-time order", "gru", [x, w, r, b, None, None],
+                  {"steps": {"int": steps}, "hiddenSize": {"int": hidden}, "direction": {"string": "backward"},
+                   "returnSequence": {"bool": True}},
+                  network("gru", x, w, r, hidden, b=b, direction="backward", layout="zrn", acts=["sigmoid", "tanh"],
+                          return_sequence=True)))
+w, r, b, p = rand(1, 4 * hidden, size), rand(1, 4 * hidden, hidden), rand(1, 4 * hidden), rand(1, 3 * hidden) * 4
+c0 = rand(1, batch, hidden) * 4
+cases.append(case("lstm backward peepholes sequence in input-time order", "lstm", [x, w, r, b, None, p, None, c0],
+                  {"steps": {"int": steps}, "hiddenSize": {"int": hidden}, "direction": {"string": "backward"},
+                   "returnSequence": {"bool": True}},
+                  network("lstm", x, w, r, hidden, b=b, p=p, c0=c0, direction="backward", layout="iofg",
+                          acts=["sigmoid", "tanh", "tanh"], return_sequence=True)))
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_cases.json"), "w") as f:
     json.dump(cases, f, indent=None)
