@@ -150,7 +150,7 @@ class Converter:
             missing = [d for d in dims if not (d.HasField("dim_value") and d.dim_value > 0)]
             if missing:
                 raise ConversionError(f"input '{value.name}' has dynamic dimensions "
-                                      f"{[d.dim_param or '?' for d in dims]}; fix them with --input-shape "
+                                      f"{[d.dim_param or d.dim_value or '?' for d in dims]}; fix them with --input-shape "
                                       f"{value.name}=d0,d1,...")
         for name, array in self.input_values.items():
             self.consts[name] = array
@@ -557,7 +557,8 @@ class Converter:
             count = max(0, -(-(end - start) // step))
             if count == 0:
                 raise ConversionError(f"{self.node_label}: the slice on axis {axis} is empty")
-            begin[axis], size[axis], stride[axis] = start, count, step
+            # WebNN's sizes are the extent read from the input; the output has ceil(size / stride)
+            begin[axis], size[axis], stride[axis] = start, end - start, step
         options = f", strides={fmt_list(stride)}" if any(s != 1 for s in stride) else ""
         self.emit(f"{self.result(n)} = slice({self.operand(n.input[0])}, {fmt_list(begin)}, {fmt_list(size)}{options});")
 
@@ -1011,11 +1012,21 @@ class Converter:
         if lstm:
             names.append(self.define(c) if c else self.fresh(f"{n.name or op}_c"))
         if y:
-            names.append(self.define(y))
+            # WebNN's sequence holds each direction's states in processing order; ONNX's Y holds
+            # them at their time positions, so the backward direction's half is reversed
+            names.append(self.define(y) if webnn_dir == "forward" else self.fresh(y + "_processing_order"))
             options += ", returnSequence=true"
         opname = "lstm" if lstm else "gru"
         self.emit(f"[{', '.join(names)}] = {opname}({self.operand(n.input[0])}, {self.operand(n.input[1])}, "
                   f"{self.operand(n.input[2])}, {steps}, {hidden}{options});")
+        if y and webnn_dir == "backward":
+            self.emit(f"{self.define(y)} = reverse({names[-1]}, axes=[0]);")
+        elif y and webnn_dir == "both":
+            forward, backward = self.fresh(y + "_forward"), self.fresh(y + "_backward")
+            backward_in_time = self.fresh(y + "_backward_in_time")
+            self.emit(f"[{forward}, {backward}] = split({names[-1]}, 2, axis=1);")
+            self.emit(f"{backward_in_time} = reverse({backward}, axes=[0]);")
+            self.emit(f"{self.define(y)} = concat([{forward}, {backward_in_time}], 1);")
 
     def op_LSTM(self, n, a): self.recurrent(n, a, True)
     def op_GRU(self, n, a): self.recurrent(n, a, False)
