@@ -70,5 +70,9 @@ if [ -z "${WEBNNC:-}" ]; then
     swift build -c release --product webnnc
     WEBNNC="$(swift build -c release --show-bin-path)/webnnc"
 fi
+if [ ! -x "$WEBNNC" ]; then
+    echo "model-zoo: error: WEBNNC=$WEBNNC is not an executable" >&2
+    exit 1
+fi
 
 "$PYTHON" scripts/model_zoo.py --webnnc "$WEBNNC" --work "$ZOO" "$@"
