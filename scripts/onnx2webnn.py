@@ -101,7 +101,6 @@ class Converter:
         self.names = {}       # ONNX value name -> .webnn name
         self.used_names = set()
         self.weights = {}     # .webnn const name -> numpy array
-        self.const_names = {}  # id key -> .webnn const name (dedupe per ONNX constant)
         self.lines = []
         self.node_label = ""
 
@@ -890,10 +889,9 @@ class Converter:
             raise ConversionError(f"{self.node_label}: keep_aspect_ratio_policy is not supported")
         if self.opset < 11:
             scales = self.const_value(n, 1, "scales")
-            sizes = None
         else:
             scales = self.const_value(n, 2, "scales")
-            sizes = self.const_value(n, 3, "sizes")
+            self.const_value(n, 3, "sizes")   # must be constant; the inferred output shape holds them
             if scales is not None and scales.size == 0:
                 scales = None
             if ctm == "tf_crop_and_resize":
