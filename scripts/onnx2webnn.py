@@ -994,6 +994,12 @@ class Converter:
             if len(n.input) > 6 and n.input[6]:
                 options += f", initialCellState={self.operand(n.input[6])}"
             if len(n.input) > 7 and n.input[7]:
+                # ONNX's output gate looks at the new cell state c(t), WebNN's at c(t-1) (as its
+                # other peepholes do): the same only where the output gate's block P[:, h:2h] is 0
+                peephole = self.const_value(n, 7, "P (peephole weights)")
+                if np.any(peephole[:, hidden:2 * hidden] != 0):
+                    raise ConversionError(f"{self.node_label}: an output-gate peephole (ONNX applies it to the new "
+                                          f"cell state, WebNN's lstm to the previous one)")
                 options += f", peepholeWeight={self.operand(n.input[7])}"
             options += ', layout="iofg"'   # ONNX gate order i, o, f, c
         else:
@@ -1010,21 +1016,13 @@ class Converter:
         if lstm:
             names.append(self.define(c) if c else self.fresh(f"{n.name or op}_c"))
         if y:
-            # WebNN's sequence holds each direction's states in processing order; ONNX's Y holds
-            # them at their time positions, so the backward direction's half is reversed
-            names.append(self.define(y) if webnn_dir == "forward" else self.fresh(y + "_processing_order"))
+            # both store slot t as the state after input step t, for the backward direction too
+            # (WebNN since its January 2025 fix, webnn PRs #802/#803)
+            names.append(self.define(y))
             options += ", returnSequence=true"
         opname = "lstm" if lstm else "gru"
         self.emit(f"[{', '.join(names)}] = {opname}({self.operand(n.input[0])}, {self.operand(n.input[1])}, "
                   f"{self.operand(n.input[2])}, {steps}, {hidden}{options});")
-        if y and webnn_dir == "backward":
-            self.emit(f"{self.define(y)} = reverse({names[-1]}, axes=[0]);")
-        elif y and webnn_dir == "both":
-            forward, backward = self.fresh(y + "_forward"), self.fresh(y + "_backward")
-            backward_in_time = self.fresh(y + "_backward_in_time")
-            self.emit(f"[{forward}, {backward}] = split({names[-1]}, 2, axis=1);")
-            self.emit(f"{backward_in_time} = reverse({backward}, axes=[0]);")
-            self.emit(f"{self.define(y)} = concat([{forward}, {backward_in_time}], 1);")
 
     def op_LSTM(self, n, a): self.recurrent(n, a, True)
     def op_GRU(self, n, a): self.recurrent(n, a, False)
