@@ -149,23 +149,50 @@ final class FunctionEmitter {
     }
 
     // MARK: Memory
+    //
+    // Every load, store and address computation goes through these functions, so kernels need
+    // not care which kind of pointers the LLVM they are built with has. From LLVM 15 on pointers
+    // are opaque (`ptr`, whatever they point to); LLVM 14 still has typed pointers, where a load,
+    // store or GEP must go through a pointer to exactly the type it accesses (a `<8 x float>`
+    // load through a `float*` fails verification or worse). `typedPointer` casts the address
+    // to that type; with opaque pointers the cast is no instruction at all (the builder returns
+    // a value that already has the requested type), so the IR for LLVM 19 is unchanged.
+
+    /// `address` as a pointer to `type`: a bitcast under typed pointers (LLVM 14) when it points
+    /// to something else, `address` itself with opaque pointers.
+    func typedPointer(_ address: IRValue, to type: LLVMTypeRef) -> LLVMValueRef {
+        let pointerType = LLVMPointerType(type, LLVMGetPointerAddressSpace(address.type))
+        return LLVMBuildPointerCast(builder, address.reference, pointerType, "")!
+    }
+
+    /// Loads a value of `type` from `address`; `alignment` in bytes, else `type`'s ABI alignment.
+    func load(_ type: LLVMTypeRef, from address: IRValue, alignment: UInt32? = nil) -> IRValue {
+        let load = LLVMBuildLoad2(builder, type, typedPointer(address, to: type), "")!
+        if let alignment { LLVMSetAlignment(load, alignment) }
+        return wrap(load)
+    }
+
+    /// Stores `value` at `address`; `alignment` in bytes, else its type's ABI alignment.
+    func store(_ value: IRValue, to address: IRValue, alignment: UInt32? = nil) {
+        let store = LLVMBuildStore(builder, value.reference, typedPointer(address, to: value.type))!
+        if let alignment { LLVMSetAlignment(store, alignment) }
+    }
 
     /// Pointer to element `index` of type `elementType` in the buffer at `base`.
     func elementPointer(_ elementType: LLVMTypeRef, _ base: IRValue, _ index: IRValue) -> IRValue {
-        let typed = LLVMBuildPointerCast(builder, base.reference, LLVMPointerType(elementType, 0), "")
         var indices: [LLVMValueRef?] = [index.reference]
-        return wrap(LLVMBuildInBoundsGEP2(builder, elementType, typed, &indices, 1, ""))
+        return wrap(LLVMBuildInBoundsGEP2(builder, elementType, typedPointer(base, to: elementType), &indices, 1, ""))
     }
 
     /// Loads element `index` (a float unless `type` says otherwise) of the buffer at `base`.
     func load(_ base: IRValue, _ index: IRValue, type: LLVMTypeRef? = nil) -> IRValue {
         let elementType = type ?? types.f32
-        return wrap(LLVMBuildLoad2(builder, elementType, elementPointer(elementType, base, index).reference, ""))
+        return load(elementType, from: elementPointer(elementType, base, index))
     }
 
     /// Stores `value` into element `index` of the buffer at `base`.
     func store(_ value: IRValue, _ base: IRValue, _ index: IRValue) {
-        LLVMBuildStore(builder, value.reference, elementPointer(value.type, base, index).reference)
+        store(value, to: elementPointer(value.type, base, index))
     }
 
     /// Asks the cache for the line holding float element `index` of the buffer at `base`
@@ -173,7 +200,7 @@ final class FunctionEmitter {
     /// and its address is computed without `inbounds`, so it is not poison either.
     func prefetch(_ base: IRValue, _ index: IRValue) {
         var indices: [LLVMValueRef?] = [index.reference]
-        let address = wrap(LLVMBuildGEP2(builder, types.f32, base.reference, &indices, 1, ""))
+        let address = wrap(LLVMBuildGEP2(builder, types.f32, typedPointer(base, to: types.f32), &indices, 1, ""))
         callIntrinsic("llvm.prefetch", overloadedOn: [address.type],
                       [address, int32(0), int32(3), int32(1)])  // read, keep in all levels, data
     }

@@ -34,15 +34,10 @@ struct ChannelsLastTransposeKernel: KernelEmitter {
         let blocksEnd = first + (end - first) / Self.blockPixels * Self.blockPixels
         let vectorType = LLVMVectorType(e.types.i32, UInt32(Self.blockPixels))!
         e.forLoop(from: first, to: blocksEnd, step: Self.blockPixels) { pixel in
-            let planes = (0..<channels).map { c -> IRValue in
-                let load = LLVMBuildLoad2(e.builder, vectorType,
-                                          e.elementPointer(e.types.i32, x, image + c * pixels + pixel).reference, "")!
-                LLVMSetAlignment(load, 4)
-                return e.wrap(load)
+            let planes = (0..<channels).map { c in
+                e.load(vectorType, from: e.elementPointer(e.types.i32, x, image + c * pixels + pixel), alignment: 4)
             }
-            let store = LLVMBuildStore(e.builder, interleaved(e, planes).reference,
-                                       e.elementPointer(e.types.i32, y, image + pixel * channels).reference)!
-            LLVMSetAlignment(store, 4)
+            e.store(interleaved(e, planes), to: e.elementPointer(e.types.i32, y, image + pixel * channels), alignment: 4)
         }
         e.forLoop(from: blocksEnd, to: end) { pixel in
             for c in 0..<channels {

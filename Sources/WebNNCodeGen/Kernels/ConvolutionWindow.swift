@@ -125,9 +125,7 @@ extension FunctionEmitter {
     func loadVector(_ x: IRValue, _ index: IRValue, lanes: Int, width: Int) -> IRValue {
         let vectorType = LLVMVectorType(types.f32, UInt32(width))!
         if lanes == width {
-            let load = LLVMBuildLoad2(builder, vectorType, elementPointer(types.f32, x, index).reference, "")!
-            LLVMSetAlignment(load, 4)
-            return wrap(load)
+            return load(vectorType, from: elementPointer(types.f32, x, index), alignment: 4)
         }
         var vector = wrap(LLVMConstNull(vectorType))
         for lane in 0..<lanes {
