@@ -34,8 +34,11 @@ ONNX_OPSET = 13
 class DualGraph:
     """Builds one network as WebNN text and as an ONNX graph at once, with shared weights."""
 
-    def __init__(self, name, seed, input_shape=IMAGE_SHAPE, output="probabilities", output_shape=(1, CLASSES)):
+    def __init__(self, name, seed, input_shape=IMAGE_SHAPE, output="probabilities", output_shape=(1, CLASSES),
+                 input_name="image", opset=ONNX_OPSET):
         self.name = name
+        self.input_name = input_name      # the graph's one input, named alike in both graphs
+        self.opset = opset
         self.rng = np.random.default_rng(seed)
         self.input_shape = list(input_shape)
         self.output = output              # the graph's one output, named alike in both graphs
@@ -195,7 +198,7 @@ class DualGraph:
         """The WebNN graph text and its weights (WGWT variant, absolute offsets)."""
         lines = [f"# {line}".rstrip() for line in comment.strip().splitlines()]
         lines += [f'webnn_graph "{self.name}" v1 {{',
-                  f"  inputs {{ image: f32[{', '.join(map(str, self.input_shape))}]; }}", "  consts {"]
+                  f"  inputs {{ {self.input_name}: f32[{', '.join(map(str, self.input_shape))}]; }}", "  consts {"]
         lines += [f"    {key}: f32[{', '.join(map(str, array.shape))}];" for key, array in self.weights.items()]
         lines += ["  }", "  nodes {"] + [f"    {node}" for node in self.webnn_nodes]
         lines += ["  }", f"  outputs {{ {self.output}; }}", "}"]
@@ -211,17 +214,17 @@ class DualGraph:
         (folder / f"{self.name}.weights").write_bytes(bytes(binary))
 
     def write_onnx(self, folder):
-        """The same network as an ONNX model (opset 13), weights as initializers."""
+        """The same network as an ONNX model (opset 13, or the graph's own), weights as initializers."""
         constants = {**self.weights, **self.onnx_scalars}
         initializers = [numpy_helper.from_array(np.asarray(array, dtype=np.float32), key)
                         for key, array in constants.items()]
         initializers += [numpy_helper.from_array(array, key) for key, array in self.onnx_int64.items()]
         graph = helper.make_graph(
             self.onnx_nodes, self.name,
-            [helper.make_tensor_value_info("image", TensorProto.FLOAT, self.input_shape)],
+            [helper.make_tensor_value_info(self.input_name, TensorProto.FLOAT, self.input_shape)],
             [helper.make_tensor_value_info(self.output, TensorProto.FLOAT, self.output_shape)],
             initializers)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)],
                                   producer_name="webnnc-benchmarks")
         model.ir_version = 8
         onnx.checker.check_model(model)
@@ -355,8 +358,78 @@ def deeplab_v3(folder):
                     "(Benchmarks/generate.py; do not edit).")
 
 
+def transformer_encoder(folder):
+    """A MiniLM-L6-shaped transformer encoder (all-MiniLM-L6-v2's body): 6 post-LN BERT layers,
+    sequence 128, hidden 384, 12 heads of 32, FFN 1536 with erf GELU, as an ONNX export writes it:
+    3-D activations [1, 128, 384], matmul by [384, N] weights then a bias add, heads split by
+    reshape + transpose (K transposed to [1, 12, 32, 128] for Q·K^T), scores scaled by 1/sqrt(32),
+    softmax over the keys, residual adds and layerNormalization (epsilon 1e-12). The input is the
+    embedded sequence `hidden` [1, 128, 384] (no embedding lookup, no attention mask); the output
+    is the last hidden state. ONNX: opset 17 (LayerNormalization), GELU as x·0.5·(1 + Erf(x/√2)),
+    the pattern ONNX Runtime fuses into its Gelu kernel; WebNN: `gelu`."""
+    seq, hidden, heads, ffn, layers = 128, 384, 12, 1536, 6
+    head = hidden // heads
+    g = DualGraph("transformer_encoder", seed=106, input_shape=[1, seq, hidden], output="last_hidden_state",
+                  output_shape=[1, seq, hidden], input_name="hidden", opset=17)
+    g.onnx_int64["heads_shape"] = np.array([1, seq, heads, head], dtype=np.int64)
+    g.onnx_int64["hidden_shape"] = np.array([1, seq, hidden], dtype=np.int64)
+    g.onnx_scalars.update(gelu_sqrt2=np.float32(2 ** 0.5), gelu_one=np.float32(1), gelu_half=np.float32(0.5))
+    scale = g.constant("attention_scale", np.array([head ** -0.5]))
+
+    def node(out, webnn, onnx_op, inputs, **attributes):
+        g.webnn_nodes.append(f"{out} = {webnn};")
+        g.onnx_nodes.append(helper.make_node(onnx_op, inputs, [out], **attributes))
+        return out
+
+    def dense(x, name, cin, cout):
+        w = g.constant(f"{name}_w", g.rng.normal(0, cin ** -0.5, (cin, cout)))
+        b = g.constant(f"{name}_b", g.rng.normal(0, 0.05, cout))
+        y = node(f"{name}_mm", f"matmul({x}, {w})", "MatMul", [x, w])
+        return node(f"{name}_out", f"add({y}, {b})", "Add", [y, b])
+
+    def split_heads(x, name, permutation):
+        y = node(f"{name}_heads", f"reshape({x}, [1, {seq}, {heads}, {head}])", "Reshape", [x, "heads_shape"])
+        return node(f"{name}_t", f"transpose({y}, permutation={permutation})", "Transpose", [y], perm=permutation)
+
+    def layer_norm(x, name):
+        gamma = g.constant(f"{name}_gamma", g.rng.uniform(0.5, 1.5, hidden))
+        beta = g.constant(f"{name}_beta", g.rng.normal(0, 0.1, hidden))
+        return node(name, f"layerNormalization({x}, scale={gamma}, bias={beta}, axes=[2], epsilon=1e-12)",
+                    "LayerNormalization", [x, gamma, beta], axis=-1, epsilon=1e-12)
+
+    x = "hidden"
+    for layer in range(layers):
+        p = f"l{layer}_"
+        q = split_heads(dense(x, p + "q", hidden, hidden), p + "q", [0, 2, 1, 3])
+        k = split_heads(dense(x, p + "k", hidden, hidden), p + "k", [0, 2, 3, 1])
+        v = split_heads(dense(x, p + "v", hidden, hidden), p + "v", [0, 2, 1, 3])
+        scores = node(p + "scores", f"matmul({q}, {k})", "MatMul", [q, k])
+        scaled = node(p + "scaled", f"mul({scores}, {scale})", "Mul", [scores, scale])
+        probs = node(p + "probs", f"softmax({scaled}, 3)", "Softmax", [scaled], axis=3)
+        context = node(p + "context", f"matmul({probs}, {v})", "MatMul", [probs, v])
+        context = node(p + "context_t", f"transpose({context}, permutation=[0, 2, 1, 3])", "Transpose", [context],
+                       perm=[0, 2, 1, 3])
+        context = node(p + "context_flat", f"reshape({context}, [1, {seq}, {hidden}])", "Reshape",
+                       [context, "hidden_shape"])
+        attention = dense(context, p + "o", hidden, hidden)
+        x = layer_norm(node(p + "attention_res", f"add({attention}, {x})", "Add", [attention, x]), p + "ln1")
+        h = dense(x, p + "ffn1", hidden, ffn)
+        g.webnn_nodes.append(f"{p}gelu = gelu({h});")  # GELU: WebNN's operator, ONNX's erf form
+        g.onnx_nodes += [helper.make_node("Div", [h, "gelu_sqrt2"], [p + "gelu_d"]),
+                         helper.make_node("Erf", [p + "gelu_d"], [p + "gelu_e"]),
+                         helper.make_node("Add", [p + "gelu_e", "gelu_one"], [p + "gelu_a"]),
+                         helper.make_node("Mul", [h, p + "gelu_a"], [p + "gelu_m"]),
+                         helper.make_node("Mul", [p + "gelu_m", "gelu_half"], [p + "gelu"])]
+        y = dense(p + "gelu", p + "ffn2", ffn, hidden)
+        out = "last_hidden_state" if layer == layers - 1 else p + "ln2"
+        x = layer_norm(node(p + "ffn_res", f"add({y}, {x})", "Add", [y, x]), out)
+    g.write(folder, "MiniLM-L6-shaped transformer encoder, sequence 128, with random weights "
+                    "(Benchmarks/generate.py; do not edit).")
+
+
 MODELS = {"mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
-          "resnet50_v1": resnet50_v1, "squeezenet_1_1": squeezenet_1_1, "deeplab_v3": deeplab_v3}
+          "resnet50_v1": resnet50_v1, "squeezenet_1_1": squeezenet_1_1, "deeplab_v3": deeplab_v3,
+          "transformer_encoder": transformer_encoder}
 
 
 def main():

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Benchmarks webnnc against ONNX Runtime and OpenVINO on MobileNet v1/v2, ResNet-50 v1 and
 # SqueezeNet 1.1 (224x224 classifiers) and DeepLab v3 with a MobileNet v2 backbone (513x513
-# segmentation, output stride 16, 21-class logits), batch 1, float32, random weights, in one command:
+# segmentation, output stride 16, 21-class logits) and a MiniLM-L6-shaped transformer encoder
+# (transformer_encoder: 6 layers, sequence 128, hidden 384, 12 heads, FFN 1536), batch 1, float32,
+# random weights, in one command:
 #
 #   Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--rounds N] [--threads 1,2]
 #
 # It makes the venv Benchmarks/.venv (numpy, onnx, onnxruntime, openvino, matplotlib from PyPI;
 # reused when it already has them), builds webnnc (release), generates the models, compiles each
 # with webnnc -O3 (timed), checks webnnc's output against ONNX Runtime's (softmax outputs within
-# 1e-3, DeepLab's logits within 1e-4 of their largest |value|), times the three
+# 1e-3, DeepLab's logits within 1e-4 and the transformer's last hidden state within 1e-3 of their
+# largest |value|), times the three
 # runtimes at each thread count (taking turns, in --rounds rounds), prints the table and writes Benchmarks/out/report.{json,md,png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3"
+MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3,transformer_encoder"
 ITERATIONS=20
 WARMUP=3
 ROUNDS=4

@@ -28,8 +28,9 @@ public enum CodeGen {
         guard isCIdentifier(options.prefix) else { throw CodeGenError.invalidPrefix(options.prefix) }
         let target = try ResolvedTarget(options.target)
         let module = IRModule(name: options.prefix, machine: try TargetMachine(target))
-        let packed = FastConv2dPacking.pack(program, target: target)
-        let kernels = try packed.steps.map(makeKernelEmitter(for:))
+        let packed = GemmPacking.pack(FastConv2dPacking.pack(program, target: target), target: target)
+        let vectorWidth = FastConv2dPacking.vectorWidth(target)
+        let kernels = try packed.steps.map { try makeKernelEmitter(for: $0, vectorWidth: vectorWidth) }
         var description = LibraryDescription(
             prefix: options.prefix, modelName: program.name,
             compilerVersion: "\(options.compilerName) (LLVM \(LLVMTargets.version))",

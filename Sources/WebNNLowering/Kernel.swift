@@ -142,6 +142,9 @@ public struct MatMulAttributes: Hashable, Sendable {
     public var bTranspose: Bool
     /// Residual add and activation applied before the store (their operands come last).
     public var epilogue = Epilogue()
+    /// Set by code generation (`GemmPacking`): b is a constant packed into column panels for the
+    /// register-tiled GEMM kernel, `[b's batch..., panels, K, panelWidth]`, transposes resolved.
+    public var packedB = false
 
     public init(alpha: Float = 1, beta: Float = 1, aTranspose: Bool = false, bTranspose: Bool = false) {
         self.alpha = alpha

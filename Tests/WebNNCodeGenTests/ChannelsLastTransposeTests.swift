@@ -17,7 +17,7 @@ func channelsLastTransposeOfImages(_ dataType: DataType) throws {
     }
     if dataType.byteSize == 4 {
         let program = try Lowering.lower(maker.graph)
-        let emitters = try program.steps.map(makeKernelEmitter(for:))
+        let emitters = try program.steps.map { try makeKernelEmitter(for: $0) }
         #expect(emitters.allSatisfy { $0 is ChannelsLastTransposeKernel }, "\(emitters.map(\.name))")
     }
     try expectMatchesReference(maker, seed: seed)

@@ -45,7 +45,8 @@ func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
 }
 
 /// The emitter for a step, checking its data types and that it has the operands its kernel needs.
-func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
+/// `vectorWidth`: the target's float vector width for the register-tiled kernels (nil: none).
+func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> KernelEmitter {
     if case .dataMovement(let kernel) = step.kernel { return try makeDataMovementEmitter(kernel, step) }  // IndexingKernel.swift
     if case .reduction(let kernel) = step.kernel { return try makeReductionEmitter(kernel, step) }  // ReductionKernel.swift
     if let elementwise = try ElementwiseKernel(step) { return elementwise }  // checks its own types
@@ -109,18 +110,24 @@ func makeKernelEmitter(for step: KernelStep) throws -> KernelEmitter {
     case .matmul(let attributes):
         let fused = attributes.epilogue.operandCount
         try require((2 + fused)...(3 + fused))
-        return try MatMulKernel(attributes, a: shapes[0], b: shapes[1], c: operandCount - fused == 3 ? shapes[2] : nil, result: resultShape)
+        let c = operandCount - fused == 3 ? shapes[2] : nil
+        if dataType == .float32, let vectorWidth {
+            do {
+                return try GemmKernel(attributes, a: shapes[0], b: shapes[1], c: c, result: resultShape, vectorWidth: vectorWidth)
+            } catch _ where !attributes.packedB {}  // too large a K for a stack panel, a batched c: the general kernel
+        }
+        return try MatMulKernel(attributes, a: shapes[0], b: shapes[1], c: c, result: resultShape)
     case .pool2d(let attributes):
         try require(1...1)
         return try Pool2dKernel(attributes, input: shapes[0], result: resultShape)
     case .softmax(let axis):
         try require(1...1)
-        return try SoftmaxKernel(shape: shapes[0], axis: axis)
+        return try SoftmaxKernel(shape: shapes[0], axis: axis, dataType: dataType, vectorWidth: vectorWidth)
     case .batchNormalization(let attributes):
         try require(3...5)
         return try BatchNormalizationKernel(attributes, shape: shapes[0], operandCount: operandCount)
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
-        return try makeSpatialOrNormalizationEmitter(for: step)
+        return try makeSpatialOrNormalizationEmitter(for: step, vectorWidth: vectorWidth)
     case .dataMovement, .reduction:
         throw CodeGenError.unsupported("\(step.kernel)")  // made above
     }

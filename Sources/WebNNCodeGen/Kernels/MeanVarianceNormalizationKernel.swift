@@ -25,8 +25,12 @@ struct MeanVarianceNormalizationKernel: KernelEmitter {
 
     /// Inner positions per task (the size of the double statistics tiles).
     static let maximumInnerBlock = 512
+    /// The float vector width of the contiguous-slice path (layerNormalization over the last
+    /// axes: `inner == 1`, scale and bias indexed like the slice), nil for the general path.
+    let sliceVectorWidth: Int?
 
-    init(_ attributes: MeanVarianceNormalizationAttributes, shapes: [[Int]], result: [Int]) throws {
+    init(_ attributes: MeanVarianceNormalizationAttributes, shapes: [[Int]], result: [Int], dataType: DataType = .float16,
+         vectorWidth: Int? = nil) throws {
         let operandCount = 1 + (attributes.hasScale ? 1 : 0) + (attributes.hasBias ? 1 : 0)
         guard let shape = shapes.first, shapes.count == operandCount, result == shape,
               attributes.parameterStrides.count == shape.count,
@@ -53,6 +57,11 @@ struct MeanVarianceNormalizationKernel: KernelEmitter {
         }
         innerParameterStride = innerParameterAxes.isEmpty ? 0 : attributes.parameterStrides[shape.count - 1]
         innerBlock = min(inner, MeanVarianceNormalizationKernel.maximumInnerBlock)
+        let sliceLength = reducedSizes.reduce(1, *)
+        let parametersAlongSlice = reducedParameterStrides == rowMajorStrides(reducedSizes)
+            || !(attributes.hasScale || attributes.hasBias)
+        sliceVectorWidth = inner == 1 && dataType == .float32 && parametersAlongSlice
+            && reducedStrides == rowMajorStrides(reducedSizes) && sliceLength >= (vectorWidth ?? 0) ? vectorWidth : nil
     }
 
     private var innerBlocks: Int { (inner + innerBlock - 1) / innerBlock }
@@ -72,10 +81,14 @@ struct MeanVarianceNormalizationKernel: KernelEmitter {
             outerOffset = outerOffset + index * outerStrides[axis]
             outerParameterOffset = outerParameterOffset + index * outerParameterStrides[axis]
         }
-        let firstInner = block * innerBlock
-        let endInner = e.minimum(firstInner + innerBlock, e.int(inner))
         let count = e.double(Double(reducedSizes.reduce(1, *)))
         let epsilon = e.extendToDouble(e.constant(attributes.epsilon, as: x.dataType))
+        if let sliceVectorWidth {
+            return emitSlice(e, buffers, offset: outerOffset, parameterOffset: outerParameterOffset, count: count,
+                             epsilon: epsilon, vectorWidth: sliceVectorWidth)
+        }
+        let firstInner = block * innerBlock
+        let endInner = e.minimum(firstInner + innerBlock, e.int(inner))
         // Tile element t holds the statistics of inner position firstInner + t.
         let means = e.entryAlloca(e.f64, count: innerBlock), deviations = e.entryAlloca(e.f64, count: innerBlock)
         func tile(_ pointer: IRValue, _ j: IRValue) -> IRValue { e.load(pointer, j - firstInner, type: e.f64) }
@@ -107,6 +120,58 @@ struct MeanVarianceNormalizationKernel: KernelEmitter {
                 if let bias { value = e.addDouble(value, e.extendToDouble(e.load(bias, parameter))) }
                 e.store(e.roundFloat(value, to: e.types.f32), y, offset + j)
             }
+        }
+    }
+
+    /// One contiguous float32 slice of `count` elements from `offset` (scale and bias from
+    /// `parameterOffset`, indexed like it): its sum and its sum of squared deviations in `VW`
+    /// double lanes (a lane per residue of the index mod VW, the leftover elements in order),
+    /// combined across lanes at the end; then the element-wise normalization, a loop LLVM
+    /// vectorizes. The same double formulas as the general path, in another summation order.
+    private func emitSlice(_ e: FunctionEmitter, _ buffers: StepBuffers, offset: IRValue, parameterOffset: IRValue,
+                           count: IRValue, epsilon: IRValue, vectorWidth: Int) {
+        let (x, y) = (buffers.operands[0], buffers.result)
+        let scale = attributes.hasScale ? buffers.operands[1] : nil
+        let bias = attributes.hasBias ? buffers.operands[attributes.hasScale ? 2 : 1] : nil
+        let length = reducedSizes.reduce(1, *)
+        let vectors = length / vectorWidth, rest = length % vectorWidth
+        let doubleVector = LLVMVectorType(e.f64, UInt32(vectorWidth))!
+        let zero = e.wrap(LLVMConstNull(doubleVector))
+        func loadDoubles(_ v: IRValue) -> IRValue {
+            let floats = e.loadVector(x.pointer, offset + v * vectorWidth, lanes: vectorWidth, width: vectorWidth)
+            return e.wrap(LLVMBuildFPExt(e.builder, floats.reference, doubleVector, "")!)
+        }
+        func input(_ j: Int) -> IRValue { e.extendToDouble(e.load(x, offset + j)) }
+        func combine(_ lanes: IRValue, _ leftover: (Int) -> IRValue) -> IRValue {
+            var total = e.wrap(LLVMBuildExtractElement(e.builder, lanes.reference, e.int32(0).reference, "")!)
+            for lane in 1..<vectorWidth {
+                total = e.addDouble(total, e.wrap(LLVMBuildExtractElement(e.builder, lanes.reference,
+                                                                          e.int32(Int32(lane)).reference, "")!))
+            }
+            for j in 0..<rest { total = e.addDouble(total, leftover(vectors * vectorWidth + j)) }
+            return total
+        }
+        let sums = e.forLoop(from: e.int(0), to: e.int(vectors), carrying: [zero]) { v, running in
+            [e.addDouble(running[0], loadDoubles(v))]
+        }[0]
+        let mean = e.divideDouble(combine(sums, input), count)
+        let meanVector = e.wrap(LLVMBuildShuffleVector(
+            e.builder, LLVMBuildInsertElement(e.builder, LLVMGetPoison(doubleVector), mean.reference, e.int32(0).reference, ""),
+            LLVMGetPoison(doubleVector), LLVMConstNull(LLVMVectorType(e.types.i32, UInt32(vectorWidth))), "")!)
+        let squares = e.forLoop(from: e.int(0), to: e.int(vectors), carrying: [zero]) { v, running in
+            let deviation = e.subtractDouble(loadDoubles(v), meanVector)
+            return [e.addDouble(running[0], e.multiplyDouble(deviation, deviation))]
+        }[0]
+        let deviation = combine(squares) { j in
+            let d = e.subtractDouble(input(j), mean)
+            return e.multiplyDouble(d, d)
+        }
+        let standardDeviation = e.squareRoot(e.addDouble(e.divideDouble(deviation, count), epsilon))
+        e.forLoop(from: 0, to: length) { j in
+            var value = e.divideDouble(e.subtractDouble(e.extendToDouble(e.load(x, offset + j)), mean), standardDeviation)
+            if let scale { value = e.multiplyDouble(value, e.extendToDouble(e.load(scale, parameterOffset + j))) }
+            if let bias { value = e.addDouble(value, e.extendToDouble(e.load(bias, parameterOffset + j))) }
+            e.store(e.roundFloat(value, to: e.types.f32), y, offset + j)
         }
     }
 

@@ -1,24 +1,38 @@
+import CLLVM
 import WebNNBasics
 import WebNNLowering
 
 /// Softmax along one axis of a tensor viewed as [outer, axis, inner]: per (outer, inner) line,
 /// the max, then e^(x − max) into the result, their sum, and a division by it. A task is one
 /// outer index and a block of inner indices; a line is never split.
+///
+/// float32 lines along the last axis (`inner == 1`: attention's scores) take a vector path
+/// when the target has vectors (`vectorWidth`): the max and the sum run in `VW` lanes (a lane
+/// per residue of the index mod VW, the leftover elements in lane order), combined across lanes
+/// at the end; e^(x − max) and the division are loops LLVM vectorizes. A task is a block of
+/// lines. The sum's order is fixed by the length, so results do not depend on the thread count.
 struct SoftmaxKernel: KernelEmitter {
     let outer: Int, length: Int, inner: Int
+    /// The vector width of the lines-along-the-last-axis path, nil for the general one.
+    let vectorWidth: Int?
     static let innerBlock = 64
+    /// Elements per task of the vector path (whole lines).
+    static let elementsPerTask = 4096
 
-    init(shape: [Int], axis: Int) throws {
+    init(shape: [Int], axis: Int, dataType: DataType = .float32, vectorWidth: Int? = nil) throws {
         guard axis < shape.count else { throw CodeGenError.unsupported("softmax of \(shape) along axis \(axis)") }
         outer = shape[..<axis].reduce(1, *)
         length = shape[axis]
         inner = shape[(axis + 1)...].reduce(1, *)
+        self.vectorWidth = inner == 1 && dataType == .float32 && length >= (vectorWidth ?? 0) ? vectorWidth : nil
     }
 
     private var innerBlocks: Int { (inner + SoftmaxKernel.innerBlock - 1) / SoftmaxKernel.innerBlock }
-    var taskCount: Int { outer * innerBlocks }
+    private var linesPerTask: Int { max(1, SoftmaxKernel.elementsPerTask / length) }
+    var taskCount: Int { vectorWidth != nil ? (outer + linesPerTask - 1) / linesPerTask : outer * innerBlocks }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
+        if let vectorWidth { return emitLines(e, buffers, task: task, vectorWidth: vectorWidth) }
         let (x, y) = (buffers.operands[0], buffers.result)
         let outerIndex = task / innerBlocks, block = task % innerBlocks
         let firstInner = block * SoftmaxKernel.innerBlock
@@ -37,6 +51,42 @@ struct SoftmaxKernel: KernelEmitter {
             }[0]
             e.forLoop(from: 0, to: length) { a in
                 e.store(e.load(y, along(a)) / sum, y, along(a))
+            }
+        }
+    }
+
+    /// The vector path: lines `[task · linesPerTask, ...)` of `length` contiguous floats.
+    private func emitLines(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue, vectorWidth: Int) {
+        let (x, y) = (buffers.operands[0].pointer, buffers.result.pointer)
+        let first = task * linesPerTask
+        let end = e.minimum(first + linesPerTask, e.int(outer))
+        let vectors = length / vectorWidth, rest = length % vectorWidth
+        let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
+        func lane(_ vector: IRValue, _ index: Int) -> IRValue {
+            e.wrap(LLVMBuildExtractElement(e.builder, vector.reference, e.int32(Int32(index)).reference, "")!)
+        }
+        e.forLoop(from: first, to: end) { line in
+            let start = line * length
+            let lowest = e.splat(e.float(-.infinity), width: vectorWidth)
+            let maxima = e.forLoop(from: e.int(0), to: e.int(vectors), carrying: [lowest]) { v, running in
+                [e.larger(running[0], e.loadVector(x, start + v * vectorWidth, lanes: vectorWidth, width: vectorWidth),
+                          of: .float32)]
+            }[0]
+            var maximum = lane(maxima, 0)
+            for index in 1..<vectorWidth { maximum = e.larger(maximum, lane(maxima, index), of: .float32) }
+            for index in 0..<rest { maximum = e.larger(maximum, e.load(x, start + (vectors * vectorWidth + index)), of: .float32) }
+            e.forLoop(from: 0, to: length) { a in
+                e.store(e.exp(e.load(x, start + a) - maximum), y, start + a)
+            }
+            let zero = e.wrap(LLVMConstNull(vectorType))
+            let sums = e.forLoop(from: e.int(0), to: e.int(vectors), carrying: [zero]) { v, running in
+                [e.floatAdd(running[0], e.loadVector(y, start + v * vectorWidth, lanes: vectorWidth, width: vectorWidth))]
+            }[0]
+            var sum = lane(sums, 0)
+            for index in 1..<vectorWidth { sum = sum + lane(sums, index) }
+            for index in 0..<rest { sum = sum + e.load(y, start + (vectors * vectorWidth + index)) }
+            e.forLoop(from: 0, to: length) { a in
+                e.store(e.load(y, start + a) / sum, y, start + a)
             }
         }
     }

@@ -13,7 +13,7 @@ func spatialOrNormalizationDataTypes(_ kernel: Kernel) -> Set<DataType> {
 
 /// The emitter of a convTranspose2d, meanVarianceNormalization, resample2d, quantizeLinear or
 /// dequantizeLinear step.
-func makeSpatialOrNormalizationEmitter(for step: KernelStep) throws -> KernelEmitter {
+func makeSpatialOrNormalizationEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> KernelEmitter {
     let shapes = step.operands.map(\.type.shape), resultShape = step.result.type.shape
     let dataType = step.result.type.dataType
     guard spatialOrNormalizationDataTypes(step.kernel).contains(dataType) else {
@@ -35,7 +35,8 @@ func makeSpatialOrNormalizationEmitter(for step: KernelStep) throws -> KernelEmi
                                          result: resultShape)
     case .meanVarianceNormalization(let attributes):
         try requireSameTypes()
-        return try MeanVarianceNormalizationKernel(attributes, shapes: shapes, result: resultShape)
+        return try MeanVarianceNormalizationKernel(attributes, shapes: shapes, result: resultShape, dataType: dataType,
+                                                   vectorWidth: vectorWidth)
     case .resample2d(let attributes):
         try requireSameTypes()
         return try Resample2dKernel(attributes, input: shapes.first ?? [], result: resultShape, operandCount: shapes.count)
