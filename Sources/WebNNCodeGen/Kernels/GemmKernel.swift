@@ -3,7 +3,7 @@ import WebNNBasics
 import WebNNLowering
 
 /// Register-tiled float32 matrix product for `matmul` and `gemm` steps (any batch shape with
-/// broadcasting, either operand transposed, any element strides): `alpha · (a × b) + beta · c`,
+/// broadcasting, either operand transposed, any element strides): `(alpha · a) × b + beta · c`,
 /// then the fused epilogue (residual, activation).
 ///
 /// `b` is read from column panels of `panelWidth` = `vectorsPerTile` × VW floats, laid out
@@ -16,8 +16,8 @@ import WebNNLowering
 /// A tile is `rows × vectorsPerTile` accumulators (`<VW x float>`, lanes = columns) kept in
 /// registers over the whole K reduction: per k, `vectorsPerTile` panel loads and one broadcast
 /// of `a[row, k]` per row (read directly through a's strides, so a transposed `a` needs no
-/// packing either). After the reduction the tile is scaled by alpha, `beta · c` is added (the
-/// WebNN emulation's order), and it is stored; a residual or activation then runs over the
+/// packing either; alpha scales each broadcast element, as the WebNN emulation scales a before
+/// the product). After the reduction `beta · c` is added, and the tile is stored; a residual or activation then runs over the
 /// stored tile while it is in L1 (`EpilogueEmitter`, the element-wise kernels' own code, which
 /// LLVM vectorizes).
 ///
@@ -195,7 +195,10 @@ struct GemmKernel: KernelEmitter {
                              width: vectorWidth)
             }
             for r in 0..<rows {
-                let broadcast = e.splat(e.load(a, rowOffsets[r] + kIndex * aStrides.k), width: vectorWidth)
+                // The spec's emulation scales a before the product: alpha · a, rounded, then × b.
+                var element = e.load(a, rowOffsets[r] + kIndex * aStrides.k)
+                if attributes.alpha != 1 { element = e.floatMultiply(element, e.float(attributes.alpha)) }
+                let broadcast = e.splat(element, width: vectorWidth)
                 for v in 0..<vectors {
                     acc[r * vectors + v] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType],
                                                            [broadcast, weights[v], acc[r * vectors + v]])
@@ -206,13 +209,12 @@ struct GemmKernel: KernelEmitter {
         let y = buffers.result.pointer
         let firstColumn = panel * panelWidth
         let resultRow = { (r: Int) in (batch * m + firstRow + r) * n }
-        let needsC = cStrides != nil && attributes.beta != 0
         for r in 0..<rows {
             for v in 0..<vectors {
                 var value = sums[r * vectors + v]
                 let lanes = min(vectorWidth, columns - v * vectorWidth)
-                if attributes.alpha != 1 { value = e.floatMultiply(value, e.splat(e.float(attributes.alpha), width: vectorWidth)) }
-                if needsC, let cStrides {
+                // beta · c is added even for beta = 0 (the emulation's add: c's infinities and NaNs show)
+                if let cStrides {
                     let cBase = (firstRow + r) * cStrides.m
                     let column = firstColumn + v * vectorWidth
                     var c: IRValue
