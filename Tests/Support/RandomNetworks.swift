@@ -47,6 +47,9 @@ public struct RandomNetworks {
     private var b: RandomGraphBuilder
     private let size: Size
     private let layout: InputLayout
+    /// The filter layout of most convolutions (as in a real model, where equal shapes then give
+    /// equal kernels that share a step body).
+    private let filterLayout: Conv2dFilterLayout
     private var palette: [Int] = []
     private var taps: [ValueID] = []
     private var outputs: [ValueID] = []
@@ -55,6 +58,7 @@ public struct RandomNetworks {
         b = RandomGraphBuilder(seed: seed, name: "network")
         self.size = size
         layout = b.coin() ? .nchw : .nhwc
+        filterLayout = b.pick(Conv2dFilterLayout.allCases)
     }
 
     // MARK: The network
@@ -392,7 +396,7 @@ public struct RandomNetworks {
     private mutating func conv(_ x: ValueID, _ outputs: Int, kernel k: Int, stride: Int = 1, groups: Int = 1, dilation: Int = 1,
                                bias: Bool) throws -> ValueID {
         let inputs = sizes(x).channels / groups
-        let filterLayout = b.pick(Conv2dFilterLayout.allCases)
+        let filterLayout = b.coin(0.1) ? b.pick(Conv2dFilterLayout.allCases) : filterLayout
         let shape: [Int]
         switch filterLayout {
         case .oihw: shape = [outputs, inputs, k, k]
