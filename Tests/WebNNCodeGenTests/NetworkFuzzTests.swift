@@ -116,8 +116,9 @@ enum NetworkCheck {
                 guard let data = inputs[optimized[id].name] else { throw TestFailure("no value for input \(optimized[id].name)") }
                 return data
             }
-            let serial = try library.run(data: data)
-            let parallel = try library.run(data: data, parallelFor: concurrentParallelFor)
+            let serial = try guardedRun(library, data: data)
+            let parallel = try guardedRun(library, data: data, parallelFor: concurrentParallelFor)
+            if let outside = serial.outside ?? parallel.outside { return "the library wrote outside its buffers: \(outside)" }
             guard serial.status == 0, parallel.status == 0 else { return "run status \(serial.status) (serial), \(parallel.status) (parallel)" }
             let expected = try Interpreter(optimized).run(inputs)
             let magnitudes = try Interpreter(optimized).magnitudes(inputs)
@@ -137,6 +138,48 @@ enum NetworkCheck {
         } catch {
             return "error: \(error)"
         }
+    }
+
+    /// Runs the library like `GeneratedLibrary.run(data:)`, but with every input, output and the
+    /// scratch arena inside a larger allocation whose guard zones (four times the buffer and 64 KiB
+    /// more, on each side) are checked afterwards: a miscompiled kernel that writes out of bounds
+    /// is reported, where it would otherwise corrupt the test process's heap and crash the run.
+    static func guardedRun(_ library: GeneratedLibrary, data inputs: [TensorData], parallelFor: GeneratedLibrary.ParallelFor? = nil) throws
+        -> (status: Int32, outputs: [TensorData], outside: String?) {
+        struct Guarded {
+            let base: UnsafeMutableRawPointer, guardSize: Int, size: Int, name: String
+            init(_ size: Int, _ name: String) {
+                self.size = max(size, 1)
+                self.name = name
+                guardSize = (4 * self.size + 65536 + 63) / 64 * 64
+                base = UnsafeMutableRawPointer.allocate(byteCount: 2 * guardSize + self.size, alignment: 64)
+                base.initializeMemory(as: UInt8.self, repeating: 0xA5, count: 2 * guardSize + self.size)
+            }
+            var pointer: UnsafeMutableRawPointer { base + guardSize }
+            var intact: Bool {
+                let bytes = UnsafeRawBufferPointer(start: base, count: 2 * guardSize + size)
+                return bytes[..<guardSize].allSatisfy { $0 == 0xA5 } && bytes[(guardSize + size)...].allSatisfy { $0 == 0xA5 }
+            }
+        }
+        let program = library.program
+        let run = try library.symbol("run", as: GeneratedLibrary.RunFunction.self)
+        let scratch = Guarded(program.scratchSize, "scratch")
+        let inputBuffers = zip(inputs, program.inputs).map { data, input in
+            let buffer = Guarded(data.bytes.count, "input \(input.name)")
+            data.bytes.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            return buffer
+        }
+        let outputBuffers = program.outputs.map { Guarded($0.type.byteSize, "output \($0.name)") }
+        let all = [scratch] + inputBuffers + outputBuffers
+        defer { all.forEach { $0.base.deallocate() } }
+        let inputArray: [UnsafeRawPointer?] = inputBuffers.map { UnsafeRawPointer($0.pointer) }
+        let outputArray: [UnsafeMutableRawPointer?] = outputBuffers.map(\.pointer)
+        let status = run(inputArray, outputArray, scratch.pointer, parallelFor, nil)
+        let outputs = zip(program.outputs, outputBuffers).map { output, buffer in
+            TensorData(type: output.type, bytes: Array(UnsafeRawBufferPointer(start: buffer.pointer, count: output.type.byteSize)))!
+        }
+        let broken = all.filter { !$0.intact }.map(\.name)
+        return (status, outputs, broken.isEmpty ? nil : "next to " + broken.joined(separator: ", "))
     }
 }
 
