@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "WebNNTransformsTests", dependencies: ["WebNNTransforms", "WebNNReference", "WebNNFrontend", "WebNNTestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend"], exclude: ["Data"]),
-        .testTarget(name: "WebNNCodeGenTests", dependencies: ["WebNNCodeGen", "WebNNCompiler", "WebNNReference", "WebNNRuntime",
+        .testTarget(name: "WebNNCodeGenTests", dependencies: ["WebNNCodeGen", "WebNNCompiler", "WebNNFrontend", "WebNNReference", "WebNNRuntime",
                                                          "WebNNTransforms", "WebNNTestSupport"],
                     swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
         .testTarget(name: "WebNNRuntimeTests", dependencies: ["WebNNRuntime"]),
