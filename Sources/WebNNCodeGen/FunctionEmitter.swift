@@ -132,6 +132,19 @@ final class FunctionEmitter {
         LLVMPositionBuilderAtEnd(builder, merge)
     }
 
+    /// `if (condition) then() else otherwise()`.
+    func ifThenElse(_ condition: IRValue, then: () -> Void, else otherwise: () -> Void) {
+        let thenBlock = newBlock("then"), elseBlock = newBlock("else"), merge = newBlock("endif")
+        LLVMBuildCondBr(builder, condition.reference, thenBlock, elseBlock)
+        LLVMPositionBuilderAtEnd(builder, thenBlock)
+        then()
+        LLVMBuildBr(builder, merge)
+        LLVMPositionBuilderAtEnd(builder, elseBlock)
+        otherwise()
+        LLVMBuildBr(builder, merge)
+        LLVMPositionBuilderAtEnd(builder, merge)
+    }
+
     /// `if (condition) return value;` then continues emitting in the fall-through path.
     func returnIf(_ condition: IRValue, _ value: IRValue) {
         let exit = newBlock("early.return"), next = newBlock("continue")

@@ -122,18 +122,7 @@ struct FastConv2dKernel: KernelEmitter {
         if lastGroupChannels == channelsPerGroup {
             emit(channelsPerGroup)
         } else {
-            let isLast = group == e.int(channelGroups - 1)
-            let lastBlock = LLVMAppendBasicBlockInContext(e.module.context, e.function, "conv.lastgroup")
-            let fullBlock = LLVMAppendBasicBlockInContext(e.module.context, e.function, "conv.fullgroup")
-            let done = LLVMAppendBasicBlockInContext(e.module.context, e.function, "conv.done")
-            LLVMBuildCondBr(e.builder, isLast.reference, lastBlock, fullBlock)
-            LLVMPositionBuilderAtEnd(e.builder, lastBlock)
-            emit(lastGroupChannels)
-            LLVMBuildBr(e.builder, done)
-            LLVMPositionBuilderAtEnd(e.builder, fullBlock)
-            emit(channelsPerGroup)
-            LLVMBuildBr(e.builder, done)
-            LLVMPositionBuilderAtEnd(e.builder, done)
+            e.ifThenElse(group == e.int(channelGroups - 1), then: { emit(lastGroupChannels) }, else: { emit(channelsPerGroup) })
         }
     }
 

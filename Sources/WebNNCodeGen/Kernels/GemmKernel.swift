@@ -136,18 +136,7 @@ struct GemmKernel: KernelEmitter {
         } else if panels == 1 {
             emit(lastColumns)
         } else {
-            let isLast = panel == e.int(panels - 1)
-            let lastBlock = LLVMAppendBasicBlockInContext(e.module.context, e.function, "gemm.lastpanel")
-            let fullBlock = LLVMAppendBasicBlockInContext(e.module.context, e.function, "gemm.fullpanel")
-            let done = LLVMAppendBasicBlockInContext(e.module.context, e.function, "gemm.done")
-            LLVMBuildCondBr(e.builder, isLast.reference, lastBlock, fullBlock)
-            LLVMPositionBuilderAtEnd(e.builder, lastBlock)
-            emit(lastColumns)
-            LLVMBuildBr(e.builder, done)
-            LLVMPositionBuilderAtEnd(e.builder, fullBlock)
-            emit(panelWidth)
-            LLVMBuildBr(e.builder, done)
-            LLVMPositionBuilderAtEnd(e.builder, done)
+            e.ifThenElse(panel == e.int(panels - 1), then: { emit(lastColumns) }, else: { emit(panelWidth) })
         }
     }
 
