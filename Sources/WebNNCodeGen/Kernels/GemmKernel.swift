@@ -248,9 +248,7 @@ extension FunctionEmitter {
     func storeVector(_ vector: IRValue, _ x: IRValue, _ index: IRValue, lanes: Int? = nil) {
         let width = Int(LLVMGetVectorSize(vector.type))
         if lanes == nil || lanes == width {
-            let store = LLVMBuildStore(builder, vector.reference, elementPointer(types.f32, x, index).reference)!
-            LLVMSetAlignment(store, 4)
-            return
+            return store(vector, to: elementPointer(types.f32, x, index), alignment: 4)
         }
         for lane in 0..<lanes! {
             let element = wrap(LLVMBuildExtractElement(builder, vector.reference, int32(Int32(lane)).reference, "")!)
