@@ -117,30 +117,43 @@ import WebNNTransforms
     /// zero point with padding need pairs16.
     @Test func dotProductChoice() throws {
         guard Self.hostHasAVX2 else { return }
-        let seed = testSeed()
-        func choice(small: Bool, signed: Bool, zeroPadding: Bool) throws -> QuantizedPacking.DotProduct? {
-            var maker = try Self.randomGraph(seed: seed, round: 2, nhwc: true, depthwise: false, smallWeights: small,
-                                             signedInput: signed, zeroPadding: zeroPadding)
-            if !signed {  // zero point 0: padding is harmless to byte dot products
-                var node = maker.graph.nodes[0]
-                node.attributes["inputZeroPoint"] = .int(0)
-                var graph = Graph(name: "case")
-                let input = try graph.addInput("input", maker.graph[maker.graph.inputs[0]].type)
-                var operands = [input]
-                for operand in node.operands.dropFirst() {
-                    let value = maker.graph[operand!]
-                    operands.append(try graph.addConstant(value.name, maker.graph.constants[operand!]!))
-                }
-                node.operands = operands
-                graph.addOutput(try graph.addNode(node)[0])
-                maker.graph = graph
-            }
-            return try Self.packing(maker, target: Self.avx2)?.dotProduct
+        /// The packing of a 3×3 conv of [1, 6, 6, 8] with every weight `weight`.
+        func choice(weight: Int64, _ inputType: DataType, zeroPoint: Int, padding: Int) throws -> QuantizedPacking? {
+            var maker = GraphMaker(seed: 1)
+            let x = try maker.input("x", [1, 6, 6, 8], inputType)
+            let w = try maker.graph.addConstant("w", Constant(data: TensorData(.int8, shape: [8, 3, 3, 8], integers: Array(repeating: weight, count: 8 * 9 * 8))))
+            let b = try maker.graph.addConstant("b", Constant(data: TensorData(.int32, shape: [8], integers: Array(repeating: 0, count: 8))))
+            let s = try maker.graph.addConstant("s", Constant(data: TensorData(float32: Array(repeating: 0.01, count: 8), shape: [8])))
+            let p = Int64(padding)
+            try maker.node(QuantizedConv2dParameters.operatorName, [x, w, b, s], [
+                "inputLayout": .string("nhwc"), "filterLayout": .string("ohwi"), "padding": .ints([p, p, p, p]),
+                "inputZeroPoint": .int(Int64(zeroPoint)), "outputDataType": .string(inputType.rawValue)])
+            return try Self.packing(maker, target: Self.avx2)
         }
-        #expect(try choice(small: true, signed: false, zeroPadding: false) == .maddubs, "seed \(seed)")
-        #expect(try choice(small: false, signed: false, zeroPadding: false) == .pairs16, "seed \(seed)")
-        let signedChoice = try choice(small: false, signed: true, zeroPadding: false)
-        #expect(signedChoice == .pairs16, "seed \(seed): \(String(describing: signedChoice))")
+        // 64 + 64 ≤ 128: vpmaddubsw cannot saturate; 65 + 65 can.
+        #expect(try choice(weight: 64, .uint8, zeroPoint: 0, padding: 1)?.dotProduct == .maddubs)
+        #expect(try choice(weight: -64, .uint8, zeroPoint: 0, padding: 1)?.dotProduct == .maddubs)
+        #expect(try choice(weight: 65, .uint8, zeroPoint: 0, padding: 1)?.dotProduct == .pairs16)
+        // A zero point is folded into the initial accumulators where no tap reads padding...
+        #expect(try choice(weight: 64, .uint8, zeroPoint: 9, padding: 0)
+                == QuantizedPacking(dotProduct: .maddubs, lanes: 8, inRegisterZeroPoint: 0))
+        // ...and subtracted in registers (16-bit pairs) where taps read padding; int8 input: pairs.
+        #expect(try choice(weight: 64, .uint8, zeroPoint: 9, padding: 1)
+                == QuantizedPacking(dotProduct: .pairs16, lanes: 8, inRegisterZeroPoint: 9))
+        #expect(try choice(weight: 1, .int8, zeroPoint: 0, padding: 0)?.dotProduct == .pairs16)
+        // Any VNNI target takes vpdpbusd for uint8.
+        #expect(try QuantizedConvPacking.pack(try Lowering.lower(try { () -> GraphMaker in
+            var maker = GraphMaker(seed: 1)
+            let x = try maker.input("x", [1, 6, 6, 8], .uint8)
+            let w = try maker.graph.addConstant("w", Constant(data: TensorData(.int8, shape: [8, 1, 1, 8], integers: Array(repeating: 127, count: 64))))
+            let b = try maker.graph.addConstant("b", Constant(data: TensorData(.int32, shape: [8], integers: Array(repeating: 0, count: 8))))
+            let s = try maker.graph.addConstant("s", Constant(data: TensorData(float32: Array(repeating: 0.01, count: 8), shape: [8])))
+            try maker.node(QuantizedConv2dParameters.operatorName, [x, w, b, s], ["inputLayout": .string("nhwc"), "filterLayout": .string("ohwi")])
+            return maker
+        }().graph), target: try ResolvedTarget(TargetOptions(cpu: "znver4")), vnniStandIn: nil).steps.contains {
+            if case .quantizedConv2d(let a) = $0.kernel { return a.packing == QuantizedPacking(dotProduct: .vnni, lanes: 16, inRegisterZeroPoint: 0) }
+            return false
+        })
     }
 
     @Test func saturationRule() {

@@ -102,7 +102,9 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
     let kernelHeight: Int, kernelWidth: Int
     let window: ConvolutionWindow
     let vectorsPerTile = 2
-    let pixelsPerTile = 6
+    /// 6 pixels × 2 vectors of accumulators; 16-bit pairs on 16 ymm registers hold 4 weight
+    /// vectors and 2 activation vectors per quad, so they take 4 pixels (6 spilled).
+    var pixelsPerTile: Int { packing.dotProduct == .pairs16 && lanes == 8 ? 4 : 6 }
 
     var name: String { "PackedQuantizedConv2dKernel(\(packing.dotProduct.rawValue) x\(packing.lanes))" }
 
@@ -277,15 +279,29 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
         if packing.dotProduct != .pairs16 {
             return [e.bitCast(e.splatValue(word, lanes: lanes), to: e.vectorType(e.types.i8, 4 * lanes))]
         }
-        let four = e.bitCast(word, to: e.vectorType(e.types.i8, 4))
-        var wide = e.extend(four, to: e.vectorType(e.i16, 4), signed: signedInput)
-        if packing.inRegisterZeroPoint != 0 {
-            wide = e.vectorSub(wide, e.constantVector(e.i16, Array(repeating: packing.inRegisterZeroPoint, count: 4)))
-        }
-        let pairs = e.bitCast(wide, to: e.vectorType(e.types.i32, 2))
+        // The 4 bytes in every lane, then one byte shuffle per pair (`vpshufb`, zeroing the other
+        // byte of each 16-bit word): uint8 lands in the low byte (zero-extended), int8 in the high
+        // byte, shifted down arithmetically (sign-extended).
+        let bytes = e.bitCast(e.splatValue(word, lanes: lanes), to: e.vectorType(e.types.i8, 4 * lanes))
+        let zero = 4 * lanes  // any element of the second (null) operand
+        let words = e.vectorType(e.i16, 2 * lanes)
         return (0..<2).map { p in
-            let splat = e.shuffle(pairs, pairs, Array(repeating: p, count: lanes))
-            return e.bitCast(splat, to: e.vectorType(e.i16, 2 * lanes))
+            var mask: [Int] = []
+            for l in 0..<lanes {
+                for k in 0..<2 {
+                    let source: Int = 4 * l + 2 * p + k
+                    mask += signedInput ? [zero, source] : [source, zero]
+                }
+            }
+            var pair = e.bitCast(e.shuffle(bytes, e.wrap(LLVMConstNull(e.vectorType(e.types.i8, 4 * lanes))), mask), to: words)
+            if signedInput {
+                pair = e.wrap(LLVMBuildAShr(e.builder, pair.reference,
+                                            e.constantVector(e.i16, Array(repeating: 8, count: 2 * lanes)).reference, "")!)
+            }
+            if packing.inRegisterZeroPoint != 0 {
+                pair = e.vectorSub(pair, e.constantVector(e.i16, Array(repeating: packing.inRegisterZeroPoint, count: 2 * lanes)))
+            }
+            return pair
         }
     }
 
