@@ -12,6 +12,10 @@ input scale * weight scale. Each convolution reads DequantizeLinear(x), Dequanti
 DequantizeLinear(b) and its relu6 output is QuantizeLinear-ed. The global average pool and the
 classifier (gemm + softmax) stay in float after a last DequantizeLinear, in both forms.
 
+With --reduce-range, the weights get 7 bits ([-63, 63], ONNX Runtime's reduce_range option, which its
+docs recommend on AVX2 without VNNI) and the files are named mobilenet_v1_qdq7.*: no pair of such weights
+can saturate vpmaddubsw, so webnnc's AVX2 kernels use it exactly.
+
 Writes, into --out: mobilenet_v1_qdq.webnn (+ .manifest.json, .weights: int8, int32 and float32
 tensors), mobilenet_v1_qdq.onnx, and mobilenet_v1_float.onnx (the float network, for ONNX Runtime's
 fp32 time). With --check IMAGE.npy it also writes ort_qdq.npy (ONNX Runtime's output for that
@@ -66,8 +70,9 @@ class Model:
         return key
 
 
-def build(layers, scales, fc):
-    """The QDQ network; `scales[i]` is the output scale of layer i (input scale at 'image')."""
+def build(layers, scales, fc, weight_max=127):
+    """The QDQ network; `scales[i]` is the output scale of layer i (input scale at 'image');
+    weights are quantized to [-weight_max, weight_max] (63: ONNX Runtime's reduce_range)."""
     m = Model()
     s_in, z_in = scales["image"], 128
     m.const("image_s", np.array([s_in], np.float32).reshape(1, 1, 1, 1))
@@ -79,8 +84,8 @@ def build(layers, scales, fc):
     x = "image_q"
     for name, w, b, stride, groups in layers:
         cout, kernel = w.shape[0], w.shape[2]
-        w_scale = (np.abs(w).reshape(cout, -1).max(axis=1) / 127).astype(np.float32)
-        w_q = np.clip(np.round(w / w_scale[:, None, None, None]), -127, 127).astype(np.int8)
+        w_scale = (np.abs(w).reshape(cout, -1).max(axis=1) / weight_max).astype(np.float32)
+        w_q = np.clip(np.round(w / w_scale[:, None, None, None]), -weight_max, weight_max).astype(np.int8)
         b_scale = (np.float32(s_in) * w_scale).astype(np.float32)
         b_q = np.round(b / b_scale).astype(np.int32)
         s_out = scales[name]
@@ -219,6 +224,8 @@ def main():
     parser.add_argument("--check", type=Path, help="an image .npy [1, 3, 224, 224]: writes ort_qdq.npy")
     parser.add_argument("--time", action="store_true", help="time ONNX Runtime (1 thread), QDQ and float")
     parser.add_argument("--iterations", type=int, default=50)
+    parser.add_argument("--reduce-range", action="store_true",
+                        help="7-bit weights ([-63, 63], ONNX Runtime's reduce_range): files named mobilenet_v1_qdq7.*")
     args = parser.parse_args()
     import onnxruntime as ort
 
@@ -236,17 +243,18 @@ def main():
     scales = {"image": 2.0 / 255}
     for name, value in zip(names, values):
         scales[name[:-2]] = max(float(value.max()), 1e-3) / 255
-    model = build(layers, scales, fc)
-    write_webnn(model, args.out, "mobilenet_v1_qdq")
+    model = build(layers, scales, fc, weight_max=63 if args.reduce_range else 127)
+    stem = "mobilenet_v1_qdq7" if args.reduce_range else "mobilenet_v1_qdq"
+    write_webnn(model, args.out, stem)
     inits = {**{k: v for k, v in model.tensors.items() if not k.endswith(("_xs", "_xz", "_ws", "_wz", "_ys", "_yz"))
                 and k not in ("image_s", "image_z", "tail_s", "tail_z")}, **model.onnx_extra}
     qdq = make_model(model.onnx_nodes, inits, [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, 1000])])
-    onnx.save(qdq, str(args.out / "mobilenet_v1_qdq.onnx"))
+    onnx.save(qdq, str(args.out / f"{stem}.onnx"))
     onnx.save(float_onnx(layers, fc), str(args.out / "mobilenet_v1_float.onnx"))
-    session = ort.InferenceSession(str(args.out / "mobilenet_v1_qdq.onnx"), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(args.out / f"{stem}.onnx"), options, providers=["CPUExecutionProvider"])
     if args.check:
         image = np.load(args.check).astype(np.float32)
-        np.save(args.out / "ort_qdq.npy", session.run(None, {"image": image})[0])
+        np.save(args.out / f"ort_{stem[13:]}.npy", session.run(None, {"image": image})[0])
     if args.time:
         image = np.random.default_rng(3).uniform(-1, 1, (1, 3, 224, 224)).astype(np.float32)
         fp32 = ort.InferenceSession(str(args.out / "mobilenet_v1_float.onnx"), options, providers=["CPUExecutionProvider"])

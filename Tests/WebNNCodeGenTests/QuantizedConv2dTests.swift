@@ -156,6 +156,29 @@ import WebNNTransforms
         })
     }
 
+    /// Pointwise convolutions on narrow images run as one row of H·W pixels: every width's
+    /// tiles, on the host's kernels and on AVX2's (both dot products).
+    @Test(arguments: [(7, 7, 64, 40), (14, 14, 24, 33), (5, 3, 9, 16), (1, 1, 40, 24), (2, 15, 8, 8)])
+    func pointwiseImages(_ height: Int, _ width: Int, _ inputChannels: Int, _ outputChannels: Int) throws {
+        let seed = testSeed()
+        for (target, small) in [(TargetOptions(), false), (Self.avx2, true), (Self.avx2, false)] {
+            var maker = GraphMaker(seed: seed)
+            let x = try maker.input("x", [1, height, width, inputChannels], .uint8)
+            let limit = small ? 64 : 128
+            let weights = (0..<inputChannels * outputChannels).map { _ in Int64(Int.random(in: -limit..<limit, using: &maker.generator)) }
+            let w = try maker.graph.addConstant("w", Constant(data: TensorData(.int8, shape: [outputChannels, 1, 1, inputChannels], integers: weights)))
+            let b = try maker.graph.addConstant("b", Constant(data: TensorData(.int32, shape: [outputChannels], integers: (0..<outputChannels).map { Int64($0 * 37 - 500) })))
+            let scale = Float(1.0 / (255 * 40 * Double(inputChannels).squareRoot()))
+            let s = try maker.graph.addConstant("s", Constant(data: TensorData(float32: Array(repeating: scale, count: outputChannels), shape: [outputChannels])))
+            try maker.node(QuantizedConv2dParameters.operatorName, [x, w, b, s], [
+                "inputLayout": .string("nhwc"), "filterLayout": .string("ohwi"), "inputZeroPoint": .int(17), "outputZeroPoint": .int(100)])
+            if target == Self.avx2 && !Self.hostHasAVX2 { continue }
+            var options = CodeGenOptions(prefix: "model")
+            options.target = target
+            try expectMatchesReference(maker, seed: seed, options: options)
+        }
+    }
+
     @Test func saturationRule() {
         #expect(QuantizedConvPacking.isSaturationFree([(64, 64), (127, -128), (-64, -64), (0, -128), (128, 0)]))
         #expect(!QuantizedConvPacking.isSaturationFree([(127, 2)]))

@@ -98,7 +98,7 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
     let packing: QuantizedPacking
     let signedInput: Bool
     let batch: Int, inputChannels: Int, outputChannels: Int
-    let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
+    private(set) var inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
     let kernelHeight: Int, kernelWidth: Int
     let window: ConvolutionWindow
     let vectorsPerTile = 2
@@ -121,6 +121,12 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
         (inputHeight, inputWidth, inputChannels) = (input.shape[1], input.shape[2], input.shape[3])
         (outputHeight, outputWidth, outputChannels) = (result[1], result[2], result[3])
         (kernelHeight, kernelWidth) = (packedFilter[1], packedFilter[2])
+        // A pointwise convolution (1×1, stride 1, no padding) on narrow rows (MobileNet's 14² and
+        // 7²) reads its image as one row of H·W pixels: full tiles instead of 7 = 4 + 3.
+        if kernelHeight == 1 && kernelWidth == 1 && conv.strides == [1, 1] && conv.padding.allSatisfy({ $0 == 0 })
+            && outputWidth < 16 {
+            (inputHeight, inputWidth, outputHeight, outputWidth) = (1, inputHeight * inputWidth, 1, outputHeight * outputWidth)
+        }
         window = ConvolutionWindow(conv, inputHeight: inputHeight, inputWidth: inputWidth, outputHeight: outputHeight,
                                    outputWidth: outputWidth, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
     }
