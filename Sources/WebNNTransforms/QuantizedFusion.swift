@@ -16,6 +16,9 @@ import WebNNIR
 ///   clamp the quantized bounds: quantizeLinear is monotone, so quantizing the clamped value
 ///   equals clamping the quantized one. The conv2d and activation results must have no other
 ///   use; the dequantized input may.
+/// - The same around `gemm` (a `[M, K]`, a constant int8 `[K, N]` weight, or `[N, K]` with
+///   bTranspose, scaled per tensor or per column, c absent or `[N]`): a 1×1 nhwc quantizedConv2d
+///   of `reshape(a, [1, 1, M, K])`, reshaped back to `[M, N]`.
 /// - `quantizeLinear(maxPool2d(dequantizeLinear(x, s, z)), s, z)` (the same per-tensor scale,
 ///   zero point and type) becomes `maxPool2d(x)`: max commutes with the monotone maps, and
 ///   quantizing a dequantized 8-bit value gives it back exactly.
@@ -43,7 +46,8 @@ enum QuantizedFusion {
     private static func rewrite(_ node: Node, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
         guard node.op == "quantizeLinear", let value = node.operand("input"),
               let output = perTensor(node.operand("scale")!, node.operand("zeroPoint")!, rebuilder),
-              rebuilder.useCount(of: value) == 1, let producer = rebuilder.producer(of: value) else { return nil }
+              rebuilder.useCount(of: value) == 1, rebuilder.graph[value].type.dataType == .float32,
+              let producer = rebuilder.producer(of: value) else { return nil }
         if producer.op == "maxPool2d" { return try integerMaxPool(node, producer, output, &rebuilder) }
         var convolution = producer
         var activation: Node?
@@ -52,7 +56,72 @@ enum QuantizedFusion {
                   let conv = rebuilder.producer(of: inner) else { return nil }
             (convolution, activation) = (conv, producer)
         }
-        guard convolution.op == "conv2d", FusedEpilogue(convolution).isEmpty, rebuilder.graph[value].type.dataType == .float32,
+        let name = rebuilder.sourceNames(of: node.outputs)[0]
+        if convolution.op == "gemm" { return try integerGemm(convolution, activation, output, name: name, &rebuilder) }
+        return try integerConvolution(convolution, activation, output, name: name, &rebuilder)
+    }
+
+    /// `gemm(dequantizeLinear(a), dequantizeLinear(B), c)` (a `[M, K]`, B an int8 constant
+    /// `[K, N]`, or `[N, K]` with bTranspose, scaled per tensor or per column; no aTranspose,
+    /// alpha = beta = 1; c absent or `[N]`) as the same chain on a 1×1 nhwc convolution of the
+    /// image `reshape(a, [1, 1, M, K])` with the filter B read as `ihwo` `[K, 1, 1, N]` (or `ohwi`
+    /// `[N, 1, 1, K]`); the quantizedConv2d result `[1, 1, M, N]` is reshaped back.
+    private static func integerGemm(_ gemm: Node, _ activation: Node?, _ output: (scale: Float, zeroPoint: Int, type: DataType),
+                                    name: String, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
+        guard FusedEpilogue(gemm).isEmpty, gemm.bool("aTranspose") != true, gemm.double("alpha") ?? 1 == 1,
+              gemm.double("beta") ?? 1 == 1, let da = gemm.operand("a"), let db = gemm.operand("b"),
+              let dequantizeA = rebuilder.producer(of: da), dequantizeA.op == "dequantizeLinear",
+              let a = dequantizeA.operand("input"), perTensor(dequantizeA.operand("scale")!, dequantizeA.operand("zeroPoint")!, rebuilder) != nil,
+              let dequantizeB = rebuilder.producer(of: db), dequantizeB.op == "dequantizeLinear",
+              let weights = rebuilder.constant(dequantizeB.operand("input")!), weights.type.dataType == .int8,
+              let scales = rebuilder.constant(dequantizeB.operand("scale")!), scales.type.dataType == .float32,
+              let zeros = rebuilder.constant(dequantizeB.operand("zeroPoint")!), zeros.integers.allSatisfy({ $0 == 0 }) else { return nil }
+        let transposed = gemm.bool("bTranspose") == true
+        let (m, k) = (rebuilder.graph[a].type.shape[0], rebuilder.graph[a].type.shape[1])
+        let n = weights.type.shape[transposed ? 0 : 1]
+        let c = gemm.operand("c")
+        guard c.map({ rebuilder.graph[$0].type.shape == [n] }) ?? true else { return nil }
+        func constant(_ data: TensorData, shape: [Int], _ suffix: String) throws -> ValueID {
+            try rebuilder.addConstant(TensorData(type: TensorType(data.type.dataType, shape), bytes: data.bytes)!,
+                                      name: rebuilder.freshName(name + suffix))
+        }
+        // Per column: the scale varies along N only.
+        let scaleShape = scales.type.elementCount == 1 ? [1, 1, 1, 1] : (transposed ? [n, 1, 1, 1] : [1, 1, 1, n])
+        guard scales.type.elementCount == 1 || scales.type.elementCount == n else { return nil }
+        let image = try rebuilder.addNode(Node(op: "reshape", operands: [a], attributes: ["newShape": .ints([1, 1, Int64(m), Int64(k)])],
+                                               location: gemm.location), outputNames: [rebuilder.freshName(name + "_a_nhwc")])[0]
+        let dequantizedImage = try rebuilder.addNode(
+            Node(op: "dequantizeLinear", operands: [image, try reshapedScalar(dequantizeA.operand("scale")!, &rebuilder),
+                                                    try reshapedScalar(dequantizeA.operand("zeroPoint")!, &rebuilder)]),
+            outputNames: [rebuilder.freshName(name + "_a_dq")])[0]
+        let filterShape = transposed ? [n, 1, 1, k] : [k, 1, 1, n]
+        let filter = try rebuilder.addNode(
+            Node(op: "dequantizeLinear", operands: [try constant(weights, shape: filterShape, "_b_q"), try constant(scales, shape: scaleShape, "_b_s"),
+                                                    try constant(zeros, shape: scaleShape, "_b_z")]),
+            outputNames: [rebuilder.freshName(name + "_b_dq")])[0]
+        var convolution = Node(op: "conv2d", operands: [dequantizedImage, filter],
+                               attributes: ["inputLayout": .string("nhwc"), "filterLayout": .string(transposed ? "ohwi" : "ihwo")],
+                               location: gemm.location)
+        if let c { convolution.operands += [c] }
+        guard let fused = try integerConvolution(convolution, activation, output, name: rebuilder.freshName(name + "_nhwc"), &rebuilder)
+        else { return nil }
+        return try rebuilder.addNode(Node(op: "reshape", operands: fused, attributes: ["newShape": .ints([Int64(m), Int64(n)])],
+                                          location: gemm.location), outputNames: [name])
+    }
+
+    /// A per-tensor scale or zero point constant as `[1, 1, 1, 1]`.
+    private static func reshapedScalar(_ value: ValueID, _ rebuilder: inout GraphRebuilder) throws -> ValueID {
+        let data = rebuilder.constant(value)!
+        return try rebuilder.addConstant(TensorData(type: TensorType(data.type.dataType, [1, 1, 1, 1]), bytes: data.bytes)!,
+                                         name: rebuilder.freshName(rebuilder.graph[value].name + "_4d"))
+    }
+
+    /// The quantizedConv2d named `name` for `quantizeLinear([activation](convolution))` with
+    /// `output`'s parameters, or nil when the convolution does not qualify.
+    private static func integerConvolution(_ convolution: Node, _ activation: Node?,
+                                           _ output: (scale: Float, zeroPoint: Int, type: DataType), name: String,
+                                           _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
+        guard convolution.op == "conv2d", FusedEpilogue(convolution).isEmpty,
               let dx = convolution.operand("input"), let dw = convolution.operand("filter"),
               let dequantizeX = rebuilder.producer(of: dx), dequantizeX.op == "dequantizeLinear",
               let x = dequantizeX.operand("input"),
@@ -122,7 +191,6 @@ enum QuantizedFusion {
                 guard low <= high else { return nil }
             }
         }
-        let name = rebuilder.sourceNames(of: node.outputs)[0]
         let biasValue = try rebuilder.addConstant(TensorData(.int32, shape: [channels], integers: bias),
                                                   name: rebuilder.freshName(name + "_bias_q"))
         let scales = (0..<channels).map { Float(accumulatorScales[$0] / Double(output.scale)) }

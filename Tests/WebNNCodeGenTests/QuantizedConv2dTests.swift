@@ -260,4 +260,45 @@ import WebNNTransforms
         compiled.graph = fused
         try expectMatchesReference(compiled, seed: seed)
     }
+
+    /// A QDQ gemm (per-column weight scales, int32 bias, relu; weights [K, N] or transposed
+    /// [N, K]) becomes a 1×1 quantizedConv2d between reshapes.
+    @Test(arguments: [false, true]) func qdqGemm(_ transposed: Bool) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let (m, k, n) = (3, 37, 19)
+        let a = try maker.input("a", [m, k], in: -1...1)
+        func constant(_ name: String, _ data: TensorData) throws -> ValueID { try maker.graph.addConstant(name, Constant(data: data)) }
+        let aq = try maker.node("quantizeLinear", [a, try constant("sa", TensorData(float32: [0.01], shape: [1, 1])),
+                                                   try constant("za", TensorData(.uint8, shape: [1, 1], integers: [120]))], output: false)
+        let da = try maker.node("dequantizeLinear", [aq, try constant("sa2", TensorData(float32: [0.01], shape: [1, 1])),
+                                                     try constant("za2", TensorData(.uint8, shape: [1, 1], integers: [120]))], output: false)
+        let weights = (0..<k * n).map { _ in Int64(Int.random(in: -127...127, using: &maker.generator)) }
+        let columnScales = (0..<n).map { _ in Float.random(in: 0.002...0.01, using: &maker.generator) }
+        let scaleShape = transposed ? [n, 1] : [1, n]
+        let db = try maker.node("dequantizeLinear", [
+            try constant("w", TensorData(.int8, shape: transposed ? [n, k] : [k, n], integers: weights)),
+            try constant("ws", TensorData(float32: columnScales, shape: scaleShape)),
+            try constant("wz", TensorData(.int8, shape: scaleShape, integers: Array(repeating: 0, count: n)))], output: false)
+        let dc = try maker.node("dequantizeLinear", [
+            try constant("b", TensorData(.int32, shape: [n], integers: (0..<n).map { Int64($0 * 29 - 200) })),
+            try constant("bs", TensorData(float32: columnScales.map { $0 * 0.01 }, shape: [n])),
+            try constant("bz", TensorData(.int32, shape: [n], integers: Array(repeating: 0, count: n)))], output: false)
+        let y = try maker.node("gemm", [da, db, dc], ["bTranspose": .bool(transposed)], output: false)
+        let r = try maker.node("relu", [y], output: false)
+        try maker.node("quantizeLinear", [r, try constant("sy", TensorData(float32: [0.02], shape: [1, 1])),
+                                          try constant("zy", TensorData(.uint8, shape: [1, 1], integers: [5]))])
+        let original = maker.graph
+        var fused = original
+        try PassManager(pipeline: PassRegistry.pipeline(optimizationLevel: 2)).run(&fused)
+        #expect(fused.nodes.filter { $0.op == QuantizedConv2dParameters.operatorName }.count == 1, "seed \(seed)")
+        #expect(!fused.nodes.contains { $0.op == "gemm" || $0.op == "conv2d" }, "seed \(seed)")
+        let name = original[original.outputs[0]].name
+        let qdq = try Interpreter(original).run(maker.inputs)[name]!.integers
+        let integer = try Interpreter(fused).run(maker.inputs)[name]!.integers
+        #expect(zip(qdq, integer).allSatisfy { abs($0 - $1) <= 1 }, "seed \(seed)")
+        var compiled = maker
+        compiled.graph = fused
+        try expectMatchesReference(compiled, seed: seed)
+    }
 }
