@@ -224,6 +224,7 @@ def main():
     parser.add_argument("--check", type=Path, help="an image .npy [1, 3, 224, 224]: writes ort_qdq.npy")
     parser.add_argument("--time", action="store_true", help="time ONNX Runtime (1 thread), QDQ and float")
     parser.add_argument("--iterations", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime's intra-op threads for --time")
     parser.add_argument("--reduce-range", action="store_true",
                         help="7-bit weights ([-63, 63], ONNX Runtime's reduce_range): files named mobilenet_v1_qdq7.*")
     args = parser.parse_args()
@@ -235,7 +236,7 @@ def main():
     args.out.mkdir(parents=True, exist_ok=True)
     calibration = np.random.default_rng(7).uniform(-1, 1, (1, 3, 224, 224)).astype(np.float32)
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = args.threads
     probe = ort.InferenceSession(float_onnx(layers, fc, extra_outputs=True).SerializeToString(), options,
                                  providers=["CPUExecutionProvider"])
     names = [o.name for o in probe.get_outputs()][1:]

@@ -101,10 +101,13 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
     private(set) var inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
     let kernelHeight: Int, kernelWidth: Int
     let window: ConvolutionWindow
-    let vectorsPerTile = 2
-    /// 6 pixels × 2 vectors of accumulators; 16-bit pairs on 16 ymm registers hold 4 weight
-    /// vectors and 2 activation vectors per quad, so they take 4 pixels (6 spilled).
-    var pixelsPerTile: Int { packing.dotProduct == .pairs16 && lanes == 8 ? 4 : 6 }
+    /// The register tile, `vectorsPerTile` vectors of L output channels × `pixelsPerTile` pixels
+    /// (measured on MobileNet v1's layers, Ice Lake): zmm (32 registers) 4 × 6; ymm byte dot
+    /// products 2 × 6 (+ weights, a broadcast and vpmaddubsw's ones: 16 registers); ymm 16-bit
+    /// pairs 4 × 2, which spreads each quad's activation shuffles over 4 weight vectors (the
+    /// weights are folded into `vpmaddwd` as memory operands).
+    var vectorsPerTile: Int { lanes == 16 || packing.dotProduct == .pairs16 ? 4 : 2 }
+    var pixelsPerTile: Int { lanes == 8 && packing.dotProduct == .pairs16 ? 2 : 6 }
 
     var name: String { "PackedQuantizedConv2dKernel(\(packing.dotProduct.rawValue) x\(packing.lanes))" }
 
