@@ -19,7 +19,7 @@ can saturate vpmaddubsw, so webnnc's AVX2 kernels use it exactly.
 Writes, into --out: mobilenet_v1_qdq.webnn (+ .manifest.json, .weights: int8, int32 and float32
 tensors), mobilenet_v1_qdq.onnx, and mobilenet_v1_float.onnx (the float network, for ONNX Runtime's
 fp32 time). With --check IMAGE.npy it also writes ort_qdq.npy (ONNX Runtime's output for that
-image); with --time it prints ONNX Runtime's median times (1 thread) of the QDQ and float models.
+image); with --time it prints ONNX Runtime's median times (--threads, default 1) of the QDQ and float models.
 
     python3 Benchmarks/qdq_mobilenet.py --out Benchmarks/out/qdq [--check image.npy] [--time]
 """
