@@ -656,7 +656,7 @@ enum QuantizedConvPacking {
                 } else if byteDotProducts && isSaturationFree(pairs) {
                     (dotProduct, lanes) = (.maddubs, 8)
                 } else {
-                    (dotProduct, lanes) = (.pairs16, 8)
+                    (dotProduct, lanes) = (.pairs16, features.contains("avx512bw") ? 16 : 8)
                 }
                 let blocks = (o + lanes - 1) / lanes
                 // [blocks][kh][kw][quads][L][4] bytes, or [blocks][kh][kw][quads][2][L][2] int16.
