@@ -11,6 +11,10 @@ public struct CodeGenOptions: Equatable, Sendable {
     public var flushDenormals: Bool
     /// Name and version of the compiler, e.g. `webnnc 0.1.0`; ` (LLVM x.y.z)` is appended.
     public var compilerName: String
+    /// Run the VNNI integer kernels (8 lanes: AVX-VNNI's shape, 16: AVX512-VNNI's) with `vpdpbusd`
+    /// replaced by an exact generic-IR equivalent, so they run and can be tested on any AVX2
+    /// machine; nil: VNNI only where the target has it.
+    public var vnniStandInLanes: Int?
 
     public init(prefix: String, target: TargetOptions = TargetOptions(), flushDenormals: Bool = false,
                 compilerName: String = "webnnc 0.1.0") {
@@ -18,6 +22,7 @@ public struct CodeGenOptions: Equatable, Sendable {
         self.target = target
         self.flushDenormals = flushDenormals
         self.compilerName = compilerName
+        vnniStandInLanes = nil
     }
 }
 
@@ -28,7 +33,8 @@ public enum CodeGen {
         guard isCIdentifier(options.prefix) else { throw CodeGenError.invalidPrefix(options.prefix) }
         let target = try ResolvedTarget(options.target)
         let module = IRModule(name: options.prefix, machine: try TargetMachine(target))
-        let packed = GemmPacking.pack(FastConv2dPacking.pack(program, target: target), target: target)
+        let packed = QuantizedConvPacking.pack(GemmPacking.pack(FastConv2dPacking.pack(program, target: target), target: target),
+                                               target: target, vnniStandIn: options.vnniStandInLanes)
         let vectorWidth = FastConv2dPacking.vectorWidth(target)
         let kernels = try packed.steps.map { try makeKernelEmitter(for: $0, vectorWidth: vectorWidth) }
         var description = LibraryDescription(

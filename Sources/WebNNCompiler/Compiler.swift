@@ -21,6 +21,9 @@ public struct CompilerOptions: Sendable {
     public var symbolPrefix: String?
     /// Run the library with flush-to-zero and denormals-are-zero.
     public var flushDenormals = false
+    /// `CodeGenOptions.vnniStandInLanes`: 8 or 16 runs the VNNI int8 kernels through an exact
+    /// generic-IR stand-in for `vpdpbusd`; nil: VNNI only where the target has it.
+    public var vnniStandInLanes: Int?
     /// Verify the graph after every pass.
     public var verifyEach = false
     /// A custom pass pipeline (`--passes`); nil runs the optimization level's pipeline.
@@ -70,8 +73,10 @@ public struct Compiler: Sendable {
         let prefix = options.symbolPrefix ?? CodeGen.defaultPrefix(forModelName: graph.name)
         let target = TargetOptions(triple: options.targetTriple, cpu: options.cpu, features: options.features,
                                    optimizationLevel: options.optimizationLevel)
-        return try CodeGen.compile(program, options: CodeGenOptions(
-            prefix: prefix, target: target, flushDenormals: options.flushDenormals, compilerName: Compiler.version))
+        var codeGenOptions = CodeGenOptions(prefix: prefix, target: target, flushDenormals: options.flushDenormals,
+                                            compilerName: Compiler.version)
+        codeGenOptions.vnniStandInLanes = options.vnniStandInLanes
+        return try CodeGen.compile(program, options: codeGenOptions)
     }
 
     /// What `buildLibrary` wrote, and the memory plan of the library.

@@ -21,6 +21,10 @@ public enum Kernel: Hashable, Sendable {
     /// 2-D convolution. Operands: input, filter, optionally bias (`[outputChannels]`), then the
     /// epilogue's (`Epilogue.operandCount`).
     case conv2d(Conv2dAttributes)
+    /// webnnc's `quantizedConv2d`: integer convolution and requantization, exactly as
+    /// `QuantizedConv2dParameters` defines it. Operands: input (uint8/int8), filter (int8), bias
+    /// (int32 `[outputChannels]`), scale (float32 `[outputChannels]`); result uint8 or int8.
+    case quantizedConv2d(QuantizedConv2dAttributes)
     /// Batched matrix product (`matmul`) or `gemm`. Operands: a, b, optionally c, then the
     /// epilogue's.
     case matmul(MatMulAttributes)
@@ -197,5 +201,58 @@ public struct BatchNormalizationAttributes: Hashable, Sendable {
         self.epsilon = epsilon
         self.hasScale = hasScale
         self.hasBias = hasBias
+    }
+}
+
+/// Resolved options of `quantizedConv2d`: the convolution's (its epilogue is empty), the zero
+/// points and the quantized bounds of the result.
+public struct QuantizedConv2dAttributes: Hashable, Sendable {
+    public var convolution: Conv2dAttributes
+    public var inputZeroPoint: Int
+    public var outputZeroPoint: Int
+    public var outputMinValue: Int, outputMaxValue: Int
+    /// Set by code generation when it has packed the filter for a fast kernel (the operands are
+    /// then input, packed filter, initial accumulators, padded scales); nil: the plain operands.
+    public var packing: QuantizedPacking?
+
+    public init(convolution: Conv2dAttributes, inputZeroPoint: Int, outputZeroPoint: Int, outputMinValue: Int,
+                outputMaxValue: Int) {
+        self.convolution = convolution
+        self.inputZeroPoint = inputZeroPoint
+        self.outputZeroPoint = outputZeroPoint
+        self.outputMinValue = outputMinValue
+        self.outputMaxValue = outputMaxValue
+    }
+}
+
+/// How code generation packed a `quantizedConv2d` filter, and which integer dot product its
+/// kernel runs (see docs/architecture.md, "Integer kernels").
+public struct QuantizedPacking: Hashable, Sendable {
+    public enum DotProduct: String, Hashable, Sendable {
+        /// u8/s8 activations widened to 16 bits, pairs of products summed by `vpmaddwd`: always exact.
+        case pairs16
+        /// `vpmaddubsw` (u8 × s8 pairs, saturating to 16 bits) then `vpmaddwd` by ones: chosen only
+        /// for filters whose every pair of weights it reduces cannot saturate.
+        case maddubs
+        /// `vpdpbusd` (AVX-VNNI on 8 lanes, AVX512-VNNI on 16): four u8 × s8 products added into
+        /// each int32 lane, exact.
+        case vnni
+        /// The VNNI kernel with `vpdpbusd` replaced by an exact generic-IR equivalent (runs anywhere).
+        case vnniStandIn
+        /// Depthwise: per-channel products of 32-bit lanes.
+        case depthwise
+    }
+
+    public var dotProduct: DotProduct
+    /// int32 lanes per vector (8: ymm, 16: zmm).
+    public var lanes: Int
+    /// The input zero point the kernel subtracts from each activation in registers (0 when it is
+    /// 0, or folded into the initial accumulators because no tap reads padding).
+    public var inRegisterZeroPoint: Int
+
+    public init(dotProduct: DotProduct, lanes: Int, inRegisterZeroPoint: Int) {
+        self.dotProduct = dotProduct
+        self.lanes = lanes
+        self.inRegisterZeroPoint = inRegisterZeroPoint
     }
 }

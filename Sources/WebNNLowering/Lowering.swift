@@ -108,6 +108,15 @@ private struct BufferPlanner {
             fused.epilogue = Epilogue(node, graph)
             return (.conv2d(fused), [operand("input"), operand("filter"), operand("bias"), operand("residual"),
                                      operand("fusedSlope")].compactMap { $0 })
+        case QuantizedConv2dParameters.operatorName:
+            let q = try QuantizedConv2dParameters(node, graph), parameters = q.convolution
+            let convolution = Conv2dAttributes(padding: parameters.window.padding, strides: parameters.window.strides,
+                                               dilations: parameters.window.dilations, groups: parameters.groups,
+                                               inputLayout: parameters.inputLayout, filterLayout: parameters.filterLayout)
+            return (.quantizedConv2d(QuantizedConv2dAttributes(convolution: convolution, inputZeroPoint: q.inputZeroPoint,
+                                                               outputZeroPoint: q.outputZeroPoint,
+                                                               outputMinValue: q.outputMinValue,
+                                                               outputMaxValue: q.outputMaxValue)), operands)
         case "averagePool2d", "maxPool2d":
             let parameters = try Pool2dParameters(node, graph)
             let attributes = Pool2dAttributes(kind: node.op == "maxPool2d" ? .max : .average,

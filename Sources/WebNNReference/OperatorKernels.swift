@@ -5,7 +5,7 @@ enum OperatorKernels {
         ElementwiseKernels.table, ConvolutionKernels.table, PoolingKernels.table,
         MatrixKernels.table, NormalizationKernels.table, DataMovementKernels.table,
         SlicingKernels.table, IndexingKernels.table, ResamplingKernels.table, QuantizationKernels.table, RecurrentKernels.table,
-        LogicalKernels.table, ReductionKernels.table, FusedElementwiseKernels.table,
+        LogicalKernels.table, ReductionKernels.table, FusedElementwiseKernels.table, QuantizedConvolutionKernels.table,
     ].reduce(into: [:]) { table, family in
         table.merge(family) { _, _ in preconditionFailure("an operator has two kernels") }
     }

@@ -52,10 +52,10 @@ private struct ChannelsLastConversion {
             (node.int(name) ?? value).map { .int(Int64(LayoutConversion.channelsLastAxis($0))) }
         }
         switch node.op {
-        case "conv2d", "convTranspose2d":
+        case "conv2d", "convTranspose2d", QuantizedConv2dParameters.operatorName:
             guard node.string("inputLayout") ?? "nchw" == "nchw", inputIsRank4 else { return nil }
             // The input, the residual and any other fused operand broadcast to the result.
-            return try channelsLast(node, &rebuilder, converting: { !["filter", "bias"].contains($0) }) {
+            return try channelsLast(node, &rebuilder, converting: { !["filter", "bias", "scale"].contains($0) }) {
                 $0.attributes["inputLayout"] = .string("nhwc")
             }
         case "averagePool2d", "maxPool2d", "l2Pool2d", "instanceNormalization":
@@ -63,6 +63,11 @@ private struct ChannelsLastConversion {
             guard node.string("layout") ?? "nchw" == "nchw", inputIsRank4,
                   node.op != "instanceNormalization" || hasTwin(input) else { return nil }
             return try channelsLast(node, &rebuilder) { $0.attributes["layout"] = .string("nhwc") }
+        case "quantizeLinear", "dequantizeLinear":
+            // Per-tensor quantization follows its input like an element-wise operator.
+            guard hasTwin(input), inputIsRank4, let scale = node.operand("scale"),
+                  rebuilder.graph[scale].type.elementCount == 1 else { return nil }
+            return try channelsLast(node, &rebuilder, converting: { _ in true }) { _ in }
         case "batchNormalization", "softmax":
             guard hasTwin(input), let channelsLastAxis = axis("axis", default: node.op == "softmax" ? nil : 1) else { return nil }
             return try channelsLast(node, &rebuilder) { $0.attributes["axis"] = channelsLastAxis }

@@ -7,7 +7,7 @@ public enum PassRegistry {
     public static let passes: [Pass] = [
         DeadCodeElimination.pass, ConstantFolding.pass, AlgebraicSimplification.pass,
         CommonSubexpressionElimination.pass, BatchNormFolding.pass, EpilogueFusion.pass, DenseAsConvolution.pass,
-        LayoutConversion.pass, ElementwiseFusion.pass,
+        LayoutConversion.pass, ElementwiseFusion.pass, QuantizedFusion.pass,
     ]
 
     /// The pass called `name`, if there is one.
@@ -23,7 +23,7 @@ public enum PassRegistry {
 
     /// The pipeline of an optimization level (levels above 3 are 3).
     /// -O0 runs nothing; -O1 removes dead code, folds constants and simplifies once; -O2 and -O3
-    /// also merge duplicates and fold normalizations into weights, repeating every rewrite until
+    /// first turn quantized (QDQ) convolutions into integer ones, also merge duplicates and fold normalizations into weights, repeating every rewrite until
     /// none changes the graph, then fuse bias, residual and activation into conv2d, gemm and
     /// matmul, run dense layers as 1×1 convolutions, move the convolution body to nhwc and clean
     /// up the transposes that leaves, and
@@ -36,7 +36,7 @@ public enum PassRegistry {
         case 1: return Pipeline([.once(dce), .once(fold), .once(simplify), .once(dce)])
         default:
             let cse = CommonSubexpressionElimination.pass
-            return Pipeline([.once(dce), .fixedPoint([fold, simplify, cse, BatchNormFolding.pass]),
+            return Pipeline([.once(dce), .once(QuantizedFusion.pass), .fixedPoint([fold, simplify, cse, BatchNormFolding.pass]),
                              .once(EpilogueFusion.pass), .once(DenseAsConvolution.pass), .once(LayoutConversion.pass),
                              .fixedPoint([fold, simplify, cse]),
                              .once(ElementwiseFusion.pass)])

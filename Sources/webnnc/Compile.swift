@@ -29,6 +29,10 @@ struct CompileFlags: ParsableArguments {
     @Flag(name: .customLong("flush-denormals"), help: "Run with flush-to-zero and denormals-are-zero.")
     var flushDenormals = false
 
+    @Option(name: .customLong("vnni-stand-in"),
+            help: "Run the VNNI int8 kernels (8: AVX-VNNI's ymm shape, 16: AVX512-VNNI's zmm) with vpdpbusd replaced by exact generic IR, on any AVX2 target (for testing).")
+    var vnniStandIn: Int?
+
     @Flag(name: .customLong("verify-each"), help: "Verify the graph after every pass.")
     var verifyEach = false
 
@@ -44,6 +48,9 @@ struct CompileFlags: ParsableArguments {
     func validate() throws {
         guard (0...3).contains(optimizationLevel) else {
             throw ValidationError("-O\(optimizationLevel): the optimization level must be 0, 1, 2 or 3")
+        }
+        if let vnniStandIn, vnniStandIn != 8 && vnniStandIn != 16 {
+            throw ValidationError("--vnni-stand-in=\(vnniStandIn): the lanes must be 8 or 16")
         }
         _ = try dimensions()
     }
@@ -71,6 +78,7 @@ struct CompileFlags: ParsableArguments {
         options.targetTriple = targetTriple
         options.symbolPrefix = symbolPrefix
         options.flushDenormals = flushDenormals
+        options.vnniStandInLanes = vnniStandIn
         options.verifyEach = verifyEach
         options.frontend.manifestPath = manifest
         options.frontend.weightsPath = weights

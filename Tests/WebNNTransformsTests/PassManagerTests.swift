@@ -24,7 +24,7 @@ import WebNNIR
     @Test func optimizationLevelPipelines() {
         #expect(PassRegistry.pipeline(optimizationLevel: 0).description == "")
         #expect(PassRegistry.pipeline(optimizationLevel: 1).description == "dce,constant-fold,simplify,dce")
-        #expect(PassRegistry.pipeline(optimizationLevel: 2).description == "dce,fixed-point(constant-fold,simplify,cse,fold-batchnorm),fuse-epilogues,dense-as-conv,convert-layout,fixed-point(constant-fold,simplify,cse),fuse-elementwise")
+        #expect(PassRegistry.pipeline(optimizationLevel: 2).description == "dce,fuse-qdq,fixed-point(constant-fold,simplify,cse,fold-batchnorm),fuse-epilogues,dense-as-conv,convert-layout,fixed-point(constant-fold,simplify,cse),fuse-elementwise")
         #expect(PassRegistry.pipeline(optimizationLevel: 3).description == PassRegistry.pipeline(optimizationLevel: 2).description)
     }
 
@@ -60,7 +60,7 @@ import WebNNIR
         var graph = try load(PassManagerTests.network)
         let timer = TimePassesInstrumentation()
         try PassManager(pipeline: PassRegistry.pipeline(optimizationLevel: 2), stopAfter: "simplify", instrumentations: [timer]).run(&graph)
-        #expect(timer.runs.map(\.passName) == ["dce", "constant-fold", "simplify"])
+        #expect(timer.runs.map(\.passName) == ["dce", "fuse-qdq", "constant-fold", "simplify"])
         #expect(graph.nodes.map(\.op) == ["conv2d", "batchNormalization", "relu"])
 
         let notInPipeline = PassManager(pipeline: PassRegistry.pipeline(optimizationLevel: 1), stopAfter: "cse")

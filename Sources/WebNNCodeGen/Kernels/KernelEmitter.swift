@@ -39,6 +39,7 @@ func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
     case .dataMovement, .reduction: return Set(DataType.allCases)  // checked by their own emitters
     case .pool2d(let attributes): return attributes.kind == .max ? Set(DataType.allCases) : floats
     case .conv2d, .matmul, .softmax, .batchNormalization, .fusedElementwise: return floats
+    case .quantizedConv2d: return [.uint8, .int8]
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
         return spatialOrNormalizationDataTypes(kernel)
     }
@@ -49,6 +50,9 @@ func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
 func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> KernelEmitter {
     if case .dataMovement(let kernel) = step.kernel { return try makeDataMovementEmitter(kernel, step) }  // IndexingKernel.swift
     if case .reduction(let kernel) = step.kernel { return try makeReductionEmitter(kernel, step) }  // ReductionKernel.swift
+    if case .quantizedConv2d(let attributes) = step.kernel {  // mixed types, checked there
+        return try makeQuantizedConv2dEmitter(attributes, step)
+    }
     if let elementwise = try ElementwiseKernel(step) { return elementwise }  // checks its own types
     if step.kernel == .quantizeLinear || step.kernel == .dequantizeLinear {  // mixed types, checked there
         return try makeSpatialOrNormalizationEmitter(for: step)
@@ -128,7 +132,7 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
         return try BatchNormalizationKernel(attributes, shape: shapes[0], operandCount: operandCount)
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
         return try makeSpatialOrNormalizationEmitter(for: step, vectorWidth: vectorWidth)
-    case .dataMovement, .reduction:
+    case .dataMovement, .reduction, .quantizedConv2d:
         throw CodeGenError.unsupported("\(step.kernel)")  // made above
     }
 }

@@ -58,6 +58,18 @@ public struct Conv2dParameters: ConvolutionGeometry, Hashable, Sendable {
     public init(_ node: Node, _ graph: Graph) throws {
         let types = OperandTypes(node, graph)
         let (input, filter) = try Self.checkedInputAndFilter(types)
+        try self.init(node, input: input, filter: filter)
+        if let bias = types.optional("bias") {
+            try ShapeRules.requireSameDataType(input, "input", bias, "bias")
+            guard bias.shape == [outputChannels] else {
+                throw ShapeError("bias must have shape [\(outputChannels)], but has \(bias.shape)")
+            }
+        }
+    }
+
+    /// The geometry of a convolution of `input` with `filter` (rank 4 each) under `node`'s
+    /// window, groups and layout options, without conv2d's type rules (quantizedConv2d shares it).
+    public init(_ node: Node, input: TensorType, filter: TensorType) throws {
         window = try Window2d(node: node)
         groups = node.int("groups") ?? 1
         inputLayout = InputLayout(rawValue: node.string("inputLayout") ?? "nchw") ?? .nchw
@@ -81,12 +93,6 @@ public struct Conv2dParameters: ConvolutionGeometry, Hashable, Sendable {
         let (height, width) = try window.unroundedOutput(height: inputHeight, width: inputWidth,
                                                          kernel: (kernelHeight, kernelWidth))
         (outputHeight, outputWidth) = (Int(height.rounded(.down)), Int(width.rounded(.down)))
-        if let bias = types.optional("bias") {
-            try ShapeRules.requireSameDataType(input, "input", bias, "bias")
-            guard bias.shape == [outputChannels] else {
-                throw ShapeError("bias must have shape [\(outputChannels)], but has \(bias.shape)")
-            }
-        }
     }
 
     private func strides(_ layout: Conv2dFilterLayout) -> (o: Int, i: Int, h: Int, w: Int) {
