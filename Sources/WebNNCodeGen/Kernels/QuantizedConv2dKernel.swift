@@ -7,7 +7,7 @@ import WebNNLowering
 // - `PackedQuantizedConv2dKernel` (groups 1, nhwc, filter packed at compile time): register
 //   tiles of pixels × vectors of int32 accumulators, lanes = output channels, one of the dot
 //   products of `QuantizedPacking.DotProduct` per group of 4 input channels;
-// - `QuantizedDepthwiseConv2dKernel` (groups = channels, nhwc): vectors of channels;
+// - `QuantizedDepthwiseConv2dKernel` (groups = channels, nhwc): vectors of channels, taps in pairs;
 // - `QuantizedConv2dKernel`: plain loops, any layout and groups (the fallback).
 
 /// Small vector helpers on raw LLVM values (IRValue's operators are for scalars).
@@ -345,10 +345,13 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
 }
 
 /// Integer depthwise convolution (`groups` = input channels = output channels), nhwc. The filter
-/// is packed `[ceil(c / L)][kh][kw][L]` int32 (zero-padded); operands: input, packed filter,
-/// initial accumulators (the bias), scale, both padded. A task is one output row; per tile of
-/// pixels and vector of L channels, each tap adds (x − zero point) · w in int32 lanes; taps in
-/// the padding are left out (at compile time at the edge columns). Exact.
+/// is packed with the taps of a kernel row in pairs along kw (padded to even with zero weights):
+/// `[ceil(c / L)][kh][kw / 2][L][2]` int16 (stored as bytes: shape `[blocks, kh, kw, 2L]` int8);
+/// operands: input, packed filter, initial accumulators (the bias), scale, both padded. A task is
+/// one output row; per tile of pixels and vector of L channels, each pair of taps interleaves
+/// its two vectors of bytes, widens them to int16 less the zero point (of the taps inside the
+/// input) and adds `vpmaddwd` by the pair's weights to the int32 lanes; taps in the padding are
+/// left out (at compile time at the edge columns). Exact.
 struct QuantizedDepthwiseConv2dKernel: KernelEmitter {
     let attributes: QuantizedConv2dAttributes
     let packing: QuantizedPacking
