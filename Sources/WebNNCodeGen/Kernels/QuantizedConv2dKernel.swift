@@ -17,14 +17,11 @@ private extension FunctionEmitter {
 
     /// A vector of `lanes` elements of `type` loaded from element `index` of `base` (unaligned).
     func loadVector(_ base: IRValue, _ index: IRValue, element: LLVMTypeRef, lanes: Int) -> IRValue {
-        let load = LLVMBuildLoad2(builder, vectorType(element, lanes), elementPointer(element, base, index).reference, "")!
-        LLVMSetAlignment(load, 1)
-        return wrap(load)
+        load(vectorType(element, lanes), from: elementPointer(element, base, index), alignment: 1)
     }
 
     func storeUnaligned(_ value: IRValue, _ base: IRValue, _ index: IRValue, element: LLVMTypeRef) {
-        let store = LLVMBuildStore(builder, value.reference, elementPointer(element, base, index).reference)!
-        LLVMSetAlignment(store, 1)
+        store(value, to: elementPointer(element, base, index), alignment: 1)
     }
 
     func splatValue(_ scalar: IRValue, lanes: Int) -> IRValue {
@@ -268,9 +265,7 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
     /// (bytes past `bytes` are 0 and never read: their weights are 0).
     private func quadWord(_ e: FunctionEmitter, _ x: IRValue, _ index: IRValue, bytes: Int) -> IRValue {
         if bytes == 4 {
-            let load = LLVMBuildLoad2(e.builder, e.types.i32, e.elementPointer(e.types.i8, x, index).reference, "")!
-            LLVMSetAlignment(load, 1)
-            return e.wrap(load)
+            return e.load(e.types.i32, from: e.elementPointer(e.types.i8, x, index), alignment: 1)
         }
         var word = e.int32(0)
         for b in 0..<bytes {
