@@ -99,10 +99,11 @@ def run_command(arguments, what):
     return result.stdout
 
 
-def compile_model(webnnc, graph, library):
-    """Compiles `graph` with `webnnc -O3` into `library`; returns the wall-clock seconds it took."""
+def compile_model(webnnc, graph, library, flags=()):
+    """Compiles `graph` with `webnnc -O3` (and `flags`) into `library`; returns the wall-clock
+    seconds it took."""
     start = time.perf_counter()
-    run_command([webnnc, graph, "-O3", "-o", library], f"compiling {graph.name}")
+    run_command([webnnc, graph, "-O3", *flags, "-o", library], f"compiling {graph.name}")
     return time.perf_counter() - start
 
 
@@ -110,7 +111,10 @@ def check_accuracy(webnnc, library, onnx_path, folder):
     """Runs webnnc's library and ONNX Runtime on the same random input; returns the largest
     absolute difference per output and that over the largest |expected| value. Exits if a softmax
     output differs by more than TOLERANCE, or another output (logits) by more than
-    RELATIVE_TOLERANCE of its largest |value|."""
+    RELATIVE_TOLERANCE of its largest |value|; an int8 model (with a NAME.tolerance.json from
+    quantize_models.py) by more than its allowance of a few quantization steps, on any output."""
+    quantized = onnx_path.with_suffix(".tolerance.json")
+    int8_limit = json.loads(quantized.read_text())["absolute"] if quantized.exists() else None
     session = ort_session(onnx_path, threads=1)
     inputs = random_inputs(session)
     arguments = [webnnc, "run", library, "--threads", "1", "--output-dir", folder]
@@ -128,6 +132,11 @@ def check_accuracy(webnnc, library, onnx_path, folder):
         print(f"  {name}: max |webnnc - onnxruntime| = {largest:.3g} "
               f"({differences[name]['relative']:.3g} of the largest |value|)")
     for name, difference in differences.items():
+        if int8_limit is not None:
+            if difference["maxAbs"] > int8_limit:
+                sys.exit(f"error: {library.name}: the output {name} differs from ONNX Runtime's int8 answer by "
+                         f"{difference['maxAbs']:.3g} > {int8_limit:.3g} ({quantized.name})")
+            continue
         if name in SOFTMAX_OUTPUTS and difference["maxAbs"] > TOLERANCE:
             sys.exit(f"error: {library.name}: the softmax output {name} differs from ONNX Runtime's by "
                      f"{difference['maxAbs']:.3g} > {TOLERANCE}")
@@ -187,11 +196,18 @@ def benchmark_model(name, args):
     compile_seconds = compile_model(args.webnnc, graph, library)
     print(f"  {compile_seconds:.1f} s, {library.stat().st_size / 1e6:.1f} MB", flush=True)
     differences = check_accuracy(args.webnnc, library, onnx_path, args.out / "check" / name)
+    avx2_library = None
+    if args.avx2:  # the same graph for AVX2 + FMA only (no AVX-512, no VNNI), checked too
+        avx2_library = args.out / "libs" / f"lib{name}_avx2.so"
+        compile_model(args.webnnc, graph, avx2_library, ["--mcpu=x86-64-v3"])
+        check_accuracy(args.webnnc, avx2_library, onnx_path, args.out / "check" / f"{name}_avx2")
     runs = {}
     for threads in args.threads:
         print(f"  timing at {threads} thread(s)", flush=True)
-        runners = {"webnnc": webnnc_runner(args.webnnc, library, threads),
-                   "onnxruntime": onnxruntime_runner(onnx_path, threads)}
+        runners = {"webnnc": webnnc_runner(args.webnnc, library, threads)}
+        if avx2_library:
+            runners["webnnc-avx2"] = webnnc_runner(args.webnnc, avx2_library, threads)
+        runners["onnxruntime"] = onnxruntime_runner(onnx_path, threads)
         if openvino is not None:
             runners["openvino"] = openvino_runner(onnx_path, threads)
         runs[str(threads)] = interleaved(runners, args.iterations, args.warmup, args.rounds)
@@ -240,6 +256,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=4,
                         help="rounds the timed runs are split into, the runtimes taking turns in each")
     parser.add_argument("--threads", type=thread_counts, default=[1, 2], help="thread counts, like 1,2")
+    parser.add_argument("--avx2", action="store_true",
+                        help="also time webnnc built with --mcpu=x86-64-v3 (AVX2 + FMA; ONNX Runtime and OpenVINO "
+                             "pick their kernels by CPUID and cannot be held to AVX2)")
     args = parser.parse_args()
     if args.iterations < 1 or args.warmup < 0 or not 1 <= args.rounds <= args.iterations:
         parser.error("--iterations must be at least 1, --warmup at least 0, --rounds in [1, iterations]")

@@ -1,6 +1,9 @@
 """Turns the results of benchmark.py into report.json, report.md and report.png, and prints the
 table. The ratio column is webnnc / the best peer: of medians at 1 thread, of minimums at more
-threads (where scheduling noise makes the minimum the steadier number)."""
+threads (where scheduling noise makes the minimum the steadier number). "webnnc-avx2" (webnnc
+built with --mcpu=x86-64-v3, benchmark.py --avx2) gets a column when it was timed. For each
+model NAME timed with NAME_int8, a second table gives each runtime's int8 speed-up (the ratio of
+medians, fp32 / int8)."""
 import json
 
 import matplotlib
@@ -8,14 +11,21 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-RUNTIMES = ["webnnc", "onnxruntime", "openvino"]
-PEERS = RUNTIMES[1:]
+ALL_RUNTIMES = ["webnnc", "webnnc-avx2", "onnxruntime", "openvino"]
+PEERS = ["onnxruntime", "openvino"]
+TITLES = {"webnnc": "webnnc", "webnnc-avx2": "webnnc (AVX2)", "onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
+
+
+def runtimes(results):
+    """The runtimes timed in `results`, in ALL_RUNTIMES order."""
+    timed = {name for entry in results["models"].values() for run in entry["threads"].values() for name in run}
+    return [name for name in ALL_RUNTIMES if name in timed]
 
 
 def ratio(run, threads):
     """webnnc's time over the best peer's: medians at 1 thread, minimums otherwise."""
     key = "medianMs" if threads == 1 else "minMs"
-    return run["webnnc"][key] / min(run[peer][key] for peer in PEERS), key[:-2]
+    return run["webnnc"][key] / min(run[peer][key] for peer in PEERS if peer in run), key[:-2]
 
 
 def table_rows(results):
@@ -24,8 +34,23 @@ def table_rows(results):
     for model, entry in results["models"].items():
         for threads, run in entry["threads"].items():
             value, basis = ratio(run, int(threads))
-            times = [f"{run[name]['medianMs']:.2f} / {run[name]['minMs']:.2f}" for name in RUNTIMES]
+            times = [f"{run[name]['medianMs']:.2f} / {run[name]['minMs']:.2f}" if name in run else "-"
+                     for name in runtimes(results)]
             rows.append([model, threads, *times, f"{value:.2f} ({basis})"])
+    return rows
+
+
+def speedup_rows(results):
+    """One row per NAME with a NAME_int8 and thread count: fp32 / int8 median per runtime."""
+    rows = []
+    for model, entry in results["models"].items():
+        quantized = results["models"].get(f"{model}_int8")
+        if quantized is None:
+            continue
+        for threads, run in entry["threads"].items():
+            int8 = quantized["threads"].get(threads, {})
+            rows.append([model, threads] + [f"{run[name]['medianMs'] / int8[name]['medianMs']:.2f}x"
+                                            if name in run and name in int8 else "-" for name in runtimes(results)])
     return rows
 
 
@@ -37,9 +62,14 @@ def markdown(results):
              f"openvino {environment['openvino']}; {results['iterations']} timed iterations per runtime in "
              f"{results['rounds']} rounds (the runtimes take turns in each), each after {results['warmup']} "
              f"warm-up. Times in ms as median / min.", "",
-             "| model | threads | webnnc | ONNX Runtime | OpenVINO | webnnc / best peer |",
-             "|---|---|---|---|---|---|"]
+             "| model | threads | " + " | ".join(TITLES[name] for name in runtimes(results)) + " | webnnc / best peer |",
+             "|---|---|" + "---|" * (len(runtimes(results)) + 1)]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
+    if speedup_rows(results):
+        lines += ["", "int8 speed-up (fp32 median / int8 median):", "",
+                  "| model | threads | " + " | ".join(TITLES[name] for name in runtimes(results)) + " |",
+                  "|---|---|" + "---|" * len(runtimes(results))]
+        lines += ["| " + " | ".join(row) + " |" for row in speedup_rows(results)]
     lines += ["", "| model | webnnc -O3 compile (s) | library (MB) | max abs diff vs ONNX Runtime |", "|---|---|---|---|"]
     for model, entry in results["models"].items():
         difference = ", ".join(f"{name} {value['maxAbs']:.3g} (relative {value['relative']:.3g})"
@@ -53,18 +83,19 @@ def plot(results, path):
     thread_counts = sorted({int(t) for entry in results["models"].values() for t in entry["threads"]})
     models = list(results["models"])
     figure, axes = plt.subplots(1, len(thread_counts), figsize=(6 * len(thread_counts), 4.5), squeeze=False)
-    width = 0.8 / len(RUNTIMES)
+    timed = runtimes(results)
+    width = 0.8 / len(timed)
     for axis, threads in zip(axes[0], thread_counts):
-        for index, runtime in enumerate(RUNTIMES):
+        for index, runtime in enumerate(timed):
             medians = [results["models"][m]["threads"].get(str(threads), {}).get(runtime, {}).get("medianMs", 0)
                        for m in models]
-            axis.bar([i + (index - 1) * width for i in range(len(models))], medians, width, label=runtime)
+            axis.bar([i + (index - (len(timed) - 1) / 2) * width for i in range(len(models))], medians, width, label=runtime)
         axis.set_xticks(range(len(models)), models, rotation=20)
         axis.set_yscale("log")
         axis.set_ylabel("median latency (ms, log scale)")
         axis.set_title(f"{threads} thread{'s' if threads > 1 else ''}")
         axis.legend()
-    figure.suptitle("webnnc vs ONNX Runtime and OpenVINO, batch 1, float32 (lower is better)")
+    figure.suptitle("webnnc vs ONNX Runtime and OpenVINO, batch 1, float32 and int8 (lower is better)")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -72,12 +103,16 @@ def plot(results, path):
 
 def print_table(results):
     """Prints the timing table and the compile times as aligned text."""
-    header = ["model", "threads", "webnnc", "onnxruntime", "openvino", "webnnc/best"]
-    rows = [header] + table_rows(results)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    def aligned(header, rows):
+        rows = [header] + rows
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        for row in rows:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
     print("\ntimes in ms as median / min")
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+    aligned(["model", "threads", *runtimes(results), "webnnc/best"], table_rows(results))
+    if speedup_rows(results):
+        print("\nint8 speed-up (fp32 median / int8 median)")
+        aligned(["model", "threads", *runtimes(results)], speedup_rows(results))
     print("\ncompile times (webnnc -O3):")
     for model, entry in results["models"].items():
         print(f"  {model}: {entry['compileSeconds']:.1f} s")

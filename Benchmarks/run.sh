@@ -5,7 +5,16 @@
 # (transformer_encoder: 6 layers, sequence 128, hidden 384, 12 heads, FFN 1536), batch 1, float32,
 # random weights, in one command:
 #
-#   Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--rounds N] [--threads 1,2]
+#   Benchmarks/run.sh [--models a,b] [--precision fp32,int8] [--avx2] [--iterations N] [--warmup N]
+#                     [--rounds N] [--threads 1,2]
+#
+# --precision int8 adds NAME_int8 for each of the five CNNs: ONNX Runtime's static QDQ
+# quantization of the float model (Benchmarks/quantize_models.py: per-channel int8 weights, uint8
+# activations, calibrated on seeded random inputs), the same ONNX file for ONNX Runtime and
+# OpenVINO, translated node for node for webnnc; webnnc's int8 output must be within a few
+# quantization steps of ONNX Runtime's int8 output, and the report adds each runtime's int8 speed-up.
+# --avx2 also times webnnc built with --mcpu=x86-64-v3 (AVX2 + FMA, no AVX-512 or VNNI; the peers
+# choose their kernels by CPUID and cannot be held to AVX2).
 #
 # It makes the venv Benchmarks/.venv (numpy, onnx, onnxruntime, openvino, matplotlib from PyPI;
 # reused when it already has them), builds webnnc (release), generates the models, compiles each
@@ -21,16 +30,19 @@ ITERATIONS=20
 WARMUP=3
 ROUNDS=4
 THREADS="1,2"
+PRECISION="fp32"
+AVX2=""
+QUANTIZABLE="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3"
 
 usage() {
-    echo "usage: Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--rounds N] [--threads 1,2]" >&2
+    echo "usage: Benchmarks/run.sh [--models a,b] [--precision fp32,int8] [--avx2] [--iterations N] [--warmup N] [--rounds N] [--threads 1,2]" >&2
     echo "models: $MODELS" >&2
     exit 1
 }
 
 while [ $# -gt 0 ]; do
     case "$1" in
-        --models|--iterations|--warmup|--rounds|--threads)
+        --models|--iterations|--warmup|--rounds|--threads|--precision)
             [ $# -ge 2 ] || { echo "error: $1 needs a value" >&2; usage; }
             case "$1" in
                 --models) MODELS="$2" ;;
@@ -38,8 +50,10 @@ while [ $# -gt 0 ]; do
                 --warmup) WARMUP="$2" ;;
                 --rounds) ROUNDS="$2" ;;
                 --threads) THREADS="$2" ;;
+                --precision) PRECISION="$2" ;;
             esac
             shift 2 ;;
+        --avx2) AVX2="--avx2"; shift ;;
         -h|--help) usage ;;
         *) echo "error: unknown argument '$1'" >&2; usage ;;
     esac
@@ -62,6 +76,27 @@ WEBNNC="$(swift build -c release --show-bin-path)/webnnc"
 echo "== generating models: $MODELS"
 "$PYTHON" Benchmarks/generate.py --out Benchmarks/out/models --models "$MODELS"
 
+# The models to time: each at each precision (int8 for the CNNs only).
+TIMED=""
+INT8=""
+for model in ${MODELS//,/ }; do
+    for precision in ${PRECISION//,/ }; do
+        case "$precision" in
+            fp32) TIMED="$TIMED,$model" ;;
+            int8)
+                case ",$QUANTIZABLE," in
+                    *",$model,"*) TIMED="$TIMED,${model}_int8"; INT8="$INT8,$model" ;;
+                    *) echo "note: no int8 version of $model" >&2 ;;
+                esac ;;
+            *) echo "error: unknown precision '$precision' (fp32, int8)" >&2; usage ;;
+        esac
+    done
+done
+if [ -n "$INT8" ]; then
+    echo "== quantizing: ${INT8#,}"
+    "$PYTHON" Benchmarks/quantize_models.py --models-dir Benchmarks/out/models --models "${INT8#,}"
+fi
+
 echo "== benchmarking"
 "$PYTHON" Benchmarks/benchmark.py --webnnc "$WEBNNC" --models-dir Benchmarks/out/models --out Benchmarks/out \
-    --models "$MODELS" --iterations "$ITERATIONS" --warmup "$WARMUP" --rounds "$ROUNDS" --threads "$THREADS"
+    --models "${TIMED#,}" --iterations "$ITERATIONS" --warmup "$WARMUP" --rounds "$ROUNDS" --threads "$THREADS" $AVX2

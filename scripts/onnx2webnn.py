@@ -20,6 +20,9 @@ The weights file has the WGWT header and absolute offsets, as Benchmarks/generat
 file mapping the ONNX input and output names to the graph's names (webnnc run writes an output
 as <graph name>.npy).
 
+QDQ graphs (ONNX Runtime's static quantization) keep their QuantizeLinear and DequantizeLinear
+nodes, on constants too (the int8 weights stay int8), for webnnc's `fuse-qdq` pass.
+
 Needs numpy and onnx only.
 """
 import argparse
@@ -246,6 +249,8 @@ class Converter:
                                   f"'{branch.name}' branch is not implemented")
         if node.op_type in ("RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial"):
             return None
+        if node.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            return None  # a quantized weight stays 8-bit with its dequantizeLinear (webnnc's fuse-qdq reads it)
         if not all(i in self.consts for i in inputs):
             return None
         return self.evaluate(node)
@@ -481,6 +486,28 @@ class Converter:
 
     def op_Reshape(self, n, a): self.reshape_to(n)
     def op_Flatten(self, n, a): self.reshape_to(n)
+
+    # -- quantization (QDQ graphs)
+    def quantization(self, n, a, op):
+        """quantizeLinear/dequantizeLinear with the scale and zero point (constants) reshaped to the
+        input's rank: per tensor all 1s, per axis the size along `axis` (ONNX's default 1)."""
+        x = self.operand(n.input[0])
+        rank = len(self.shape(n.input[0]))
+        scale = self.const_value(n, 1, "the scale")
+        zero = self.const_value(n, 2, "the zero point")
+        if zero is None:  # ONNX's default: uint8 0
+            zero = np.zeros_like(scale, dtype=np.uint8)
+        if a.get("block_size", 0):
+            raise ConversionError(f"{self.node_label}: block-wise quantization is not supported")
+        shape = [1] * rank
+        if scale.size > 1:
+            shape[a.get("axis", 1) % rank] = scale.size
+        s = self.const(scale.astype(np.float32).reshape(shape), n.output[0] + "_scale")
+        z = self.const(zero.reshape(shape), n.output[0] + "_zero_point")
+        self.emit(f"{self.result(n)} = {op}({x}, {s}, {z});")
+
+    def op_QuantizeLinear(self, n, a): self.quantization(n, a, "quantizeLinear")
+    def op_DequantizeLinear(self, n, a): self.quantization(n, a, "dequantizeLinear")
     def op_Squeeze(self, n, a): self.reshape_to(n)
     def op_Unsqueeze(self, n, a): self.reshape_to(n)
 

@@ -25,6 +25,9 @@ public enum Kernel: Hashable, Sendable {
     /// `QuantizedConv2dParameters` defines it. Operands: input (uint8/int8), filter (int8), bias
     /// (int32 `[outputChannels]`), scale (float32 `[outputChannels]`); result uint8 or int8.
     case quantizedConv2d(QuantizedConv2dAttributes)
+    /// webnnc's `quantizedAdd`, exactly as `QuantizedAddParameters` defines it. Operands: a, b
+    /// (uint8/int8, the result's shape); result uint8 or int8.
+    case quantizedAdd(QuantizedAddParameters)
     /// Batched matrix product (`matmul`) or `gemm`. Operands: a, b, optionally c, then the
     /// epilogue's.
     case matmul(MatMulAttributes)

@@ -117,6 +117,8 @@ private struct BufferPlanner {
                                                                outputZeroPoint: q.outputZeroPoint,
                                                                outputMinValue: q.outputMinValue,
                                                                outputMaxValue: q.outputMaxValue)), operands)
+        case QuantizedAddParameters.operatorName:
+            return (.quantizedAdd(try QuantizedAddParameters(node, graph)), operands)
         case "averagePool2d", "maxPool2d":
             let parameters = try Pool2dParameters(node, graph)
             let attributes = Pool2dAttributes(kind: node.op == "maxPool2d" ? .max : .average,

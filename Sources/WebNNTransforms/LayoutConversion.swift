@@ -68,6 +68,9 @@ private struct ChannelsLastConversion {
             guard hasTwin(input), inputIsRank4, let scale = node.operand("scale"),
                   rebuilder.graph[scale].type.elementCount == 1 else { return nil }
             return try channelsLast(node, &rebuilder, converting: { _ in true }) { _ in }
+        case QuantizedAddParameters.operatorName:
+            guard node.operands.contains(where: hasTwin), inputIsRank4 else { return nil }
+            return try channelsLast(node, &rebuilder, converting: { _ in true }) { _ in }
         case "batchNormalization", "softmax":
             guard hasTwin(input), let channelsLastAxis = axis("axis", default: node.op == "softmax" ? nil : 1) else { return nil }
             return try channelsLast(node, &rebuilder) { $0.attributes["axis"] = channelsLastAxis }

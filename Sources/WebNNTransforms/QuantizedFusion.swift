@@ -48,7 +48,8 @@ enum QuantizedFusion {
               let output = perTensor(node.operand("scale")!, node.operand("zeroPoint")!, rebuilder),
               rebuilder.useCount(of: value) == 1, rebuilder.graph[value].type.dataType == .float32,
               let producer = rebuilder.producer(of: value) else { return nil }
-        if producer.op == "maxPool2d" { return try integerMaxPool(node, producer, output, &rebuilder) }
+        if ["maxPool2d", "reshape", "transpose"].contains(producer.op) { return try integerDataMovement(node, producer, output, &rebuilder) }
+        if producer.op == "concat" { return try integerConcat(node, producer, output, &rebuilder) }
         var convolution = producer
         var activation: Node?
         if producer.op == "relu" || producer.op == "clamp" {
@@ -58,6 +59,7 @@ enum QuantizedFusion {
         }
         let name = rebuilder.sourceNames(of: node.outputs)[0]
         if convolution.op == "gemm" { return try integerGemm(convolution, activation, output, name: name, &rebuilder) }
+        if convolution.op == "add" { return try integerAdd(convolution, activation, output, name: name, &rebuilder) }
         return try integerConvolution(convolution, activation, output, name: name, &rebuilder)
     }
 
@@ -174,7 +176,47 @@ enum QuantizedFusion {
         // The int32 sum must not wrap: |x − zx| ≤ 255, |w| ≤ 128.
         let taps = parameters.inputChannelsPerGroup * parameters.kernelHeight * parameters.kernelWidth
         guard Double(taps) * 255 * 128 + Double(bias.map { abs($0) }.max() ?? 0) < Double(Int32.max) else { return nil }
-        // The quantized bounds of the activation.
+        guard let (low, high) = quantizedBounds(activation, output) else { return nil }
+        let range = QuantizedConv2dParameters.range(output.type)
+        let biasValue = try rebuilder.addConstant(TensorData(.int32, shape: [channels], integers: bias),
+                                                  name: rebuilder.freshName(name + "_bias_q"))
+        let scales = (0..<channels).map { Float(accumulatorScales[$0] / Double(output.scale)) }
+        let scaleValue = try rebuilder.addConstant(TensorData(float32: scales, shape: [channels]),
+                                                   name: rebuilder.freshName(name + "_scale_q"))
+        var attributes: [String: Attribute] = [
+            "inputZeroPoint": .int(Int64(input.zeroPoint)), "outputZeroPoint": .int(Int64(output.zeroPoint)),
+            "outputDataType": .string(output.type.rawValue),
+        ]
+        for key in ["padding", "strides", "dilations", "groups", "inputLayout", "filterLayout"] {
+            if let attribute = convolution.attributes[key] { attributes[key] = attribute }
+        }
+        if low != range.lowerBound { attributes["outputMinValue"] = .int(Int64(low)) }
+        if high != range.upperBound { attributes["outputMaxValue"] = .int(Int64(high)) }
+        // With a zero point, padded taps must add nothing: a kernel that skips them cannot fold
+        // the zero point into the initial accumulators (VNNI), one that reads the zero point
+        // there can. So a grouped-by-1 convolution reads its input padded with the zero point
+        // (exact: (z − z)·w = 0), a copy of the input, which the faster dot product repays.
+        var input8 = x
+        let padding = parameters.window.padding
+        if input.zeroPoint != 0, parameters.groups == 1, padding.contains(where: { $0 != 0 }) {
+            let (top, bottom, left, right) = (Int64(padding[0]), Int64(padding[1]), Int64(padding[2]), Int64(padding[3]))
+            let nhwc = parameters.inputLayout == .nhwc
+            input8 = try rebuilder.addNode(
+                Node(op: "pad", operands: [x], attributes: [
+                    "beginningPadding": .ints(nhwc ? [0, top, left, 0] : [0, 0, top, left]),
+                    "endingPadding": .ints(nhwc ? [0, bottom, right, 0] : [0, 0, bottom, right]),
+                    "value": .int(Int64(input.zeroPoint))], location: convolution.location),
+                outputNames: [rebuilder.freshName(name + "_padded")])[0]
+            attributes["padding"] = .ints([0, 0, 0, 0])
+        }
+        let fused = Node(op: QuantizedConv2dParameters.operatorName, operands: [input8, w, biasValue, scaleValue],
+                         attributes: attributes, location: convolution.location)
+        return try rebuilder.addNode(fused, outputNames: [name])
+    }
+
+    /// The quantized bounds of a relu or clamp (the output type's range without one); nil when
+    /// they are empty.
+    private static func quantizedBounds(_ activation: Node?, _ output: (scale: Float, zeroPoint: Int, type: DataType)) -> (Int, Int)? {
         let range = QuantizedConv2dParameters.range(output.type)
         func quantized(_ bound: Double) -> Int {
             let quotient = Double(Float(Double(Float(bound)) / Double(output.scale)))
@@ -191,27 +233,41 @@ enum QuantizedFusion {
                 guard low <= high else { return nil }
             }
         }
-        let biasValue = try rebuilder.addConstant(TensorData(.int32, shape: [channels], integers: bias),
-                                                  name: rebuilder.freshName(name + "_bias_q"))
-        let scales = (0..<channels).map { Float(accumulatorScales[$0] / Double(output.scale)) }
-        let scaleValue = try rebuilder.addConstant(TensorData(float32: scales, shape: [channels]),
-                                                   name: rebuilder.freshName(name + "_scale_q"))
-        var attributes: [String: Attribute] = [
-            "inputZeroPoint": .int(Int64(input.zeroPoint)), "outputZeroPoint": .int(Int64(output.zeroPoint)),
-            "outputDataType": .string(output.type.rawValue),
-        ]
-        for key in ["padding", "strides", "dilations", "groups", "inputLayout", "filterLayout"] {
-            if let attribute = convolution.attributes[key] { attributes[key] = attribute }
-        }
-        if low != range.lowerBound { attributes["outputMinValue"] = .int(Int64(low)) }
-        if high != range.upperBound { attributes["outputMaxValue"] = .int(Int64(high)) }
-        let fused = Node(op: QuantizedConv2dParameters.operatorName, operands: [x, w, biasValue, scaleValue],
-                         attributes: attributes, location: convolution.location)
-        return try rebuilder.addNode(fused, outputNames: [name])
+        return (low, high)
     }
 
-    /// `quantizeLinear(maxPool2d(dequantizeLinear(x, s, z)), s, z)` → `maxPool2d(x)`.
-    private static func integerMaxPool(_ node: Node, _ pool: Node, _ output: (scale: Float, zeroPoint: Int, type: DataType),
+    /// `quantizeLinear([activation](add(dequantizeLinear(a, sa, za), dequantizeLinear(b, sb, zb))), sy, zy)`,
+    /// all per tensor and `a`, `b` of one shape, as `quantizedAdd(a, b)` with the multipliers
+    /// sa/sy and sb/sy (in double, rounded once to float32).
+    private static func integerAdd(_ add: Node, _ activation: Node?, _ output: (scale: Float, zeroPoint: Int, type: DataType),
+                                   name: String, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
+        var inputs: [(value: ValueID, scale: Float, zeroPoint: Int)] = []
+        for operand in add.operands {
+            guard let operand, let dequantize = rebuilder.producer(of: operand), dequantize.op == "dequantizeLinear",
+                  let x = dequantize.operand("input"),
+                  let parameters = perTensor(dequantize.operand("scale")!, dequantize.operand("zeroPoint")!, rebuilder),
+                  rebuilder.graph[x].type.dataType == parameters.type else { return nil }
+            inputs.append((x, parameters.scale, parameters.zeroPoint))
+        }
+        guard inputs.count == 2, rebuilder.graph[inputs[0].value].type.shape == rebuilder.graph[inputs[1].value].type.shape,
+              let (low, high) = quantizedBounds(activation, output) else { return nil }
+        let range = QuantizedConv2dParameters.range(output.type)
+        var attributes: [String: Attribute] = [
+            "aScale": .double(Double(Float(Double(inputs[0].scale) / Double(output.scale)))),
+            "bScale": .double(Double(Float(Double(inputs[1].scale) / Double(output.scale)))),
+            "aZeroPoint": .int(Int64(inputs[0].zeroPoint)), "bZeroPoint": .int(Int64(inputs[1].zeroPoint)),
+            "outputZeroPoint": .int(Int64(output.zeroPoint)), "outputDataType": .string(output.type.rawValue),
+        ]
+        if low != range.lowerBound { attributes["outputMinValue"] = .int(Int64(low)) }
+        if high != range.upperBound { attributes["outputMaxValue"] = .int(Int64(high)) }
+        return try rebuilder.addNode(Node(op: QuantizedAddParameters.operatorName, operands: [inputs[0].value, inputs[1].value],
+                                          attributes: attributes, location: add.location), outputNames: [name])
+    }
+
+    /// `quantizeLinear(op(dequantizeLinear(x, s, z)), s, z)` → `op(x)` for a max pool, reshape or
+    /// transpose: they commute with the monotone element-wise maps, and quantizing a dequantized
+    /// 8-bit value with the same parameters gives it back exactly.
+    private static func integerDataMovement(_ node: Node, _ pool: Node, _ output: (scale: Float, zeroPoint: Int, type: DataType),
                                        _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
         guard let dx = pool.operands[0], let dequantize = rebuilder.producer(of: dx), dequantize.op == "dequantizeLinear",
               let x = dequantize.operand("input"),
@@ -220,6 +276,34 @@ enum QuantizedFusion {
               rebuilder.graph[x].type.dataType == output.type else { return nil }
         var integer = pool
         integer.operands[0] = x
+        return try rebuilder.addNode(integer, outputNames: rebuilder.sourceNames(of: node.outputs))
+    }
+
+    /// `quantizeLinear(concat(dequantizeLinear(x_i, s_i, z_i), ...), s, z)` (per tensor) →
+    /// `concat(x'_i, ...)`: x_i itself where (s_i, z_i) and its type are the result's (exact),
+    /// otherwise x_i requantized by a `quantizedAdd` without `b` (aScale s_i/s: within one step of
+    /// the float graph's dequantize and quantize).
+    private static func integerConcat(_ node: Node, _ concat: Node, _ output: (scale: Float, zeroPoint: Int, type: DataType),
+                                      _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
+        var inputs: [ValueID] = []
+        for operand in concat.operands {
+            guard let operand, let dequantize = rebuilder.producer(of: operand), dequantize.op == "dequantizeLinear",
+                  let x = dequantize.operand("input"),
+                  let input = perTensor(dequantize.operand("scale")!, dequantize.operand("zeroPoint")!, rebuilder),
+                  rebuilder.graph[x].type.dataType == input.type else { return nil }
+            if input.scale == output.scale && input.zeroPoint == output.zeroPoint && input.type == output.type {
+                inputs.append(x)
+                continue
+            }
+            let requantize = Node(op: QuantizedAddParameters.operatorName, operands: [x], attributes: [
+                "aScale": .double(Double(Float(Double(input.scale) / Double(output.scale)))),
+                "aZeroPoint": .int(Int64(input.zeroPoint)), "outputZeroPoint": .int(Int64(output.zeroPoint)),
+                "outputDataType": .string(output.type.rawValue)], location: concat.location)
+            let name = rebuilder.freshName(rebuilder.graph[x].name + "_requantized")
+            inputs.append(try rebuilder.addNode(requantize, outputNames: [name])[0])
+        }
+        var integer = concat
+        integer.operands = inputs
         return try rebuilder.addNode(integer, outputNames: rebuilder.sourceNames(of: node.outputs))
     }
 }

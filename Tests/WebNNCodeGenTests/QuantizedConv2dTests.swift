@@ -264,6 +264,39 @@ import WebNNTransforms
         try expectMatchesReference(compiled, seed: seed)
     }
 
+    /// A padded convolution of an input with a zero point reads it padded with the zero point
+    /// (a `pad` node, the convolution unpadded), so the VNNI kernel folds the zero point.
+    @Test func zeroPointPadding() throws {
+        var maker = GraphMaker(seed: 3)
+        func constant(_ name: String, _ data: TensorData) throws -> ValueID { try maker.graph.addConstant(name, Constant(data: data)) }
+        let image = try maker.input("image", [1, 3, 9, 9], in: -1...1)
+        let x = try maker.node("quantizeLinear", [image, try constant("sx", TensorData(float32: [0.01], shape: [1, 1, 1, 1])),
+                                                  try constant("zx", TensorData(.uint8, shape: [1, 1, 1, 1], integers: [128]))], output: false)
+        let dx = try maker.node("dequantizeLinear", [x, try constant("sx2", TensorData(float32: [0.01], shape: [1, 1, 1, 1])),
+                                                     try constant("zx2", TensorData(.uint8, shape: [1, 1, 1, 1], integers: [128]))], output: false)
+        let weights = (0..<16 * 3 * 9).map { Int64($0 % 255 - 127) }
+        let dw = try maker.node("dequantizeLinear", [try constant("w", TensorData(.int8, shape: [16, 3, 3, 3], integers: weights)),
+                                                     try constant("ws", TensorData(float32: [0.004], shape: [1, 1, 1, 1])),
+                                                     try constant("wz", TensorData(.int8, shape: [1, 1, 1, 1], integers: [0]))], output: false)
+        let y = try maker.node("conv2d", [dx, dw], ["padding": .ints([1, 2, 1, 0]), "strides": .ints([2, 2])], output: false)
+        try maker.node("quantizeLinear", [y, try constant("sy", TensorData(float32: [0.05], shape: [1, 1, 1, 1])),
+                                          try constant("zy", TensorData(.uint8, shape: [1, 1, 1, 1], integers: [100]))])
+        var fused = maker
+        try PassManager(pipeline: PassRegistry.pipeline(optimizationLevel: 2)).run(&fused.graph)
+        #expect(fused.graph.nodes.filter { $0.op == "pad" }.count == 1)
+        let convolution = try #require(fused.graph.nodes.first { $0.op == QuantizedConv2dParameters.operatorName })
+        #expect(convolution.ints("padding") == [0, 0, 0, 0])
+        if QuantizedConv2dTests.hostHasAVX2 {
+            #expect(try QuantizedConv2dTests.packing(fused, standIn: 16)?.dotProduct == .vnniStandIn)
+        }
+        try expectMatchesReference(fused, seed: 3)
+        // The same as the QDQ graph, within a step.
+        let name = maker.graph[maker.graph.outputs[0]].name
+        let qdq = try Interpreter(maker.graph).run(maker.inputs)[name]!.integers
+        let integer = try Interpreter(fused.graph).run(maker.inputs)[name]!.integers
+        #expect(zip(qdq, integer).allSatisfy { abs($0 - $1) <= 1 })
+    }
+
     /// A QDQ gemm (per-column weight scales, int32 bias, relu; weights [K, N] or transposed
     /// [N, K]) becomes a 1×1 quantizedConv2d between reshapes.
     @Test(arguments: [false, true]) func qdqGemm(_ transposed: Bool) throws {

@@ -39,7 +39,7 @@ func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
     case .dataMovement, .reduction: return Set(DataType.allCases)  // checked by their own emitters
     case .pool2d(let attributes): return attributes.kind == .max ? Set(DataType.allCases) : floats
     case .conv2d, .matmul, .softmax, .batchNormalization, .fusedElementwise: return floats
-    case .quantizedConv2d: return [.uint8, .int8]
+    case .quantizedConv2d, .quantizedAdd: return [.uint8, .int8]
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
         return spatialOrNormalizationDataTypes(kernel)
     }
@@ -53,6 +53,7 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
     if case .quantizedConv2d(let attributes) = step.kernel {  // mixed types, checked there
         return try makeQuantizedConv2dEmitter(attributes, step)
     }
+    if case .quantizedAdd(let parameters) = step.kernel { return try QuantizedAddKernel(parameters, step) }
     if let elementwise = try ElementwiseKernel(step) { return elementwise }  // checks its own types
     if step.kernel == .quantizeLinear || step.kernel == .dequantizeLinear {  // mixed types, checked there
         return try makeSpatialOrNormalizationEmitter(for: step)
@@ -132,7 +133,7 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
         return try BatchNormalizationKernel(attributes, shape: shapes[0], operandCount: operandCount)
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
         return try makeSpatialOrNormalizationEmitter(for: step, vectorWidth: vectorWidth)
-    case .dataMovement, .reduction, .quantizedConv2d:
+    case .dataMovement, .reduction, .quantizedConv2d, .quantizedAdd:
         throw CodeGenError.unsupported("\(step.kernel)")  // made above
     }
 }

@@ -12,6 +12,7 @@ import WebNNLowering
 /// then to float16 for a float16 result).
 ///
 /// The input is visited row by row (a row is the last axis); a task is a group of whole rows.
+/// Per-tensor quantization between float32 and 8 bits is vectorized (see `isVectorized`).
 struct QuantizationKernel: KernelEmitter {
     let quantize: Bool
     let shape: [Int]
@@ -45,10 +46,23 @@ struct QuantizationKernel: KernelEmitter {
     private var rowCount: Int { shape.dropLast().reduce(1, *) }
     var taskCount: Int { (rowCount + rowsPerTask - 1) / rowsPerTask }
 
+    /// Per-tensor parameters between float32 and an 8-bit type: 16 elements at a time in float32,
+    /// which gives the same results as the scalar code's double arithmetic (a dequantized
+    /// (x − zeroPoint) · scale is exact in double, so rounding it once is float32's product; a
+    /// quotient rounded half to even and clamped to the type's range less the zero point is an
+    /// integer that float32 holds exactly).
+    private var isVectorized: Bool {
+        blockSizes == shape && (quantize ? inputType == .float32 && [.uint8, .int8].contains(resultType)
+                                         : [.uint8, .int8].contains(inputType) && resultType == .float32)
+    }
+
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
         let (x, scale, zeroPoint, y) = (buffers.operands[0], buffers.operands[1], buffers.operands[2], buffers.result)
         let firstRow = task * rowsPerTask
         let lastRow = e.minimum(firstRow + rowsPerTask, e.int(rowCount))
+        if isVectorized {
+            return emitVectorized(e, x.pointer, scale, zeroPoint, y.pointer, from: firstRow * shape.last!, to: lastRow * shape.last!)
+        }
         let rank = shape.count
         e.forLoop(from: firstRow, to: lastRow) { row in
             var parameterRow = e.int(0)
@@ -79,6 +93,45 @@ struct QuantizationKernel: KernelEmitter {
                     let scaled = e.multiplyDouble(e.subtractDouble(element, zero), e.extendToDouble(e.load(scale, parameter)))
                     e.store(e.roundFloat(scaled, to: e.types.f32), y, index)
                 }
+            }
+        }
+    }
+}
+
+extension QuantizationKernel {
+    private func emitVectorized(_ e: FunctionEmitter, _ x: IRValue, _ scale: TypedBuffer, _ zeroPoint: TypedBuffer, _ y: IRValue,
+                                from start: IRValue, to end: IRValue) {
+        let integerType = quantize ? resultType : inputType
+        let zero = e.load(zeroPoint, e.int(0))
+        let zero32 = integerType == .int8 ? e.wrap(LLVMBuildSExt(e.builder, zero.reference, e.types.i32, "")!)
+                                          : e.wrap(LLVMBuildZExt(e.builder, zero.reference, e.types.i32, "")!)
+        let s = e.load(scale, e.int(0))
+        let range = integerType == .int8 ? (-128, 127) : (0, 255)
+        e.vectorLoop(from: start, to: end, lanes: 16) { index, lanes in
+            let floats = e.vectorType(e.types.f32, lanes), ints = e.vectorType(e.types.i32, lanes)
+            if quantize {
+                let value = e.loadVector(x, index, element: e.types.f32, lanes: lanes)
+                let quotient = e.wrap(LLVMBuildFDiv(e.builder, value.reference, e.splatValue(s, lanes: lanes).reference, "")!)
+                // roundEven(q) clamped to the range less the zero point, plus the zero point;
+                // NaN gives the zero point.
+                let rounded = e.callIntrinsic("llvm.roundeven", overloadedOn: [floats], [quotient])
+                let zeroFloat = e.wrap(LLVMBuildSIToFP(e.builder, e.splatValue(zero32, lanes: lanes).reference, floats, "")!)
+                let low = e.wrap(LLVMBuildFSub(e.builder, e.splatValue(e.float(Float(range.0)), lanes: lanes).reference, zeroFloat.reference, "")!)
+                let high = e.wrap(LLVMBuildFSub(e.builder, e.splatValue(e.float(Float(range.1)), lanes: lanes).reference, zeroFloat.reference, "")!)
+                let clamped = e.callIntrinsic("llvm.minnum", overloadedOn: [floats],
+                                              [e.callIntrinsic("llvm.maxnum", overloadedOn: [floats], [rounded, low]), high])
+                let isNaN = e.isNaN(quotient)
+                let integer = e.wrap(LLVMBuildFPToSI(e.builder, clamped.reference, ints, "")!)
+                let shifted = e.vectorAdd(e.wrap(LLVMBuildSelect(e.builder, isNaN.reference, LLVMConstNull(ints), integer.reference, "")!),
+                                          e.splatValue(zero32, lanes: lanes))
+                e.storeUnaligned(e.wrap(LLVMBuildTrunc(e.builder, shifted.reference, e.vectorType(e.types.i8, lanes), "")!),
+                                 y, index, element: e.types.i8)
+            } else {
+                let bytes = e.loadVector(x, index, element: e.types.i8, lanes: lanes)
+                let centered = e.vectorSub(e.extend(bytes, to: ints, signed: integerType == .int8), e.splatValue(zero32, lanes: lanes))
+                let converted = e.wrap(LLVMBuildSIToFP(e.builder, centered.reference, floats, "")!)
+                let product = e.wrap(LLVMBuildFMul(e.builder, converted.reference, e.splatValue(s, lanes: lanes).reference, "")!)
+                e.storeUnaligned(product, y, index, element: e.types.f32)
             }
         }
     }

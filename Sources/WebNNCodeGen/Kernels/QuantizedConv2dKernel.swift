@@ -10,8 +10,9 @@ import WebNNLowering
 // - `QuantizedDepthwiseConv2dKernel` (groups = channels, nhwc): vectors of channels, taps in pairs;
 // - `QuantizedConv2dKernel`: plain loops, any layout and groups (the fallback).
 
-/// Small vector helpers on raw LLVM values (IRValue's operators are for scalars).
-private extension FunctionEmitter {
+/// Small vector helpers on raw LLVM values (IRValue's operators are for scalars), for the
+/// integer kernels.
+extension FunctionEmitter {
     func vectorType(_ element: LLVMTypeRef, _ lanes: Int) -> LLVMTypeRef { LLVMVectorType(element, UInt32(lanes))! }
     var i16: LLVMTypeRef { LLVMInt16TypeInContext(module.context) }
 
@@ -52,17 +53,31 @@ private extension FunctionEmitter {
     /// `scale`, rounded half to even, clamped to the bounds less the zero point, to int32, plus
     /// the zero point, narrowed to 8 bits.
     func requantize(_ accumulator: IRValue, scale: IRValue, _ q: QuantizedConv2dAttributes, lanes: Int) -> IRValue {
-        let floatType = vectorType(types.f32, lanes), intType = vectorType(types.i32, lanes)
-        let converted = wrap(LLVMBuildSIToFP(builder, accumulator.reference, floatType, "")!)
+        let converted = wrap(LLVMBuildSIToFP(builder, accumulator.reference, vectorType(types.f32, lanes), "")!)
         let scaled = wrap(LLVMBuildFMul(builder, converted.reference, scale.reference, "")!)
-        let rounded = callIntrinsic("llvm.roundeven", overloadedOn: [floatType], [scaled])
-        let low = splatValue(float(Float(q.outputMinValue - q.outputZeroPoint)), lanes: lanes)
-        let high = splatValue(float(Float(q.outputMaxValue - q.outputZeroPoint)), lanes: lanes)
+        return narrow(scaled, zeroPoint: q.outputZeroPoint, minValue: q.outputMinValue, maxValue: q.outputMaxValue, lanes: lanes)
+    }
+
+    /// A float32 vector rounded half to even, clamped to the bounds less the zero point, to
+    /// int32, plus the zero point, narrowed to 8 bits: `min(max(roundEven(f) + zeroPoint, minValue), maxValue)`.
+    func narrow(_ value: IRValue, zeroPoint: Int, minValue: Int, maxValue: Int, lanes: Int) -> IRValue {
+        let floatType = vectorType(types.f32, lanes), intType = vectorType(types.i32, lanes)
+        let rounded = callIntrinsic("llvm.roundeven", overloadedOn: [floatType], [value])
+        let low = splatValue(float(Float(minValue - zeroPoint)), lanes: lanes)
+        let high = splatValue(float(Float(maxValue - zeroPoint)), lanes: lanes)
         let clamped = callIntrinsic("llvm.minnum", overloadedOn: [floatType],
                                     [callIntrinsic("llvm.maxnum", overloadedOn: [floatType], [rounded, low]), high])
         let integer = wrap(LLVMBuildFPToSI(builder, clamped.reference, intType, "")!)
-        let shifted = vectorAdd(integer, splatValue(int32(Int32(q.outputZeroPoint)), lanes: lanes))
+        let shifted = vectorAdd(integer, splatValue(int32(Int32(zeroPoint)), lanes: lanes))
         return wrap(LLVMBuildTrunc(builder, shifted.reference, vectorType(types.i8, lanes), "")!)
+    }
+
+    /// `body(index, lanes)` over elements `start..<end`: `lanes` at a time, then the remainder
+    /// one at a time (`lanes` 1: one-lane vectors, the same code).
+    func vectorLoop(from start: IRValue, to end: IRValue, lanes: Int, _ body: (IRValue, Int) -> Void) {
+        let vectorEnd = start + (end - start) / lanes * lanes
+        forLoop(from: start, to: vectorEnd, step: lanes) { body($0, lanes) }
+        forLoop(from: vectorEnd, to: end) { body($0, 1) }
     }
 
     /// Stores lanes `0..<count` of an 8-bit vector at consecutive bytes from `index`.

@@ -1,9 +1,12 @@
+import WebNNBasics
 import WebNNIR
 
-/// webnnc's `quantizedConv2d` (see `QuantizedConv2dParameters`): the exact integer sum over the
-/// taps inside the input, in int32 arithmetic, then `QuantizedConv2dParameters.requantize`.
+/// webnnc's integer operators: `quantizedConv2d` (see `QuantizedConv2dParameters`): the exact
+/// integer sum over the taps inside the input, in int32 arithmetic, then
+/// `QuantizedConv2dParameters.requantize`; `quantizedAdd` (`QuantizedAddParameters.add` per element).
 enum QuantizedConvolutionKernels {
-    static let table: [String: Kernel] = [QuantizedConv2dParameters.operatorName: quantizedConv2d]
+    static let table: [String: Kernel] = [QuantizedConv2dParameters.operatorName: quantizedConv2d,
+                                          QuantizedAddParameters.operatorName: quantizedAdd]
 
     private static func integers(_ value: TensorValue) -> [Int64] {
         switch value.elements {
@@ -51,7 +54,19 @@ enum QuantizedConvolutionKernels {
                 }
             }
         }
-        if q.outputDataType == .int8 { return call.output(.signed(output)) }
-        return call.output(.unsigned(output.map { UInt64($0) }))
+        return output8(output, q.outputDataType, call)
+    }
+
+    private static func output8(_ values: [Int64], _ type: DataType, _ call: OperatorCall) -> [TensorValue] {
+        if type == .int8 { return call.output(.signed(values)) }
+        return call.output(.unsigned(values.map { UInt64($0) }))
+    }
+
+    private static func quantizedAdd(_ call: OperatorCall) throws -> [TensorValue] {
+        let q = try call.parameters(QuantizedAddParameters.init)
+        let a = integers(try call.operand("a"))
+        guard q.bDataType != nil else { return output8(a.map { Int64(q.add(Int($0), nil)) }, q.outputDataType, call) }
+        let b = integers(try call.operand("b"))
+        return output8(zip(a, b).map { Int64(q.add(Int($0), Int($1))) }, q.outputDataType, call)
     }
 }
