@@ -19,7 +19,7 @@ NAME.onnx from --models-dir and writes, next to it:
   allowance is TOLERANCE_STEPS steps of the last quantized tensor before the output, doubled when
   a softmax follows it (logits moved by at most d move each probability by at most 2d).
 
-    python3 Benchmarks/quantize_models.py --models-dir Benchmarks/out/models [--models a,b]
+    python3 Benchmarks/quantize_models.py --models-dir Benchmarks/out/models [--models a,b] [--reduce-range]
 """
 import argparse
 import json
@@ -52,15 +52,17 @@ class Calibration(CalibrationDataReader):
         return next(self.inputs, None)
 
 
-def quantize(source, target):
-    """quant_pre_process + quantize_static (QDQ, per-channel int8 weights, uint8 activations)."""
+def quantize(source, target, reduce_range=False):
+    """quant_pre_process + quantize_static (QDQ, per-channel int8 weights, uint8 activations;
+    `reduce_range`: 7-bit weights)."""
     with tempfile.TemporaryDirectory() as folder:
         prepared = Path(folder) / "prepared.onnx"
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         graph_input = onnx.load(str(prepared)).graph.input[0]
         shape = [d.dim_value for d in graph_input.type.tensor_type.shape.dim]
         quantize_static(str(prepared), str(target), Calibration(graph_input.name, shape), quant_format=QuantFormat.QDQ,
-                        per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                        per_channel=True, reduce_range=reduce_range, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8)
 
 
 def tolerance(model):
@@ -82,11 +84,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, required=True)
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--reduce-range", action="store_true",
+                        help="7-bit weights ([-64, 63], ONNX Runtime's reduce_range, which its docs recommend on AVX2 "
+                             "without VNNI): no pair of them can saturate vpmaddubsw, so webnnc's AVX2 kernels use it")
     args = parser.parse_args()
     for name in args.models.split(","):
         stem = f"{name}_int8"
         target = args.models_dir / f"{stem}.onnx"
-        quantize(args.models_dir / f"{name}.onnx", target)
+        quantize(args.models_dir / f"{name}.onnx", target, args.reduce_range)
         model = onnx.load(str(target))
         converter = Converter(model, {}, stem)
         converter.convert()
