@@ -122,14 +122,15 @@ import WebNNTransforms
         let type: DataType = round % 2 == 0 ? .uint8 : .int8
         let (height, width) = (Int.random(in: 2...7, using: &maker.generator), Int.random(in: 2...9, using: &maker.generator))
         let parameters: [(Float, Int)] = [(0.011, type == .uint8 ? 0 : -5), (Float.random(in: 0.005...0.03, using: &maker.generator), type == .uint8 ? 17 : 3)]
+        let axis = round < 2 ? 1 : 3
         var dequantized: [ValueID] = []
         for (index, (scale, zero)) in parameters.enumerated() {
-            let image = try maker.input("x\(index)", [1, [3, 16][index], height, width], in: -1...1)
+            let shape = axis == 1 ? [1, [3, 16][index], height, width] : [1, 4, height, [width, width + 5][index]]
+            let image = try maker.input("x\(index)", shape, in: -1...1)
             let q = try maker.node("quantizeLinear", [image, try scalar("s\(index)", scale), try zeroPoint("z\(index)", zero, type)], output: false)
             dequantized.append(try maker.node("dequantizeLinear", [q, try scalar("t\(index)", scale), try zeroPoint("u\(index)", zero, type)],
                                               output: false))
         }
-        let axis = round < 2 ? 1 : 3
         let concat = try maker.node("concat", dequantized.reversed(), ["axis": .int(Int64(axis))], output: false)
         let q = try maker.node("quantizeLinear", [concat, try scalar("ys", parameters[0].0), try zeroPoint("yz", parameters[0].1, type)],
                                output: false)
