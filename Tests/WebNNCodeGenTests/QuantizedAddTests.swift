@@ -153,3 +153,36 @@ import WebNNTransforms
         try expectMatchesReference(compiled, seed: seed)
     }
 }
+
+/// Per-tensor quantizeLinear (float32 → uint8/int8) and dequantizeLinear (uint8/int8 → float32)
+/// take `QuantizationKernel`'s 16-lane path: bit for bit the interpreter's, with special values
+/// (NaN gives the zero point, infinities saturate), exact halves, whole vectors and tails, one
+/// task and several, on the host's vectors and AVX2's.
+@Suite struct VectorizedQuantizationTests {
+    @Test(arguments: [(DataType.uint8, 37), (.int8, 16), (.uint8, 40_003), (.int8, 16_390)])
+    func roundTrip(_ type: DataType, _ count: Int) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let specials: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 0.25, -0.25, 0.75, 1.25, -1.25, 1e30, -1e30]
+        let scale: Float = 0.5  // 0.25, 0.75, −1.25 quantize to the halves 0.5, 1.5, −2.5
+        var values = (0..<count).map { _ in Float.random(in: -80...80, using: &maker.generator) }  // some saturate
+        for (index, special) in specials.enumerated() { values[index * count / specials.count] = special }
+        maker.inputs["x"] = TensorData(float32: values, shape: [count])
+        let x = try maker.graph.addInput("x", TensorType(.float32, [count]))
+        let zero = type == .uint8 ? 131 : -9
+        func parameters(_ suffix: String) throws -> (ValueID, ValueID) {
+            (try maker.graph.addConstant("s\(suffix)", Constant(data: TensorData(float32: [scale], shape: [1]))),
+             try maker.graph.addConstant("z\(suffix)", Constant(data: TensorData(type, shape: [1], integers: [Int64(zero)]))))
+        }
+        let (s, z) = try parameters("q")
+        let q = try maker.node("quantizeLinear", [x, s, z])
+        let (s2, z2) = try parameters("d")
+        try maker.node("dequantizeLinear", [q, s2, z2])
+        try expectMatchesReference(maker, seed: seed)
+        if QuantizedConv2dTests.hostHasAVX2 {
+            var options = CodeGenOptions(prefix: "model")
+            options.target = QuantizedConv2dTests.avx2
+            try expectMatchesReference(maker, seed: seed, options: options)
+        }
+    }
+}
