@@ -88,12 +88,6 @@ extension TensorData {
         }
     }
 
-    /// The elements as exact integers (floats truncated).
-    var integers: [Int64] { (0..<elementCount).map(integer(at:)) }
-
-    /// The elements as Doubles.
-    var doubles: [Double] { (0..<elementCount).map(double(at:)) }
-
     /// The same bytes viewed with another shape of the same element count.
     func reshaped(_ shape: [Int]) -> TensorData {
         TensorData(type: TensorType(type.dataType, shape), bytes: bytes)!

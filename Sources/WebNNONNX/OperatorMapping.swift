@@ -206,13 +206,15 @@ enum ShapeMappings {
         "Gather": { call, context in
             let rank = try context.type(call, 0).rank
             let axis = try ConstantEvaluator.normalizedAxis(try call.int("axis", default: 0), rank: rank)
-            var indices = try context.input(call, 1)
+            let indices: ValueID
             if case .constant(let data)? = context.values[call.inputName(1)!] {
                 // negative constant indices count from the end
                 let size = try context.type(call, 0).shape[axis]
                 let wrapped = data.integers.map { $0 < 0 ? $0 + Int64(size) : $0 }
                 guard wrapped.allSatisfy({ (0..<Int64(size)).contains($0) }) else { throw Diagnostic("an index is out of range for dimension \(size)") }
                 indices = try context.constant(TensorData(data.type.dataType, shape: data.type.shape, integers: wrapped), base: call.inputName(1)!)
+            } else {
+                indices = try context.input(call, 1)
             }
             try context.emitResult(call, "gather", ["input": try context.input(call, 0), "indices": indices], ["axis": .int(Int64(axis))])
         },
