@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The real-model zoo: trained ONNX networks shipped inside PyPI wheels, converted to .webnn by
-scripts/onnx2webnn.py, compiled with webnnc and compared with ONNX Runtime on a fixed input.
+"""The real-model zoo: trained ONNX networks shipped inside PyPI wheels, imported with `webnnc import`
+(or converted by scripts/onnx2webnn.py with --importer python), compiled with webnnc and compared
+with ONNX Runtime on a fixed input.
 
 Run it through scripts/model-zoo.sh (which makes the venv and builds webnnc):
 
@@ -284,7 +285,7 @@ def main():
     parser.add_argument("--interpret", action="store_true",
                         help="also run each graph with webnnc's reference interpreter (slow)")
     parser.add_argument("--threads", type=int, default=0, help="webnnc run --threads (default: all cores)")
-    parser.add_argument("--importer", choices=["python", "swift"], default="python",
+    parser.add_argument("--importer", choices=["swift", "python"], default="swift",
                         help="ONNX to .webnn: scripts/onnx2webnn.py (python) or `webnnc import` (swift)")
     parser.add_argument("--compile-flag", action="append", default=[], metavar="FLAG",
                         help="an extra webnnc flag for compiling, e.g. --compile-flag=--mcpu=haswell (repeatable)")
