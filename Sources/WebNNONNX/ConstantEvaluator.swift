@@ -53,12 +53,11 @@ enum ConstantEvaluator {
             return [first.reshaped(try unsqueezeShape(first.type.shape, axes: axes))]
         case "ConstantOfShape":
             let shape = first.integers.map { Int(clamping: $0) }
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) <= smallLimit * 256 else {
+            guard shape.allSatisfy({ $0 >= 0 }), let count = product(shape, limit: smallLimit * 256) else {
                 throw Diagnostic("shape \(shape) is negative or too large")
             }
             let value = try call.tensor("value") ?? TensorData(float32: [0], shape: [1])
             guard value.elementCount == 1 else { throw Diagnostic("'value' must have one element") }
-            let count = shape.reduce(1, *)
             return [TensorData(type: TensorType(value.type.dataType, shape),
                                bytes: Array([[UInt8]](repeating: value.bytes, count: count).joined()))!]
         default:
@@ -89,10 +88,21 @@ enum ConstantEvaluator {
     // MARK: shape rules shared with the operator mappings
 
     static func normalizedAxis(_ axis: Int, rank: Int) throws(Diagnostic) -> Int {
-        guard (-rank..<max(rank, 1)).contains(axis) || (rank == 0 && axis == 0) else {
+        guard (-rank..<rank).contains(axis) else {
             throw Diagnostic("axis \(axis) is out of range for rank \(rank)")
         }
         return axis < 0 ? axis + rank : axis
+    }
+
+    /// The product of `sizes`, or nil when it overflows or exceeds `limit`.
+    static func product(_ sizes: [Int], limit: Int = Int(Int32.max)) -> Int? {
+        var result = 1
+        for size in sizes {
+            let (next, overflow) = result.multipliedReportingOverflow(by: size)
+            guard !overflow, next <= limit else { return nil }
+            result = next
+        }
+        return result
     }
 
     /// ONNX Reshape's target: 0 copies the input dimension (unless allowzero), -1 is inferred.
@@ -104,9 +114,10 @@ enum ConstantEvaluator {
         }
         let total = shape.reduce(1, *)
         let inferred = result.indices.filter { result[$0] == -1 }
-        guard inferred.count <= 1, result.allSatisfy({ $0 >= -1 }) else { throw Diagnostic("invalid shape \(target)") }
+        guard inferred.count <= 1, result.allSatisfy({ $0 >= -1 }), let known = product(result.filter { $0 != -1 }) else {
+            throw Diagnostic("invalid shape \(target)")
+        }
         if let index = inferred.first {
-            let known = result.filter { $0 != -1 }.reduce(1, *)
             guard known > 0, total % known == 0 else { throw Diagnostic("cannot reshape \(shape) to \(target)") }
             result[index] = total / known
         }
@@ -237,21 +248,26 @@ enum ConstantEvaluator {
             return [HostArray(a.dataType, shape, ints: c.indices.map { c[$0] != 0 ? p[$0] : q[$0] })]
         case "Expand":
             guard let target = inputs.count > 1 ? inputs[1]?.ints.map({ Int(clamping: $0) }) : nil else { return nil }
-            return [x.broadcast(to: try broadcast(x.shape, target))]
+            let shape = try broadcast(x.shape, target)
+            guard let count = product(shape), count <= smallLimit else { return nil }
+            return [x.broadcast(to: shape)]
         case "Range":
-            guard inputs.count == 3, let limit = inputs[1], let delta = inputs[2] else { return nil }
+            guard inputs.count == 3, let limit = inputs[1], let delta = inputs[2],
+                  [x, limit, delta].allSatisfy({ $0.ints.count == 1 }) else { throw Diagnostic("start, limit and delta must be scalars") }
             if x.dataType.isFloatingPoint {
                 let start = x.doubles[0], stop = limit.doubles[0], step = delta.doubles[0]
                 guard step != 0 else { throw Diagnostic("delta is 0") }
-                let count = max(0, Int(((stop - start) / step).rounded(.up)))
-                guard count <= smallLimit else { throw Diagnostic("the range has \(count) elements, too many to evaluate") }
+                let steps = ((stop - start) / step).rounded(.up)
+                guard steps.isFinite, steps <= Double(smallLimit) else { throw Diagnostic("the range has too many elements to evaluate") }
+                let count = max(0, Int(steps))
                 return [HostArray(x.dataType, [count], doubles: (0..<count).map { start + Double($0) * step })]
             }
             let start = x.ints[0], stop = limit.ints[0], step = delta.ints[0]
             guard step != 0 else { throw Diagnostic("delta is 0") }
-            let count = max(0, Int((Double(stop - start) / Double(step)).rounded(.up)))
-            guard count <= smallLimit else { throw Diagnostic("the range has \(count) elements, too many to evaluate") }
-            return [HostArray(x.dataType, [count], ints: (0..<count).map { start + Int64($0) * step })]
+            let steps = (Double(stop) - Double(start)) / Double(step)
+            guard steps.rounded(.up) <= Double(smallLimit) else { throw Diagnostic("the range has too many elements to evaluate") }
+            let count = max(0, Int(steps.rounded(.up)))
+            return [HostArray(x.dataType, [count], ints: (0..<count).map { start &+ Int64($0) &* step })]
         case "Transpose":
             let perm = try call.ints("perm") ?? Array((0..<x.rank).reversed())
             guard perm.sorted() == Array(0..<x.rank) else { throw Diagnostic("perm \(perm) is not a permutation of the axes") }

@@ -22,8 +22,8 @@ enum MiscMappings {
                 if call.has("min") { attributes["minValue"] = .double(try call.float("min", default: 0)) }
                 if call.has("max") { attributes["maxValue"] = .double(try call.float("max", default: 0)) }
             } else {
-                if let low = try context.constantInput(call, 1, "min") { attributes["minValue"] = .double(low.double(at: 0)) }
-                if let high = try context.constantInput(call, 2, "max") { attributes["maxValue"] = .double(high.double(at: 0)) }
+                if let low = try ShapeMappings.scalar(context.constantInput(call, 1, "min"), "min") { attributes["minValue"] = .double(low) }
+                if let high = try ShapeMappings.scalar(context.constantInput(call, 2, "max"), "max") { attributes["maxValue"] = .double(high) }
             }
             try OperatorMapping.unary(call, &context, "clamp", attributes)
         },
@@ -156,6 +156,7 @@ enum RecurrentMapping {
         let x = try context.type(call, 0)
         guard x.rank == 3 else { throw Diagnostic("X must have rank 3, has shape \(x.shape)") }
         guard let hidden = try call.int("hidden_size") else { throw Diagnostic("attribute 'hidden_size' is missing") }
+        guard hidden > 0, hidden < 1 << 20 else { throw Diagnostic("hidden_size \(hidden) must be positive") }
         let steps = x.shape[0], gates = lstm ? 4 : 3
         if let lengths = try context.constantInput(call, 4, "sequence_lens"), lengths.integers.contains(where: { $0 != Int64(steps) }) {
             throw Diagnostic("sequence_lens \(lengths.integers) shorter than the sequence are not supported")
@@ -180,6 +181,7 @@ enum RecurrentMapping {
             if let peephole = try context.constantInput(call, 7, "P (peephole weights)") {
                 // ONNX's output gate looks at the new cell state c(t), WebNN's at c(t-1) (as its
                 // other peepholes do): the same only where the output gate's block is 0
+                guard peephole.type.shape == [directions, 3 * hidden] else { throw Diagnostic("P must have shape [\(directions), \(3 * hidden)]") }
                 let values = peephole.doubles, width = 3 * hidden
                 for d in 0..<directions where values[(d * width + hidden)..<(d * width + 2 * hidden)].contains(where: { $0 != 0 }) {
                     throw Diagnostic("an output-gate peephole is not supported (ONNX applies it to the new cell state, WebNN's lstm to the previous one)")

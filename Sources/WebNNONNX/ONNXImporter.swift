@@ -92,12 +92,13 @@ struct ImportContext {
         }
         opset = Int(version)
         guard (7...Int(ImportContext.newestOpset)).contains(opset) else {
-            throw Diagnostic("operator set version \(opset) is not supported (supported: 11 to \(ImportContext.newestOpset); 7 to 10 best effort)")
+            throw Diagnostic("operator set version \(opset) is not supported (supported: 11 to 21; 7 to 10 and 22 to \(ImportContext.newestOpset) best effort)")
         }
         graph = Graph(name: sanitizedName(options.graphName ?? model.graph.name, fallback: "model"))
     }
 
-    static let newestOpset: Int64 = 21
+    /// Opsets 22 to 25 only added data types to the operators mapped here.
+    static let newestOpset: Int64 = 25
 
     mutating func run() throws -> ImportedModel {
         let onnxGraph = model.graph

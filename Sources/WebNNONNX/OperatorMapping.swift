@@ -155,7 +155,11 @@ enum ShapeMappings {
             guard let axisValue = try call.int("axis") else { throw Diagnostic("attribute 'axis' is missing") }
             let axis = try ConstantEvaluator.normalizedAxis(axisValue, rank: try context.type(of: first).rank)
             var ids: [ValueID] = []
-            for name in names where try context.type(of: name).shape[axis] > 0 { ids.append(try context.operand(name)) }
+            for name in names {
+                let shape = try context.type(of: name).shape
+                guard shape.count > axis else { throw Diagnostic("input '\(name)' of shape \(shape) has no axis \(axis)") }
+                if shape[axis] > 0 { ids.append(try context.operand(name)) }
+            }
             if ids.count == 1 {
                 try context.emitResult(call, "identity", ["input": ids[0]])
             } else {
@@ -169,6 +173,7 @@ enum ShapeMappings {
             let count = call.node.output.count
             if sizes == nil || sizes!.isEmpty {
                 if let parts = try call.int("num_outputs") {
+                    guard parts > 0, parts <= shape[axis] else { throw Diagnostic("num_outputs \(parts) does not split \(shape[axis])") }
                     let chunk = (shape[axis] + parts - 1) / parts
                     sizes = [Int](repeating: chunk, count: parts - 1) + [shape[axis] - chunk * (parts - 1)]
                 } else {
@@ -248,7 +253,7 @@ enum ShapeMappings {
             } else {
                 guard let given = try context.constantInts(call, 1, "pads") else { throw Diagnostic("input 1 (pads) is missing") }
                 pads = given
-                value = try context.constantInput(call, 2, "constant_value")?.double(at: 0) ?? 0
+                value = try scalar(context.constantInput(call, 2, "constant_value"), "constant_value") ?? 0
                 var normalized: [Int] = []
                 for axis in try context.constantInts(call, 3, "axes") ?? Array(0..<rank) {
                     normalized.append(try ConstantEvaluator.normalizedAxis(axis, rank: rank))
@@ -267,6 +272,13 @@ enum ShapeMappings {
             try context.emitResult(call, "pad", ["input": try context.input(call, 0)], attributes)
         },
     ]
+
+    /// The single value of a known scalar input (nil when absent).
+    static func scalar(_ data: TensorData?, _ what: String) throws -> Double? {
+        guard let data else { return nil }
+        guard data.elementCount == 1 else { throw Diagnostic("\(what) must have one element, has shape \(data.type.shape)") }
+        return data.double(at: 0)
+    }
 
     /// Binds the node's output to its input reshaped to `shape`.
     static func reshapeResult(_ call: NodeCall, _ context: inout ImportContext, _ shape: [Int]) throws {

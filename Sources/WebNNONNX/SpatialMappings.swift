@@ -33,6 +33,10 @@ enum SpatialMappings {
     /// ONNX pads [b0, b1, ..., e0, e1, ...] of the spatial axes, after auto_pad.
     static func padding(_ call: NodeCall, inputSizes: [Int], kernel: [Int], strides: [Int], dilations: [Int]) throws -> [Int] {
         let rank = inputSizes.count
+        guard strides.count == rank, dilations.count == rank, kernel.count == rank,
+              (strides + dilations + kernel).allSatisfy({ $0 > 0 && $0 < 1 << 20 }) else {
+            throw Diagnostic("kernel \(kernel), strides \(strides) and dilations \(dilations) must have \(rank) positive values each")
+        }
         switch try call.string("auto_pad", default: "NOTSET") {
         case "NOTSET", "":
             let pads = try call.ints("pads") ?? [Int](repeating: 0, count: 2 * rank)
@@ -107,11 +111,15 @@ enum SpatialMappings {
         let strides = try call.ints("strides") ?? [1, 1], dilations = try call.ints("dilations") ?? [1, 1]
         let outputPadding = try call.ints("output_padding") ?? [0, 0]
         let group = try call.int("group", default: 1)
-        guard strides.count == 2, dilations.count == 2, outputPadding.count == 2 else { throw Diagnostic("strides/dilations/output_padding must have 2 values") }
+        guard strides.count == 2, dilations.count == 2, outputPadding.count == 2,
+              (strides + dilations).allSatisfy({ $0 > 0 && $0 < 1 << 20 }), outputPadding.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else {
+            throw Diagnostic("strides/dilations/output_padding must have 2 positive values each")
+        }
         let autoPad = try call.string("auto_pad", default: "NOTSET")
         var pads = [0, 0, 0, 0]
         if let outputShape = try call.ints("output_shape") ?? ((autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") ? [x.shape[2] * strides[0], x.shape[3] * strides[1]] : nil) {
             let target = Array(outputShape.suffix(2))
+            guard target.count == 2 else { throw Diagnostic("output_shape \(outputShape) must give the 2 spatial sizes") }
             for i in 0..<2 {
                 let total = strides[i] * (x.shape[2 + i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - target[i]
                 let (small, large) = (total / 2, total - total / 2)
@@ -222,6 +230,7 @@ enum SpatialMappings {
         }
         if scales?.isEmpty == true { scales = nil }
         if sizes?.isEmpty == true { sizes = nil }
+        if let given = scales, !given.allSatisfy({ $0.isFinite && $0 > 0 && $0 < 1e6 }) { throw Diagnostic("scales \(given) must be positive") }
         if scales?.count == 2 { scales = [1, 1] + scales! }
         if sizes?.count == 2 { sizes = [xs[0], xs[1]] + sizes! }
         let out: [Int]
