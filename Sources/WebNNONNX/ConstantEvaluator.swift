@@ -79,6 +79,22 @@ enum ConstantEvaluator {
         throw Diagnostic("a Constant without a value, value_float(s) or value_int(s) (sparse and string constants are not supported)")
     }
 
+    /// CastLike's target: the element type of input 1 (a bool target is WebNN's uint8 here, so a
+    /// CastLike to bool converts without the `!= 0`).
+    static func castLikeTarget(_ call: NodeCall, _ context: ImportContext) throws(Diagnostic) -> Int32 {
+        guard let name = call.inputName(1) else { throw Diagnostic("input 1 (target_type) is missing") }
+        switch try context.type(of: name).dataType {
+        case .float32: return ONNXDataType.float
+        case .float16: return ONNXDataType.float16
+        case .int32: return ONNXDataType.int32
+        case .uint32: return ONNXDataType.uint32
+        case .int64: return ONNXDataType.int64
+        case .uint64: return ONNXDataType.uint64
+        case .int8: return ONNXDataType.int8
+        case .uint8: return ONNXDataType.uint8
+        }
+    }
+
     /// Squeeze/Unsqueeze axes: the attribute before opset 13, the input since.
     static func squeezeAxes(_ call: NodeCall, _ context: ImportContext) throws(Diagnostic) -> [Int]? {
         if call.opset < 13 || call.has("axes") { return try call.ints("axes") }
@@ -214,8 +230,9 @@ enum ConstantEvaluator {
             if !x.dataType.isFloatingPoint, let f = unaryInt[op] { return [HostArray(x.dataType, x.shape, ints: x.ints.map(f))] }
         }
         switch op {
-        case "Cast":
-            guard let to = try call.int("to").map(Int32.init), let dataType = ONNXDataType.webnn(to) else {
+        case "Cast", "CastLike":
+            let target = call.op == "Cast" ? try call.int("to").map(Int32.init) : try castLikeTarget(call, context)
+            guard let to = target, let dataType = ONNXDataType.webnn(to) else {
                 throw Diagnostic("'to' is missing or not a WebNN data type")
             }
             if to == ONNXDataType.bool { return [HostArray(.uint8, x.shape, ints: x.doubles.map { $0 != 0 ? 1 : 0 })] }

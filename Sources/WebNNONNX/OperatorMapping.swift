@@ -225,16 +225,10 @@ enum ShapeMappings {
         },
         "Cast": { call, context in
             guard let to = try call.int("to").map(Int32.init) else { throw Diagnostic("attribute 'to' is missing") }
-            guard let dataType = ONNXDataType.webnn(to) else { throw Diagnostic("cast to \(ONNXDataType.name(to)), which WebNN does not have") }
-            let x = try context.type(call, 0)
-            if to == ONNXDataType.bool && x.dataType != .uint8 {
-                let zero = try context.constant(TensorData(x.dataType, shape: [], values: [0]), base: context.helperName(call, "zero"))
-                try context.emitResult(call, "notEqual", ["a": try context.input(call, 0), "b": zero])
-            } else if dataType == x.dataType {
-                try OperatorMapping.unary(call, &context, "identity")
-            } else {
-                try context.emitResult(call, "cast", ["input": try context.input(call, 0)], ["dataType": .string(dataType.rawValue)])
-            }
+            try cast(call, &context, to: to)
+        },
+        "CastLike": { call, context in
+            try cast(call, &context, to: try ConstantEvaluator.castLikeTarget(call, context))
         },
         "Where": { call, context in
             try call.requireInputs(3)
@@ -272,6 +266,20 @@ enum ShapeMappings {
             try context.emitResult(call, "pad", ["input": try context.input(call, 0)], attributes)
         },
     ]
+
+    /// Cast to the ONNX element type `to` (to bool: `x != 0`).
+    static func cast(_ call: NodeCall, _ context: inout ImportContext, to: Int32) throws {
+        guard let dataType = ONNXDataType.webnn(to) else { throw Diagnostic("cast to \(ONNXDataType.name(to)), which WebNN does not have") }
+        let x = try context.type(call, 0)
+        if to == ONNXDataType.bool && x.dataType != .uint8 {
+            let zero = try context.constant(TensorData(x.dataType, shape: [], values: [0]), base: context.helperName(call, "zero"))
+            try context.emitResult(call, "notEqual", ["a": try context.input(call, 0), "b": zero])
+        } else if dataType == x.dataType {
+            try OperatorMapping.unary(call, &context, "identity")
+        } else {
+            try context.emitResult(call, "cast", ["input": try context.input(call, 0)], ["dataType": .string(dataType.rawValue)])
+        }
+    }
 
     /// The single value of a known scalar input (nil when absent).
     static func scalar(_ data: TensorData?, _ what: String) throws -> Double? {
