@@ -142,7 +142,9 @@ enum ConstantEvaluator {
     }
 
     static func flattenShape(_ shape: [Int], axis: Int) throws(Diagnostic) -> [Int] {
-        let axis = try normalizedAxis(axis, rank: shape.count + 1)
+        // axis is in [-rank, rank]; a negative one counts from the end of the input's axes
+        guard (-shape.count...shape.count).contains(axis) else { throw Diagnostic("axis \(axis) is out of range for rank \(shape.count)") }
+        let axis = axis < 0 ? axis + shape.count : axis
         return [shape[..<axis].reduce(1, *), shape[axis...].reduce(1, *)]
     }
 

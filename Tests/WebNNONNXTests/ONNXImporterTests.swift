@@ -52,6 +52,18 @@ import WebNNIR
         }
     }
 
+    /// A negative Flatten axis counts from the end of the input's axes (found by the node tests).
+    @Test func flattenNegativeAxis() throws {
+        var b = ModelBuilder()
+        b.input("x", [2, 3, 4])
+        b.node("Flatten", ["x"], ["y"], [attribute("axis", int: -1)])
+        b.node("Flatten", ["x"], ["z"], [attribute("axis", int: 3)])
+        b.output("y")
+        b.output("z")
+        let imported = try b.importModel()
+        #expect(imported.graph.outputs.map { imported.graph[$0].type.shape } == [[6, 4], [24, 1]])
+    }
+
     @Test func clipAndReduceMeanAcrossOpsets() throws {
         for opset: Int64 in [11, 18] {
             var b = ModelBuilder(opset: opset)
