@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
-"""The real-model zoo: trained ONNX networks shipped inside PyPI wheels, imported with `webnnc import`
-(or converted by scripts/onnx2webnn.py with --importer python), compiled with webnnc and compared
-with ONNX Runtime on a fixed input.
+"""The real-model zoo: trained ONNX networks shipped inside PyPI wheels, imported with `webnnc import`,
+compiled with webnnc and compared with ONNX Runtime on a fixed input.
 
 Run it through scripts/model-zoo.sh (which makes the venv and builds webnnc):
 
@@ -28,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import minilm_onnx  # noqa: E402
-import onnx2webnn  # noqa: E402
+import onnx  # noqa: E402
 import onnx2webnn_ops  # noqa: E402
 
 BOUND = 1e-3   # max |error| / max |reference| per output
@@ -285,8 +284,6 @@ def main():
     parser.add_argument("--interpret", action="store_true",
                         help="also run each graph with webnnc's reference interpreter (slow)")
     parser.add_argument("--threads", type=int, default=0, help="webnnc run --threads (default: all cores)")
-    parser.add_argument("--importer", choices=["swift", "python"], default="swift",
-                        help="ONNX to .webnn: scripts/onnx2webnn.py (python) or `webnnc import` (swift)")
     parser.add_argument("--compile-flag", action="append", default=[], metavar="FLAG",
                         help="an extra webnnc flag for compiling, e.g. --compile-flag=--mcpu=haswell (repeatable)")
     args = parser.parse_args()
@@ -306,9 +303,9 @@ def main():
     import onnxruntime as ort
     out = args.work / "out"
     wheels.mkdir(parents=True, exist_ok=True)
-    print(f"model zoo: {len(names)} model(s), importer {args.importer}, webnnc {args.webnnc}, -O{','.join(map(str, levels))}"
+    print(f"model zoo: {len(names)} model(s), webnnc {args.webnnc}, -O{','.join(map(str, levels))}"
           f"{' + interpreter' if args.interpret else ''}; onnxruntime {ort.__version__}, "
-          f"onnx {onnx2webnn.onnx.__version__}, numpy {np.__version__}")
+          f"onnx {onnx.__version__}, numpy {np.__version__}")
 
     passed, failed = [], []
     for name in names:
@@ -331,26 +328,17 @@ def main():
                 if "build" in spec:
                     weights = model_path
                     model_path = folder / f"{name}.onnx"
-                    onnx2webnn.onnx.save(spec["build"].build(spec["build"].read_safetensors(weights)), str(model_path))
+                    onnx.save(spec["build"].build(spec["build"].read_safetensors(weights)), str(model_path))
             else:
                 model_path = folder / f"{spec['generated']}.onnx"
-                onnx2webnn.onnx.save(onnx2webnn_ops.MODELS[spec["generated"]](), str(model_path))
+                onnx.save(onnx2webnn_ops.MODELS[spec["generated"]](), str(model_path))
 
             started = time.monotonic()
-            if args.importer == "swift":
-                shapes = [f"--input-shape={k}={','.join(map(str, v))}" for k, v in spec["shapes"].items()]
-                run([args.webnnc, "import", str(model_path), "-o", str(folder / f"{name}.webnn"), "--name", name,
-                     "--io-map", str(folder / "io.json"), *shapes], "webnnc import")
-                io = json.loads((folder / "io.json").read_text())
-                print(f"   imported by webnnc in {time.monotonic() - started:.1f} s")
-            else:
-                model = onnx2webnn.onnx.load(str(model_path))
-                converter = onnx2webnn.Converter(model, spec["shapes"], name)
-                converter.convert()
-                converter.write(folder / name, model_path.name)
-                io = converter.io_map()
-                print(f"   converted in {time.monotonic() - started:.1f} s: {len(converter.runtime_nodes)} ONNX nodes, "
-                      f"{len(converter.weights)} constants")
+            shapes = [f"--input-shape={k}={','.join(map(str, v))}" for k, v in spec["shapes"].items()]
+            run([args.webnnc, "import", str(model_path), "-o", str(folder / f"{name}.webnn"), "--name", name,
+                 "--io-map", str(folder / "io.json"), *shapes], "webnnc import")
+            io = json.loads((folder / "io.json").read_text())
+            print(f"   imported by webnnc in {time.monotonic() - started:.1f} s")
 
             rng = np.random.default_rng(sum(map(ord, name)))
             inputs = spec["inputs"](rng)
@@ -406,7 +394,7 @@ def main():
                         ok &= good
                         print(f"   {label}   {part}: max abs error {error:.3g}, max |value| {scale:.3g}, "
                               f"relative {rel:.3g} {'ok' if good else 'FAIL'}")
-        except (onnx2webnn.ConversionError, RuntimeError, OSError, KeyError, subprocess.CalledProcessError) as error:
+        except (RuntimeError, OSError, KeyError, subprocess.CalledProcessError) as error:
             print(f"   FAIL: {type(error).__name__}: {error}")
             ok = False
         (passed if ok else failed).append(name)
