@@ -132,6 +132,9 @@ enum ShapeMappings {
         },
         "Dropout": { call, context in
             if call.outputName(1) != nil { throw Diagnostic("the mask output is not supported") }
+            if let training = try context.constantInput(call, 2, "training_mode"), training.integers.contains(where: { $0 != 0 }) {
+                throw Diagnostic("training mode (random dropout) is not supported")
+            }
             try OperatorMapping.unary(call, &context, "identity")
         },
         "Expand": { call, context in

@@ -289,6 +289,23 @@ import WebNNIR
         #expect(error?.message.contains("node 'cubic' (Resize): mode 'cubic' is not supported") == true)
     }
 
+    /// Dropout is the identity at inference; in training mode it is random, and refused (found by
+    /// the node tests: test_training_dropout* ran as the identity).
+    @Test func dropoutTrainingModeIsRefused() throws {
+        var b = ModelBuilder()
+        b.input("x", [2])
+        var training = Onnx_TensorProto()
+        training.name = "training"
+        training.dataType = 9
+        training.int32Data = [1]
+        b.model.graph.initializer.append(training)
+        b.floats("ratio", [0.5], [])
+        b.node("Dropout", ["x", "ratio", "training"], ["y"], name: "drop")
+        b.output("y")
+        let error = #expect(throws: Diagnostic.self) { try b.importModel() }
+        #expect(error?.message.contains("node 'drop' (Dropout): training mode") == true)
+    }
+
     @Test func namesAreSanitizedAndMapped() throws {
         var b = ModelBuilder()
         b.input("input:0", [2])
