@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.numpy_helper
 
 SUPPORTED = {np.dtype(t) for t in ("float32", "float16", "int32", "uint32", "int64", "uint64", "int8", "uint8", "bool")}
 
@@ -98,8 +99,11 @@ def run_one(case, folder, args):
     model = onnx.ModelProto()
     model.CopyFrom(case.model)
     inputs, outputs = case.data_sets[0]
-    inputs = [np.asarray(a) if isinstance(a, np.generic) else a for a in inputs]
-    outputs = [np.asarray(a) if isinstance(a, np.generic) else a for a in outputs]
+    def as_array(value):
+        if isinstance(value, onnx.TensorProto):
+            return onnx.numpy_helper.to_array(value)
+        return np.asarray(value) if isinstance(value, np.generic) else value
+    inputs, outputs = [as_array(a) for a in inputs], [as_array(a) for a in outputs]
     for value, array in list(zip(model.graph.input, inputs)) + list(zip(model.graph.output, outputs)):
         if not value.type.HasField("tensor_type") or not isinstance(array, np.ndarray):
             return "skipped", "non-tensor input or output"
