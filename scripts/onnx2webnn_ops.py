@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Synthetic ONNX graphs that exercise scripts/onnx2webnn.py's operator mappings beyond what the
+"""Synthetic ONNX graphs that exercise the ONNX importer's operator mappings (`webnnc import`; the
+file is named after the Python converter it first checked, since replaced) beyond what the
 zoo's trained models use (the zoo runs them like the models, against ONNX Runtime): Resize
 modes, opset-11 Softmax over flattened axes, strided and negative-index Slice, uneven Split,
 Pad modes, ConvTranspose with pads/output_padding/groups, Conv auto_pad and dilations, pools with

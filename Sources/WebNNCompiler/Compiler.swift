@@ -4,6 +4,7 @@ import WebNNCodeGen
 import WebNNFrontend
 import WebNNIR
 import WebNNLowering
+import WebNNONNX
 
 /// The memory plan report of a compiled library (from WebNNLowering).
 public typealias MemoryPlanReport = WebNNLowering.MemoryPlanReport
@@ -32,6 +33,8 @@ public struct CompilerOptions: Sendable {
     public var stopAfter: String?
     /// Where the graph's weights are (defaults: beside the graph file).
     public var frontend = FrontendOptions()
+    /// The static input shapes of an ONNX model (`--input-shape`).
+    public var onnx = ONNXImportOptions()
     /// The C compiler driver used to link the shared object.
     public var linker = "cc"
 
@@ -47,11 +50,23 @@ public struct Compiler: Sendable {
 
     public init(options: CompilerOptions = CompilerOptions()) { self.options = options }
 
-    /// Reads and verifies a `.webnn`/`.wnn` graph with its weights.
+    /// Reads and verifies a `.webnn`/`.wnn` graph with its weights, or imports an ONNX model
+    /// (a `.onnx` file).
     public func loadGraph(path: String) throws -> Graph {
+        if Compiler.isONNX(path: path) { return try importONNX(path: path).graph }
         let graph = try GraphLoader.load(path: path, options: options.frontend)
         try Verifier.verify(graph, after: "frontend")
         return graph
+    }
+
+    /// Whether `path` names an ONNX model (by its extension).
+    public static func isONNX(path: String) -> Bool { path.lowercased().hasSuffix(".onnx") }
+
+    /// Imports and verifies an ONNX model, with the names its inputs and outputs got.
+    public func importONNX(path: String) throws -> ImportedModel {
+        let model = try ONNXImporter.importModel(path: path, options: options.onnx)
+        try Verifier.verify(model.graph, after: "ONNX import")
+        return model
     }
 
     /// The pass pipeline: `passes` if given, otherwise the optimization level's.

@@ -45,6 +45,8 @@ struct CompileFlags: ParsableArguments {
     @Option(name: .customLong("dim"), help: ArgumentHelp("The value of a dynamic input dimension dyn(\"NAME\", max) (repeat for each).", valueName: "name=N"))
     var dimensionArguments: [String] = []
 
+    @OptionGroup var onnx: ONNXFlags
+
     func validate() throws {
         guard (0...3).contains(optimizationLevel) else {
             throw ValidationError("-O\(optimizationLevel): the optimization level must be 0, 1, 2 or 3")
@@ -83,6 +85,7 @@ struct CompileFlags: ParsableArguments {
         options.frontend.manifestPath = manifest
         options.frontend.weightsPath = weights
         options.frontend.dimensions = (try? dimensions()) ?? [:]
+        options.onnx.inputShapes = (try? onnx.inputShapes()) ?? [:]
         return Compiler(options: options)
     }
 }
@@ -92,7 +95,7 @@ struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile a graph into a shared library and its C header (the default command).")
 
-    @Argument(help: "The graph: a .webnn or .wnn file (weights beside it).")
+    @Argument(help: "The graph: a .webnn or .wnn file (weights beside it), or an ONNX model (.onnx).")
     var graph: String?
 
     @Option(name: .shortAndLong, help: "Output file (default: lib<graph name>.so, or stdout for text kinds).")

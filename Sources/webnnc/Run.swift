@@ -10,11 +10,11 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a model on .npy inputs and write one .npy file per output.",
         discussion: """
-            MODEL is a library made by webnnc, or a .webnn/.wnn graph: a graph is compiled into a
+            MODEL is a library made by webnnc, or a .webnn/.wnn graph or .onnx model: a graph is compiled into a
             temporary library first, or run by the reference interpreter with --interpret.
             """)
 
-    @Argument(help: "A generated library (.so) or a graph (.webnn, .wnn).")
+    @Argument(help: "A generated library (.so) or a graph (.webnn, .wnn, .onnx).")
     var model: String
 
     @Option(name: .customLong("input"), help: ArgumentHelp("An input as NAME=FILE.npy (repeat for each input).", valueName: "name=file"))
@@ -33,7 +33,7 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if interpret && !isGraphFile(model) { throw ValidationError("--interpret needs a .webnn or .wnn graph, not \(model)") }
+        if interpret && !isGraphFile(model) { throw ValidationError("--interpret needs a .webnn, .wnn or .onnx graph, not \(model)") }
     }
 
     func run() throws {
@@ -98,7 +98,7 @@ struct Run: ParsableCommand {
 }
 
 /// Whether a path names a graph (rather than a compiled library): `.webnn`/`.wnn` text (or the
-/// JSON form in such a file), or the JSON form in a `.json` file.
+/// JSON form in such a file), the JSON form in a `.json` file, or an ONNX model.
 func isGraphFile(_ path: String) -> Bool {
-    path.hasSuffix(".webnn") || path.hasSuffix(".wnn") || path.hasSuffix(".json")
+    path.hasSuffix(".webnn") || path.hasSuffix(".wnn") || path.hasSuffix(".json") || Compiler.isONNX(path: path)
 }

@@ -7,13 +7,15 @@ import WebNNBasics
 struct Webnnc: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webnnc",
-        abstract: "Compile WebNN graphs (.webnn/.wnn) into native shared libraries with a plain C ABI.",
+        abstract: "Compile WebNN graphs (.webnn/.wnn) or ONNX models into native shared libraries with a plain C ABI.",
         discussion: """
             Examples:
               webnnc model.webnn -o libmodel.so          compile (also writes libmodel.h)
               webnnc model.webnn --dump-ir               print the parsed, verified graph
               webnnc model.webnn --emit=asm -o model.s   other outputs: ir, llvm, asm, obj, so, header
               webnnc opt model.webnn -O2 -o opt.webnn    run the passes only, .webnn to .webnn
+              webnnc import model.onnx -o model.webnn    ONNX to .webnn (+ weights); --input-shape x=1,3,224,224
+              webnnc model.onnx -o libmodel.so           compile an ONNX model directly
               webnnc run libmodel.so --input image=in.npy --output-dir out/
               webnnc run model.webnn --interpret --input image=in.npy --output-dir out/
               webnnc info libmodel.so                    what a generated library contains
@@ -21,7 +23,7 @@ struct Webnnc: ParsableCommand {
             Exit status: 0 success, 1 error in the input or usage, 2 internal error.
             """,
         version: "0.1.0",
-        subcommands: [Compile.self, Opt.self, Run.self, Info.self, Conformance.self, Bench.self],
+        subcommands: [Compile.self, Import.self, Opt.self, Run.self, Info.self, Conformance.self, Bench.self],
         defaultSubcommand: Compile.self)
 
     /// Runs the command line, mapping failures to the documented exit codes.
