@@ -4,7 +4,7 @@ examples or tests worth seeding from). Sources: the .webnn files of Examples/ an
 text and JSON in the Swift tests' multi-line strings, the smallest case of each conformance file
 in ../shared/conformance, and small generated weights, safetensors and .npy files.
 Standard library only."""
-import hashlib, json, pathlib, re, struct
+import hashlib, json, math, pathlib, re, struct
 
 root = pathlib.Path(__file__).resolve().parent.parent
 seeds = root / "Fuzz" / "Seeds"
@@ -40,11 +40,22 @@ for text in swift_strings():
     elif text.lstrip().startswith("{") or text.lstrip().startswith("["):
         write("webnn-json", text)
 
+def largest_shape(value):
+    """The most elements of any "shape" in a JSON value."""
+    if isinstance(value, dict):
+        own = [math.prod(value["shape"])] if isinstance(value.get("shape"), list) else []
+        return max(own + [largest_shape(item) for item in value.values()], default=1)
+    if isinstance(value, list):
+        return max((largest_shape(item) for item in value), default=1)
+    return 1
+
+
 # The smallest case of each conformance file (the whole files are megabytes).
 conformance = root.parent / "shared" / "conformance"
 for path in sorted(conformance.glob("*.json")):
     cases = json.loads(path.read_text())
-    smallest = min(cases, key=lambda case: len(json.dumps(case)))
+    # Scalar data broadcast to a big shape is short text but a big tensor: weigh cases by both.
+    smallest = min(cases, key=lambda case: (largest_shape(case) > 10_000, len(json.dumps(case))))
     write("webnn-json", json.dumps([smallest], separators=(",", ":")))
 for path in sorted((root / "Tests").rglob("*_cases.json")):
     cases = json.loads(path.read_text())

@@ -33,12 +33,14 @@ else
 fi
 
 if [[ $build == 1 ]]; then
-    # The sanitizers apply to this separate build only (its own scratch path). One comma-joined
-    # -sanitize= flag: given as two flags, swiftc keeps only the last, and SwiftPM's --sanitize
-    # options come in either order (without the fuzzer's coverage, libFuzzer runs blind).
+    # The sanitizers apply to this separate build only (its own scratch path). --sanitize=fuzzer
+    # makes SwiftPM leave `main` to libFuzzer; the sanitizers themselves come as one comma-joined
+    # -sanitize= flag after it: swiftc keeps only the last -sanitize= flag, and SwiftPM passes
+    # `--sanitize=fuzzer --sanitize=address` in either order (without the fuzzer's coverage
+    # instrumentation, libFuzzer runs blind).
     # ld.gold's "Cannot export local symbol '__asan_...'" warnings are noise.
     mkdir -p .build-fuzz
-    if ! swift build -c release --package-path Fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
+    if ! swift build -c release --package-path Fuzz --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \
             >.build-fuzz/build.log 2>&1; then
         grep -v "Cannot export local symbol" .build-fuzz/build.log >&2
         echo "fuzz.sh: the build failed" >&2
@@ -55,7 +57,7 @@ status=0
 for name in $targets; do
     corpus=$PWD/.build-fuzz/corpus/$name crashes=$PWD/.build-fuzz/crashes/$name
     mkdir -p "$corpus" "$crashes"
-    flags=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024
+    flags=(-max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -malloc_limit_mb=2048
            -artifact_prefix="$crashes/" -print_final_stats=1
            -detect_leaks=0)
     [[ -f Fuzz/Dictionaries/$name.dict ]] && flags+=(-dict="$PWD/Fuzz/Dictionaries/$name.dict")
