@@ -68,9 +68,11 @@ for name in $targets; do
     mkdir -p "$workdir" && rm -f "$workdir"/fuzz-*.log
     if (cd "$workdir" && "$OLDPWD/.build-fuzz/release/fuzz-$name" "${flags[@]}" ${extra[@]+"${extra[@]}"} \
             "$corpus" "$OLDPWD/Fuzz/Seeds/$name") >"$log" 2>&1; then
-        # The last status line: executions, coverage (cov: edges, ft: features), corpus size, exec/s.
-        cat "$log" "$workdir"/fuzz-*.log 2>/dev/null | grep -E '^#[0-9]+' | tail -1 || true
-        grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec' "$log" "$workdir"/fuzz-*.log 2>/dev/null || true
+        # Each process's last status line: executions, coverage (cov: edges, ft: features),
+        # corpus size, exec/s.
+        logs=("$log")
+        [[ $jobs -gt 1 ]] && logs=("$workdir"/fuzz-*.log)
+        for each in "${logs[@]}"; do grep -E '^#[0-9]+' "$each" | tail -1 || true; done
     else
         status=1
         cat "$log" "$workdir"/fuzz-*.log 2>/dev/null | grep -E 'ERROR|SUMMARY|Fatal error|Test unit written' | head -20 || true
