@@ -26,6 +26,8 @@ let package = Package(
         .executable(name: "webnnc", targets: ["webnnc"]),
         .library(name: "WebNNRuntime", targets: ["WebNNRuntime"]),
         .library(name: "WebNNCompiler", targets: ["WebNNCompiler"]),
+        // The readers alone, for the fuzz targets in Fuzz/.
+        .library(name: "WebNNFrontend", targets: ["WebNNFrontend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -146,12 +146,18 @@ public enum ConformanceLoader {
             return dimension
         }
         let type = TensorType(dataType, shape)
+        guard TensorType.checkedByteSize(dataType, shape) != nil else {
+            throw source.error("tensor shape \(shape) is too large (more than 2^53 bytes)", at: descriptor["shape"]?.location ?? descriptor.location)
+        }
         guard let dataValue = operand["data"] else { throw source.error("operand has no \"data\"", at: operand.location) }
         let elements = try (dataValue.arrayElements ?? [dataValue]).map { try number($0, in: source) }
         if elements.count == 1, type.elementCount > 1 {
             // A single value fills the whole shape.
             let element = try tensorData(TensorType(dataType, [1]), elements, in: source, at: dataValue.location)
-            return TensorData.filled(type, with: element)
+            guard let filled = TensorData.filled(type, with: element) else {
+                throw source.error(TensorData.tooLargeToFill(type, what: "a single data value"), at: dataValue.location)
+            }
+            return filled
         }
         guard elements.count == type.elementCount else {
             throw source.error("\(elements.count) values given for \(type)", at: dataValue.location)

@@ -128,14 +128,21 @@ public struct ConstantLoader {
                 throw source.error("@scalar(\(number)) is out of range for \(type.dataType.shortName)",
                                    at: constant.initializer.location)
             }
-            return TensorData.filled(type, with: element)
+            return try filled(type, with: element, at: constant.initializer.location)
         }
         let range = integerRange(of: type.dataType)
         guard case .integer(let integer) = number, range.contains(integer) else {
             throw source.error("@scalar(\(number)) is not a \(type.dataType.shortName) value (an integer in \(range))",
                                at: constant.initializer.location)
         }
-        return TensorData.filled(type, with: TensorData(type.dataType, shape: [1], integers: [integer]))
+        return try filled(type, with: TensorData(type.dataType, shape: [1], integers: [integer]), at: constant.initializer.location)
+    }
+
+    private func filled(_ type: TensorType, with element: TensorData, at location: SourceLocation) throws(Diagnostic) -> TensorData {
+        guard let data = TensorData.filled(type, with: element) else {
+            throw source.error(TensorData.tooLargeToFill(type, what: "@scalar"), at: location)
+        }
+        return data
     }
 
     /// The first weights file that exists among the candidates: a safetensors file, or a binary
