@@ -43,6 +43,7 @@ class DualGraph:
         self.input_shape = list(input_shape)
         self.output = output              # the graph's one output, named alike in both graphs
         self.output_shape = list(output_shape)
+        self.extra_inputs = {}  # name -> shape of further inputs, after the first
         self.weights = {}      # key -> float32 array, in declaration order
         self.onnx_scalars = {}  # key -> float32 scalar that only the ONNX graph needs (Clip bounds)
         self.onnx_int64 = {}    # key -> int64 array that only the ONNX graph needs (Resize sizes)
@@ -198,7 +199,9 @@ class DualGraph:
         """The WebNN graph text and its weights (WGWT variant, absolute offsets)."""
         lines = [f"# {line}".rstrip() for line in comment.strip().splitlines()]
         lines += [f'webnn_graph "{self.name}" v1 {{',
-                  f"  inputs {{ {self.input_name}: f32[{', '.join(map(str, self.input_shape))}]; }}", "  consts {"]
+                  "  inputs { " + " ".join(f"{name}: f32[{', '.join(map(str, shape))}];" for name, shape in
+                                          [(self.input_name, self.input_shape), *self.extra_inputs.items()]) + " }",
+                  "  consts {"]
         lines += [f"    {key}: f32[{', '.join(map(str, array.shape))}];" for key, array in self.weights.items()]
         lines += ["  }", "  nodes {"] + [f"    {node}" for node in self.webnn_nodes]
         lines += ["  }", f"  outputs {{ {self.output}; }}", "}"]
@@ -221,7 +224,8 @@ class DualGraph:
         initializers += [numpy_helper.from_array(array, key) for key, array in self.onnx_int64.items()]
         graph = helper.make_graph(
             self.onnx_nodes, self.name,
-            [helper.make_tensor_value_info(self.input_name, TensorProto.FLOAT, self.input_shape)],
+            [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+             for name, shape in [(self.input_name, self.input_shape), *self.extra_inputs.items()]],
             [helper.make_tensor_value_info(self.output, TensorProto.FLOAT, self.output_shape)],
             initializers)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)],
