@@ -35,9 +35,9 @@ import WebNNReference
         var maker = GraphMaker(seed: seed)
         var g = maker.generator
         let m = [1, 5, 6, 7, 13, 25, 31, 64][Int.random(in: 0...7, using: &g)]
-        // Every fifth round K = 900: several K blocks at either vector width and panel width
-        // (a panel's block is at most 24 KiB: 192 k of 32 floats, 384 of 16, 768 of 8).
-        let k = round % 5 == 2 ? 900 : [1, 3, 8, 17, 40, 129][Int.random(in: 0...5, using: &g)]
+        // Every fifth round K = 1600: several K blocks at either vector width and panel width
+        // (a panel's block is at most 48 KiB: 384 k of 32 floats, 768 of 16, 1536 of 8).
+        let k = round % 5 == 2 ? 1600 : [1, 3, 8, 17, 40, 129][Int.random(in: 0...5, using: &g)]
         let n = [1, 7, 8, 9, 16, 17, 31, 33, 48][Int.random(in: 0...8, using: &g)]
         maker.generator = g
         let aTranspose = round % 2 == 1, bTranspose = round % 3 == 1
@@ -79,8 +79,8 @@ import WebNNReference
     @Test(arguments: 0..<5) func attentionProducts(_ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        // (1, 21, 450): Q · K^T over K = 450, in K blocks with K^T packed per block.
-        let (heads, sequence, dimension) = [(2, 19, 8), (3, 33, 16), (1, 128, 32), (2, 7, 24), (1, 21, 450)][round]
+        // (1, 21, 1600): Q · K^T over K = 1600, in K blocks with K^T packed per block.
+        let (heads, sequence, dimension) = [(2, 19, 8), (3, 33, 16), (1, 128, 32), (2, 7, 24), (1, 21, 1600)][round]
         let q = try maker.input("q", [1, heads, sequence, dimension], in: -1...1)
         let keys = try maker.input("keys", [1, heads, sequence, dimension], in: -1...1)
         let v = try maker.input("v", [1, heads, sequence, dimension], in: -1...1)
@@ -100,7 +100,7 @@ import WebNNReference
     /// widths: K blocks whose panel block fits `panelBlockBytes`, a packed a whose row pitch is an
     /// odd number of cache lines, enough tasks for two threads, none with a packed a for short K.
     @Test func blockingOfLargeProducts() throws {
-        for (vectorWidth, longest) in [(16, 192), (8, 384)] {
+        for (vectorWidth, longest) in [(16, 384), (8, 768)] {
             let kernel = try GemmKernel(MatMulAttributes(), a: [512, 1024], b: [1024, 1024], c: nil, result: [512, 1024],
                                         vectorWidth: vectorWidth)
             #expect(kernel.kBlocks == (1024 + longest - 1) / longest && kernel.kBlock * kernel.kBlocks >= 1024)

@@ -53,13 +53,17 @@ struct GemmKernel: KernelEmitter {
 
     /// Floats of `a` a row run keeps in L2 when a is read in place (once per panel).
     static let runBytes = 160 << 10
-    /// The largest K block of one panel (kept in L1 across a run's tiles).
-    static let panelBlockBytes = 24 << 10
+    /// The largest K block of one panel (kept in L1, or at worst L2, across a run's tiles).
+    /// Measured on a loaded Ice Lake (Benchmarks/gemm.py): 24 KiB blocks (192 k of 32-float
+    /// panels) cost the transformer's K = 384 products ~10 % against no blocking, and gained
+    /// nothing at K = 1024 or 1536; 48 KiB leaves K ≤ 384 unblocked (docs/kernels.md).
+    static let panelBlockBytes = 48 << 10
     /// The largest packed block of a (a task's rows × one K block, on the stack, kept in L2).
     static let aBlockBytes = 96 << 10
     /// With a packed a, panels are grouped so that there are about this many tasks (a group
-    /// reuses one packed block; more groups balance threads better).
-    static let targetTasks = 8
+    /// reuses one packed block, so fewer groups pack less; more balance threads better: 8 cost
+    /// 128×1536×384 ~15 % at 1 thread against 2 or 4).
+    static let targetTasks = 4
 
     /// `packedB`: the shape of b packed by `GemmPacking`, or nil when b is read as it is (`b`).
     init(_ attributes: MatMulAttributes, a: [Int], b: [Int], c: [Int]?, result: [Int], vectorWidth: Int) throws {
