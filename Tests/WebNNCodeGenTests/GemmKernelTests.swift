@@ -111,6 +111,10 @@ import WebNNReference
             let short = try GemmKernel(MatMulAttributes(), a: [12, 128, 32], b: [12, 32, 128], c: nil, result: [12, 128, 128],
                                        vectorWidth: vectorWidth)
             #expect(short.kBlocks == 1 && short.aPitch == nil && short.panelsPerTask == 1)
+            // One panel (like attention's P · V over long sequences): K blocks, a read in place.
+            let onePanel = try GemmKernel(MatMulAttributes(), a: [12, 512, 2048], b: [12, 2048, 16], c: nil,
+                                          result: [12, 512, 16], vectorWidth: vectorWidth)
+            #expect(onePanel.kBlocks > 1 && onePanel.aPitch == nil)
         }
     }
 

@@ -18,7 +18,7 @@ import WebNNLowering
 /// `a[row, k]` per row (alpha scales each element, as the WebNN emulation scales a before the
 /// product). K is cut into `kBlocks` blocks of at most `kBlock` so that a panel's block (the
 /// BLIS micro-panel, ≤ `panelBlockBytes`) stays in L1 across a run's tiles; with more than one
-/// block, a task first copies its rows' K block of `a` into a stack block (row pitch an odd number
+/// block and more than one panel, a task first copies its rows' K block of `a` into a stack block (row pitch an odd number
 /// of cache lines, so a tile's rows never share L1 sets, as rows 4 KB apart would), which stays in
 /// L2 across the task's panels, and a tile adds each block's sums to the partial sums it stored
 /// for the blocks before. After the last block `beta · c` is added, and a residual or activation
@@ -56,7 +56,7 @@ struct GemmKernel: KernelEmitter {
     /// The largest K block of one panel (kept in L1, or at worst L2, across a run's tiles).
     /// Measured on a loaded Ice Lake (Benchmarks/gemm.py): 24 KiB blocks (192 k of 32-float
     /// panels) cost the transformer's K = 384 products ~10 % against no blocking, and gained
-    /// nothing at K = 1024 or 1536; 48 KiB leaves K ≤ 384 unblocked (docs/kernels.md).
+    /// nothing at K = 1024 or 1536; 48 KiB leaves K ≤ 384 unblocked (docs/architecture.md).
     static let panelBlockBytes = 48 << 10
     /// The largest packed block of a (a task's rows × one K block, on the stack, kept in L2).
     static let aBlockBytes = 96 << 10
@@ -117,8 +117,9 @@ struct GemmKernel: KernelEmitter {
         let longestBlock = max(vectorWidth, GemmKernel.panelBlockBytes / (4 * panelWidth))
         kBlocks = (k + longestBlock - 1) / longestBlock
         kBlock = (k + kBlocks - 1) / kBlocks
+        let panels = (n + panelWidth - 1) / panelWidth
         let rowsPerRun: Int
-        if kBlocks > 1 {
+        if kBlocks > 1 && panels > 1 {  // (a single panel reads each element of a once: nothing to gain)
             let lines = (kBlock + 15) / 16  // 16 floats a cache line
             aPitch = 16 * (lines % 2 == 0 ? lines + 1 : lines)
             rowsPerRun = max(self.rowsPerTile, GemmKernel.aBlockBytes / (4 * aPitch!))
@@ -127,7 +128,6 @@ struct GemmKernel: KernelEmitter {
             rowsPerRun = max(self.rowsPerTile, GemmKernel.runBytes / (4 * k))
         }
         rows = PointwiseTiling(pixels: m, tileWidth: self.rowsPerTile, vectors: vectorsPerTile, pixelsPerRun: rowsPerRun)
-        let panels = (n + panelWidth - 1) / panelWidth
         if aPitch != nil {
             let batches = batchShape.reduce(1, *)
             let groups = min(panels, max(1, (GemmKernel.targetTasks + batches * rows.runs - 1) / (batches * rows.runs)))
