@@ -43,6 +43,7 @@ class DualGraph:
         self.input_shape = list(input_shape)
         self.output = output              # the graph's one output, named alike in both graphs
         self.output_shape = list(output_shape)
+        self.extra_inputs = {}  # name -> shape of further inputs, after the first
         self.weights = {}      # key -> float32 array, in declaration order
         self.onnx_scalars = {}  # key -> float32 scalar that only the ONNX graph needs (Clip bounds)
         self.onnx_int64 = {}    # key -> int64 array that only the ONNX graph needs (Resize sizes)
@@ -198,7 +199,9 @@ class DualGraph:
         """The WebNN graph text and its weights (WGWT variant, absolute offsets)."""
         lines = [f"# {line}".rstrip() for line in comment.strip().splitlines()]
         lines += [f'webnn_graph "{self.name}" v1 {{',
-                  f"  inputs {{ {self.input_name}: f32[{', '.join(map(str, self.input_shape))}]; }}", "  consts {"]
+                  "  inputs { " + " ".join(f"{name}: f32[{', '.join(map(str, shape))}];" for name, shape in
+                                          [(self.input_name, self.input_shape), *self.extra_inputs.items()]) + " }",
+                  "  consts {"]
         lines += [f"    {key}: f32[{', '.join(map(str, array.shape))}];" for key, array in self.weights.items()]
         lines += ["  }", "  nodes {"] + [f"    {node}" for node in self.webnn_nodes]
         lines += ["  }", f"  outputs {{ {self.output}; }}", "}"]
@@ -221,7 +224,8 @@ class DualGraph:
         initializers += [numpy_helper.from_array(array, key) for key, array in self.onnx_int64.items()]
         graph = helper.make_graph(
             self.onnx_nodes, self.name,
-            [helper.make_tensor_value_info(self.input_name, TensorProto.FLOAT, self.input_shape)],
+            [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+             for name, shape in [(self.input_name, self.input_shape), *self.extra_inputs.items()]],
             [helper.make_tensor_value_info(self.output, TensorProto.FLOAT, self.output_shape)],
             initializers)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)],
@@ -358,18 +362,19 @@ def deeplab_v3(folder):
                     "(Benchmarks/generate.py; do not edit).")
 
 
-def transformer_encoder(folder):
+def transformer_encoder(folder, seq=128, name="transformer_encoder"):
     """A MiniLM-L6-shaped transformer encoder (all-MiniLM-L6-v2's body): 6 post-LN BERT layers,
-    sequence 128, hidden 384, 12 heads of 32, FFN 1536 with erf GELU, as an ONNX export writes it:
+    sequence `seq` (128; 512, the model's longest, for transformer_encoder_512), hidden 384,
+    12 heads of 32, FFN 1536 with erf GELU, as an ONNX export writes it:
     3-D activations [1, 128, 384], matmul by [384, N] weights then a bias add, heads split by
     reshape + transpose (K transposed to [1, 12, 32, 128] for Q·K^T), scores scaled by 1/sqrt(32),
     softmax over the keys, residual adds and layerNormalization (epsilon 1e-12). The input is the
     embedded sequence `hidden` [1, 128, 384] (no embedding lookup, no attention mask); the output
     is the last hidden state. ONNX: opset 17 (LayerNormalization), GELU as x·0.5·(1 + Erf(x/√2)),
     the pattern ONNX Runtime fuses into its Gelu kernel; WebNN: `gelu`."""
-    seq, hidden, heads, ffn, layers = 128, 384, 12, 1536, 6
+    hidden, heads, ffn, layers = 384, 12, 1536, 6
     head = hidden // heads
-    g = DualGraph("transformer_encoder", seed=106, input_shape=[1, seq, hidden], output="last_hidden_state",
+    g = DualGraph(name, seed=106, input_shape=[1, seq, hidden], output="last_hidden_state",
                   output_shape=[1, seq, hidden], input_name="hidden", opset=17)
     g.onnx_int64["heads_shape"] = np.array([1, seq, heads, head], dtype=np.int64)
     g.onnx_int64["hidden_shape"] = np.array([1, seq, hidden], dtype=np.int64)
@@ -423,13 +428,14 @@ def transformer_encoder(folder):
         y = dense(p + "gelu", p + "ffn2", ffn, hidden)
         out = "last_hidden_state" if layer == layers - 1 else p + "ln2"
         x = layer_norm(node(p + "ffn_res", f"add({y}, {x})", "Add", [y, x]), out)
-    g.write(folder, "MiniLM-L6-shaped transformer encoder, sequence 128, with random weights "
+    g.write(folder, f"MiniLM-L6-shaped transformer encoder, sequence {seq}, with random weights "
                     "(Benchmarks/generate.py; do not edit).")
 
 
 MODELS = {"mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
           "resnet50_v1": resnet50_v1, "squeezenet_1_1": squeezenet_1_1, "deeplab_v3": deeplab_v3,
-          "transformer_encoder": transformer_encoder}
+          "transformer_encoder": transformer_encoder,
+          "transformer_encoder_512": lambda folder: transformer_encoder(folder, seq=512, name="transformer_encoder_512")}
 
 
 def main():

@@ -2,7 +2,8 @@
 # Benchmarks webnnc against ONNX Runtime and OpenVINO on MobileNet v1/v2, ResNet-50 v1 and
 # SqueezeNet 1.1 (224x224 classifiers) and DeepLab v3 with a MobileNet v2 backbone (513x513
 # segmentation, output stride 16, 21-class logits) and a MiniLM-L6-shaped transformer encoder
-# (transformer_encoder: 6 layers, sequence 128, hidden 384, 12 heads, FFN 1536), batch 1, float32,
+# (transformer_encoder: 6 layers, sequence 128, hidden 384, 12 heads, FFN 1536; transformer_encoder_512:
+# the same at sequence 512), batch 1, float32,
 # random weights, in one command:
 #
 #   Benchmarks/run.sh [--models a,b] [--precision fp32,int8] [--avx2] [--iterations N] [--warmup N]
@@ -25,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3,transformer_encoder"
+MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3,transformer_encoder,transformer_encoder_512"
 ITERATIONS=20
 WARMUP=3
 ROUNDS=4

@@ -9,7 +9,8 @@ import WebNNReference
 /// The register-tiled float32 GEMM (`GemmKernel`) against the interpreter on random shapes: odd
 /// M, N and K around the tile and panel sizes, either operand transposed, broadcast batches,
 /// constant `b` (packed at compile time) and computed `b` (packed by each task), alpha, beta and
-/// c of every broadcast, fused residuals and activations; serial and parallel runs must give
+/// c of every broadcast, fused residuals and activations, K long enough to be cut into blocks
+/// (a packed per task, partial sums stored between blocks); serial and parallel runs must give
 /// the same bits (`expectMatchesReference`).
 @Suite struct GemmKernelTests {
     static var target: ResolvedTarget { get throws { try ResolvedTarget(TargetOptions()) } }
@@ -34,7 +35,9 @@ import WebNNReference
         var maker = GraphMaker(seed: seed)
         var g = maker.generator
         let m = [1, 5, 6, 7, 13, 25, 31, 64][Int.random(in: 0...7, using: &g)]
-        let k = [1, 3, 8, 17, 40, 129][Int.random(in: 0...5, using: &g)]
+        // Every fifth round K = 1600: several K blocks at either vector width and panel width
+        // (a panel's block is at most 48 KiB: 384 k of 32 floats, 768 of 16, 1536 of 8).
+        let k = round % 5 == 2 ? 1600 : [1, 3, 8, 17, 40, 129][Int.random(in: 0...5, using: &g)]
         let n = [1, 7, 8, 9, 16, 17, 31, 33, 48][Int.random(in: 0...8, using: &g)]
         maker.generator = g
         let aTranspose = round % 2 == 1, bTranspose = round % 3 == 1
@@ -73,10 +76,11 @@ import WebNNReference
 
     /// Attention's products: Q · K^T with K^T a transpose of the keys' heads (b read through
     /// its strides, packed per task) and P · V, on [batch, heads, seq, dim] operands.
-    @Test(arguments: 0..<4) func attentionProducts(_ round: Int) throws {
+    @Test(arguments: 0..<5) func attentionProducts(_ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        let (heads, sequence, dimension) = [(2, 19, 8), (3, 33, 16), (1, 128, 32), (2, 7, 24)][round]
+        // (1, 21, 1600): Q · K^T over K = 1600, in K blocks with K^T packed per block.
+        let (heads, sequence, dimension) = [(2, 19, 8), (3, 33, 16), (1, 128, 32), (2, 7, 24), (1, 21, 1600)][round]
         let q = try maker.input("q", [1, heads, sequence, dimension], in: -1...1)
         let keys = try maker.input("keys", [1, heads, sequence, dimension], in: -1...1)
         let v = try maker.input("v", [1, heads, sequence, dimension], in: -1...1)
@@ -85,7 +89,33 @@ import WebNNReference
         try maker.node("matmul", [probabilities, v])
         try maker.node("gemm", [try maker.input("x", [sequence, dimension], in: -1...1),
                                 try maker.input("y", [sequence, dimension], in: -1...1)], ["bTranspose": .bool(true)])
+        if FastConv2dPacking.vectorWidth(try GemmKernelTests.target) != nil {
+            let names = try GemmKernelTests.kernelNames(maker.graph)
+            #expect(names.allSatisfy { $0 == "GemmKernel" }, "seed \(seed): \(names)")
+        }
         try expectMatchesReference(maker, seed: seed)
+    }
+
+    /// The cache blocking of large products (BLIS's kc, mc and panel groups), for both vector
+    /// widths: K blocks whose panel block fits `panelBlockBytes`, a packed a whose row pitch is an
+    /// odd number of cache lines, enough tasks for two threads, none with a packed a for short K.
+    @Test func blockingOfLargeProducts() throws {
+        for (vectorWidth, longest) in [(16, 384), (8, 768)] {
+            let kernel = try GemmKernel(MatMulAttributes(), a: [512, 1024], b: [1024, 1024], c: nil, result: [512, 1024],
+                                        vectorWidth: vectorWidth)
+            #expect(kernel.kBlocks == (1024 + longest - 1) / longest && kernel.kBlock * kernel.kBlocks >= 1024)
+            #expect(kernel.kBlock * kernel.panelWidth * 4 <= GemmKernel.panelBlockBytes)
+            let pitch = try #require(kernel.aPitch)
+            #expect(pitch >= kernel.kBlock && pitch % 16 == 0 && pitch / 16 % 2 == 1)
+            #expect(kernel.taskCount >= GemmKernel.targetTasks)
+            let short = try GemmKernel(MatMulAttributes(), a: [12, 128, 32], b: [12, 32, 128], c: nil, result: [12, 128, 128],
+                                       vectorWidth: vectorWidth)
+            #expect(short.kBlocks == 1 && short.aPitch == nil && short.panelsPerTask == 1)
+            // One panel (like attention's P · V over long sequences): K blocks, a read in place.
+            let onePanel = try GemmKernel(MatMulAttributes(), a: [12, 512, 2048], b: [12, 2048, 16], c: nil,
+                                          result: [12, 512, 16], vectorWidth: vectorWidth)
+            #expect(onePanel.kBlocks > 1 && onePanel.aPitch == nil)
+        }
     }
 
     /// Long rows of `a` (K large enough that the rows are cut into several runs) and wide N.

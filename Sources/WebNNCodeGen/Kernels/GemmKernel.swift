@@ -2,30 +2,34 @@ import CLLVM
 import WebNNBasics
 import WebNNLowering
 
-/// Register-tiled float32 matrix product for `matmul` and `gemm` steps (any batch shape with
-/// broadcasting, either operand transposed, any element strides): `(alpha · a) × b + beta · c`,
-/// then the fused epilogue (residual, activation).
+/// Register-tiled, cache-blocked float32 matrix product for `matmul` and `gemm` steps (any
+/// batch shape with broadcasting, either operand transposed, any element strides):
+/// `(alpha · a) × b + beta · c`, then the fused epilogue (residual, activation).
 ///
-/// `b` is read from column panels of `panelWidth` = `vectorsPerTile` × VW floats, laid out
-/// `[K][panelWidth]` (so the `vectorsPerTile` weight vectors of one k are one contiguous run),
-/// zero-padded past N: a constant `b` is packed so at compile time (`GemmPacking`; the step's
-/// `b` operand is then `[b's batch..., panels, K, panelWidth]`), any other `b` (attention's K^T
-/// and V) is packed by each task into a stack panel, read through its own strides, so a
-/// transposed or strided `b` costs no separate copy.
+/// The structure is GotoBLAS's/BLIS's. `b` is read from column panels of `panelWidth` =
+/// `vectorsPerTile` × VW floats, laid out `[K][panelWidth]` (so the `vectorsPerTile` weight
+/// vectors of one k are one contiguous run), zero-padded past N: a constant `b` is packed so at
+/// compile time (`GemmPacking`; the step's `b` operand is then `[b's batch..., panels, K,
+/// panelWidth]`), any other `b` (attention's K^T and V) is packed by each task into a stack
+/// panel, read through its own strides, so a transposed or strided `b` costs no separate copy.
 ///
 /// A tile is `rows × vectorsPerTile` accumulators (`<VW x float>`, lanes = columns) kept in
-/// registers over the whole K reduction: per k, `vectorsPerTile` panel loads and one broadcast
-/// of `a[row, k]` per row (read directly through a's strides, so a transposed `a` needs no
-/// packing either; alpha scales each broadcast element, as the WebNN emulation scales a before
-/// the product). After the reduction `beta · c` is added, and the tile is stored; a residual or activation then runs over the
-/// stored tile while it is in L1 (`EpilogueEmitter`, the element-wise kernels' own code, which
-/// LLVM vectorizes).
+/// registers over a K block: per k, `vectorsPerTile` panel loads and one broadcast of
+/// `a[row, k]` per row (alpha scales each element, as the WebNN emulation scales a before the
+/// product). K is cut into `kBlocks` blocks of at most `kBlock` so that a panel's block (the
+/// BLIS micro-panel, ≤ `panelBlockBytes`) stays in L1 across a run's tiles; with more than one
+/// block and more than one panel, a task first copies its rows' K block of `a` into a stack block (row pitch an odd number
+/// of cache lines, so a tile's rows never share L1 sets, as rows 4 KB apart would), which stays in
+/// L2 across the task's panels, and a tile adds each block's sums to the partial sums it stored
+/// for the blocks before. After the last block `beta · c` is added, and a residual or activation
+/// runs over the stored tile while it is in L1 (`EpilogueEmitter`, the element-wise kernels' own
+/// code, which LLVM vectorizes).
 ///
-/// Tasks are (batch, row run, panel), panels innermost: a run's rows of `a` stay in L2 while
-/// the panels stream, and a panel stays in L1 across the run's tiles. Rows are cut like a
-/// pointwise convolution's pixels (`PointwiseTiling`: full tiles, and a last tile never so
-/// narrow that FMA latency shows). K is never split: each result element is summed by one task
-/// in one order, so results are bit-identical for any thread count.
+/// Tasks are (batch, row run, panel group): per K block, panels of the group outer and the
+/// run's tiles inner. Rows are cut like a pointwise convolution's pixels (`PointwiseTiling`:
+/// full tiles, and a last tile never so narrow that FMA latency shows). Blocks and groups depend
+/// on the shapes only, so each result element is summed in one order, bit-identical for any
+/// thread count.
 struct GemmKernel: KernelEmitter {
     let attributes: MatMulAttributes
     let batchShape: [Int]
@@ -40,11 +44,26 @@ struct GemmKernel: KernelEmitter {
     /// Whether b is the compile-time packed constant.
     let packedB: Bool
     let rows: PointwiseTiling
+    /// K is reduced in `kBlocks` blocks of `kBlock` (the last one may be shorter).
+    let kBlock: Int, kBlocks: Int
+    /// With several K blocks, the row pitch (floats) of the task's packed block of a.
+    let aPitch: Int?
+    /// Consecutive panels per task.
+    let panelsPerTask: Int
 
-    /// Floats of `a` a row run keeps in L2 (a run's rows are re-read once per panel).
+    /// Floats of `a` a row run keeps in L2 when a is read in place (once per panel).
     static let runBytes = 160 << 10
-    /// The largest panel (K × panelWidth floats) a task packs on its stack.
-    static let stackPanelBytes = 64 << 10
+    /// The largest K block of one panel (kept in L1, or at worst L2, across a run's tiles).
+    /// Measured on a loaded Ice Lake (Benchmarks/gemm.py): 24 KiB blocks (192 k of 32-float
+    /// panels) cost the transformer's K = 384 products ~10 % against no blocking, and gained
+    /// nothing at K = 1024 or 1536; 48 KiB leaves K ≤ 384 unblocked (docs/architecture.md).
+    static let panelBlockBytes = 48 << 10
+    /// The largest packed block of a (a task's rows × one K block, on the stack, kept in L2).
+    static let aBlockBytes = 96 << 10
+    /// With a packed a, panels are grouped so that there are about this many tasks (a group
+    /// reuses one packed block, so fewer groups pack less; more balance threads better: 8 cost
+    /// 128×1536×384 ~15 % at 1 thread against 2 or 4).
+    static let targetTasks = 4
 
     /// `packedB`: the shape of b packed by `GemmPacking`, or nil when b is read as it is (`b`).
     init(_ attributes: MatMulAttributes, a: [Int], b: [Int], c: [Int]?, result: [Int], vectorWidth: Int) throws {
@@ -59,7 +78,9 @@ struct GemmKernel: KernelEmitter {
         let batchShape = Array(result.dropLast(2))
         let n = result[result.count - 1]
         (self.m, self.n, self.k, self.batchShape) = (m, n, k, batchShape)
-        guard result[result.count - 2] == m else { throw CodeGenError.unsupported("matmul of \(a) and \(b) into \(result)") }
+        guard result[result.count - 2] == m, k >= 1 else {
+            throw CodeGenError.unsupported("matmul of \(a) and \(b) into \(result)")
+        }
         let vectorCount = (n + vectorWidth - 1) / vectorWidth
         let (vectors, rowsPerTile) = FastConv2dPacking.tile(vectorWidth: vectorWidth, vectorCount: vectorCount, rowWidth: nil)
         if packedB {
@@ -81,9 +102,6 @@ struct GemmKernel: KernelEmitter {
             vectorsPerTile = vectors
             bStrides = attributes.bTranspose ? (1, bColumns) : (bColumns, 1)
             bBatchStrides = broadcastStrides(Array(b.dropLast(2)), to: batchShape).map { $0 * bRows * bColumns }
-            guard k * vectors * vectorWidth * 4 <= GemmKernel.stackPanelBytes else {
-                throw CodeGenError.unsupported("matmul with K = \(k): its panel does not fit the stack")
-            }
         }
         // A tile of fewer vectors (one vector of columns) takes more rows.
         self.rowsPerTile = vectorsPerTile == vectors ? rowsPerTile
@@ -95,17 +113,42 @@ struct GemmKernel: KernelEmitter {
             let strides = broadcastStrides(cShape, to: [m, n])
             return (strides[0], strides[1])
         }
-        let rowsPerRun = max(self.rowsPerTile, GemmKernel.runBytes / max(1, 4 * k))
+        let panelWidth = vectorsPerTile * vectorWidth
+        let longestBlock = max(vectorWidth, GemmKernel.panelBlockBytes / (4 * panelWidth))
+        kBlocks = (k + longestBlock - 1) / longestBlock
+        kBlock = (k + kBlocks - 1) / kBlocks
+        let panels = (n + panelWidth - 1) / panelWidth
+        let rowsPerRun: Int
+        if kBlocks > 1 && panels > 1 {  // (a single panel reads each element of a once: nothing to gain)
+            let lines = (kBlock + 15) / 16  // 16 floats a cache line
+            aPitch = 16 * (lines % 2 == 0 ? lines + 1 : lines)
+            rowsPerRun = max(self.rowsPerTile, GemmKernel.aBlockBytes / (4 * aPitch!))
+        } else {
+            aPitch = nil
+            rowsPerRun = max(self.rowsPerTile, GemmKernel.runBytes / (4 * k))
+        }
         rows = PointwiseTiling(pixels: m, tileWidth: self.rowsPerTile, vectors: vectorsPerTile, pixelsPerRun: rowsPerRun)
+        if aPitch != nil {
+            let batches = batchShape.reduce(1, *)
+            let groups = min(panels, max(1, (GemmKernel.targetTasks + batches * rows.runs - 1) / (batches * rows.runs)))
+            panelsPerTask = (panels + groups - 1) / groups
+        } else {
+            panelsPerTask = 1
+        }
     }
 
     var panelWidth: Int { vectorsPerTile * vectorWidth }
     var panels: Int { (n + panelWidth - 1) / panelWidth }
+    private var panelGroups: Int { (panels + panelsPerTask - 1) / panelsPerTask }
     private var batchCount: Int { batchShape.reduce(1, *) }
-    var taskCount: Int { batchCount * rows.runs * panels }
+    var taskCount: Int { batchCount * rows.runs * panelGroups }
+    /// The most rows of one run (its full tiles, and the last tiles in the last run).
+    private var longestRun: Int {
+        (rows.fullTileCount + rows.runs - 1) / rows.runs * rowsPerTile + rows.lastTiles.reduce(0) { $0 + $1.1 }
+    }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
-        let panel = task % panels, run = task / panels % rows.runs, batch = task / (panels * rows.runs)
+        let group = task % panelGroups, run = task / panelGroups % rows.runs, batch = task / (panelGroups * rows.runs)
         var aBase = e.int(0), bBase = e.int(0)
         var remaining = batch
         for axis in batchShape.indices.reversed() {
@@ -114,41 +157,101 @@ struct GemmKernel: KernelEmitter {
             if aBatchStrides[axis] != 0 { aBase = aBase + index * aBatchStrides[axis] }
             if bBatchStrides[axis] != 0 { bBase = bBase + index * bBatchStrides[axis] }
         }
+        let (firstTile, endTile) = rows.fullTiles(e, run: run)
+        let lastRun = run == e.int(rows.runs - 1)
+        let firstRow = firstTile * rowsPerTile
+        let aBlock = aPitch.map { e.entryAlloca(e.types.f32, count: longestRun * $0) }
+        let bPanel = packedB ? nil : e.entryAlloca(e.types.f32, count: kBlock * panelWidth)
+        let firstPanel = group * panelsPerTask
+        let endPanel = panelGroups * panelsPerTask == panels ? firstPanel + panelsPerTask
+            : e.minimum(firstPanel + panelsPerTask, e.int(panels))
         let lastColumns = n - (panels - 1) * panelWidth
-        let emit = { (columns: Int) in
-            let (panelPointer, panelBase) = packedB
-                ? (buffers.operands[1].pointer, bBase + panel * (k * panelWidth))
-                : (packPanel(e, buffers, bBase: bBase, panel: panel, columns: columns), e.int(0))
-            let tile = { (tileRows: Int, firstRow: IRValue) in
-                emitTile(e, buffers, batch: batch, aBase: aBase, panelPointer: panelPointer, panelBase: panelBase,
-                         panel: panel, columns: columns, rows: tileRows, firstRow: firstRow)
+        e.forLoop(from: 0, to: kBlocks) { block in
+            let kStart = block * kBlock
+            let kLength = kBlocks == 1 ? e.int(k) : e.minimum(e.int(kBlock), e.int(k) - kStart)
+            let blocks = kBlocks == 1 ? nil : KBlockFlags(first: block == e.int(0), last: block == e.int(kBlocks - 1))
+            // a, at (row, k of the block) = pointer[offset(row) + k · stride]
+            let aSource: (pointer: IRValue, offset: (IRValue) -> IRValue, stride: Int)
+            if let aBlock, let aPitch {
+                packA(e, buffers, aBase: aBase, firstRow: firstRow,
+                      endRow: e.select(lastRun, e.int(m), endTile * rowsPerTile), kStart: kStart, kLength: kLength, into: aBlock)
+                aSource = (aBlock, { row in (row - firstRow) * aPitch }, 1)
+            } else {
+                aSource = (buffers.operands[0].pointer, { row in aBase + row * aStrides.m + kStart * aStrides.k }, aStrides.k)
             }
-            let (firstTile, endTile) = rows.fullTiles(e, run: run)
-            e.forLoop(from: firstTile, to: endTile) { index in tile(rowsPerTile, index * rowsPerTile) }
-            if !rows.lastTiles.isEmpty {
-                e.ifThen(run == e.int(rows.runs - 1)) {
-                    for (first, count) in rows.lastTiles { tile(count, e.int(first)) }
+            e.forLoop(from: firstPanel, to: endPanel) { panel in
+                let emit = { (columns: Int) in
+                    let (panelPointer, panelBase) = bPanel.map {
+                        (packPanel(e, buffers, bBase: bBase, panel: panel, columns: columns, kStart: kStart,
+                                   kLength: kLength, into: $0), e.int(0))
+                    } ?? (buffers.operands[1].pointer, bBase + panel * (k * panelWidth) + kStart * panelWidth)
+                    let tile = { (tileRows: Int, tileFirstRow: IRValue) in
+                        emitTile(e, buffers, batch: batch, a: (aSource.pointer, (0..<tileRows).map { aSource.offset(tileFirstRow + $0) },
+                                                               aSource.stride),
+                                 panelPointer: panelPointer, panelBase: panelBase, panel: panel, columns: columns,
+                                 firstRow: tileFirstRow, kLength: kLength, blocks: blocks)
+                    }
+                    e.forLoop(from: firstTile, to: endTile) { index in tile(rowsPerTile, index * rowsPerTile) }
+                    if !rows.lastTiles.isEmpty {
+                        e.ifThen(lastRun) {
+                            for (first, count) in rows.lastTiles { tile(count, e.int(first)) }
+                        }
+                    }
+                }
+                if lastColumns == panelWidth {
+                    emit(panelWidth)
+                } else if panels == 1 {
+                    emit(lastColumns)
+                } else {
+                    e.ifThenElse(panel == e.int(panels - 1), then: { emit(lastColumns) }, else: { emit(panelWidth) })
                 }
             }
         }
-        if lastColumns == panelWidth {
-            emit(panelWidth)
-        } else if panels == 1 {
-            emit(lastColumns)
+    }
+
+    /// Whether the current K block is the first (the tile starts from zero, not from its stored
+    /// partial sums) and the last (c and the epilogue follow).
+    private struct KBlockFlags { let first: IRValue, last: IRValue }
+
+    /// Copies rows `[firstRow, endRow)` of a, columns `[kStart, kStart + kLength)`, times alpha,
+    /// into `block` (row-major, `aPitch` floats a row): one vector at a time along a row when a's
+    /// k stride is 1, else one element at a time, rows innermost (a transposed a's contiguous axis).
+    private func packA(_ e: FunctionEmitter, _ buffers: StepBuffers, aBase: IRValue, firstRow: IRValue, endRow: IRValue,
+                       kStart: IRValue, kLength: IRValue, into block: IRValue) {
+        let a = buffers.operands[0].pointer, pitch = aPitch!
+        let scaled = { (value: IRValue, width: Int?) -> IRValue in
+            guard attributes.alpha != 1 else { return value }
+            let alpha = e.float(attributes.alpha)
+            return e.floatMultiply(value, width.map { e.splat(alpha, width: $0) } ?? alpha)
+        }
+        if aStrides.k == 1 {
+            let vectorEnd = kLength / vectorWidth * vectorWidth
+            e.forLoop(from: firstRow, to: endRow) { row in
+                let source = aBase + row * aStrides.m + kStart, target = (row - firstRow) * pitch
+                e.forLoop(from: e.int(0), to: vectorEnd, step: vectorWidth) { j in
+                    let vector = e.loadVector(a, source + j, lanes: vectorWidth, width: vectorWidth)
+                    e.storeVector(scaled(vector, vectorWidth), block, target + j)
+                }
+                e.forLoop(from: vectorEnd, to: kLength) { j in e.store(scaled(e.load(a, source + j), nil), block, target + j) }
+            }
         } else {
-            e.ifThenElse(panel == e.int(panels - 1), then: { emit(lastColumns) }, else: { emit(panelWidth) })
+            e.forLoop(from: e.int(0), to: kLength) { j in
+                let source = aBase + (kStart + j) * aStrides.k
+                e.forLoop(from: firstRow, to: endRow) { row in
+                    e.store(scaled(e.load(a, source + row * aStrides.m), nil), block, (row - firstRow) * pitch + j)
+                }
+            }
         }
     }
 
-    /// Copies `columns` columns of b from column `panel · panelWidth` into a stack panel
-    /// `[K][panelWidth]`, zero past `columns`; returns the panel's pointer.
+    /// Copies `columns` columns of b from column `panel · panelWidth`, rows `[kStart, kStart +
+    /// kLength)`, into the stack panel `[kLength][panelWidth]`, zero past `columns`; returns it.
     private func packPanel(_ e: FunctionEmitter, _ buffers: StepBuffers, bBase: IRValue, panel: IRValue,
-                           columns: Int) -> IRValue {
-        let stack = e.entryAlloca(e.types.f32, count: k * panelWidth)
+                           columns: Int, kStart: IRValue, kLength: IRValue, into stack: IRValue) -> IRValue {
         let b = buffers.operands[1].pointer
         let firstColumn = bBase + panel * (panelWidth * bStrides.n)
-        e.forLoop(from: 0, to: k) { kIndex in
-            let row = firstColumn + kIndex * bStrides.k
+        e.forLoop(from: e.int(0), to: kLength) { kIndex in
+            let row = firstColumn + (kStart + kIndex) * bStrides.k
             if bStrides.n == 1 {
                 for v in 0..<vectorsPerTile {
                     let lanes = max(0, min(vectorWidth, columns - v * vectorWidth))
@@ -166,18 +269,34 @@ struct GemmKernel: KernelEmitter {
         return stack
     }
 
-    /// `rows` rows from `firstRow` × the panel's `columns` columns: the K reduction in
-    /// registers, then alpha, beta · c, one store per element, and the epilogue.
-    private func emitTile(_ e: FunctionEmitter, _ buffers: StepBuffers, batch: IRValue, aBase: IRValue,
-                          panelPointer: IRValue, panelBase: IRValue, panel: IRValue, columns: Int, rows: Int,
-                          firstRow: IRValue) {
+    /// `a.offsets.count` rows from `firstRow` × the panel's `columns` columns over one K block:
+    /// the reduction in registers (from zero, or from the partial sums stored for the blocks
+    /// before), then, after the last block, beta · c; one store per element, and the epilogue.
+    /// Row r's a element k is `a.pointer[a.offsets[r] + k · a.stride]` (already scaled by alpha
+    /// when packed, stride 1).
+    private func emitTile(_ e: FunctionEmitter, _ buffers: StepBuffers, batch: IRValue,
+                          a: (pointer: IRValue, offsets: [IRValue], stride: Int),
+                          panelPointer: IRValue, panelBase: IRValue, panel: IRValue, columns: Int,
+                          firstRow: IRValue, kLength: IRValue, blocks: KBlockFlags?) {
+        let rows = a.offsets.count
         let vectors = (columns + vectorWidth - 1) / vectorWidth
         let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
-        let a = buffers.operands[0].pointer
         let zero = e.wrap(LLVMConstNull(vectorType))
-        let rowOffsets = (0..<rows).map { r in aBase + (firstRow + r) * aStrides.m }
-        let sums = e.forLoop(from: e.int(0), to: e.int(k), carrying: Array(repeating: zero, count: rows * vectors)) {
-            kIndex, accumulators in
+        let y = buffers.result.pointer
+        let firstColumn = panel * panelWidth
+        let resultRow = { (r: Int) in (batch * m + firstRow + r) * n }
+        let lanes = { (v: Int) in min(vectorWidth, columns - v * vectorWidth) }
+        var initial = Array(repeating: zero, count: rows * vectors)
+        if let blocks {
+            for r in 0..<rows {
+                for v in 0..<vectors {
+                    let stored = e.loadVector(y, resultRow(r) + firstColumn + v * vectorWidth, lanes: lanes(v), width: vectorWidth)
+                    initial[r * vectors + v] = e.select(blocks.first, zero, stored)
+                }
+            }
+        }
+        let scaleA = attributes.alpha != 1 && aPitch == nil
+        let sums = e.forLoop(from: e.int(0), to: kLength, carrying: initial) { kIndex, accumulators in
             var acc = accumulators
             let weights = (0..<vectors).map { v in
                 e.loadVector(panelPointer, panelBase + kIndex * panelWidth + v * vectorWidth, lanes: vectorWidth,
@@ -185,8 +304,8 @@ struct GemmKernel: KernelEmitter {
             }
             for r in 0..<rows {
                 // The spec's emulation scales a before the product: alpha · a, rounded, then × b.
-                var element = e.load(a, rowOffsets[r] + kIndex * aStrides.k)
-                if attributes.alpha != 1 { element = e.floatMultiply(element, e.float(attributes.alpha)) }
+                var element = e.load(a.pointer, a.offsets[r] + kIndex * a.stride)
+                if scaleA { element = e.floatMultiply(element, e.float(attributes.alpha)) }
                 let broadcast = e.splat(element, width: vectorWidth)
                 for v in 0..<vectors {
                     acc[r * vectors + v] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType],
@@ -195,13 +314,9 @@ struct GemmKernel: KernelEmitter {
             }
             return acc
         }
-        let y = buffers.result.pointer
-        let firstColumn = panel * panelWidth
-        let resultRow = { (r: Int) in (batch * m + firstRow + r) * n }
         for r in 0..<rows {
             for v in 0..<vectors {
                 var value = sums[r * vectors + v]
-                let lanes = min(vectorWidth, columns - v * vectorWidth)
                 // beta · c is added even for beta = 0 (the emulation's add: c's infinities and NaNs show)
                 if let cStrides {
                     let cBase = (firstRow + r) * cStrides.m
@@ -210,30 +325,34 @@ struct GemmKernel: KernelEmitter {
                     if cStrides.n == 0 {
                         c = e.splat(e.load(buffers.operands[2].pointer, cBase), width: vectorWidth)
                     } else if cStrides.n == 1 {
-                        c = e.loadVector(buffers.operands[2].pointer, cBase + column, lanes: lanes, width: vectorWidth)
+                        c = e.loadVector(buffers.operands[2].pointer, cBase + column, lanes: lanes(v), width: vectorWidth)
                     } else {
                         c = zero
-                        for lane in 0..<lanes {
+                        for lane in 0..<lanes(v) {
                             let element = e.load(buffers.operands[2].pointer, cBase + (column + lane) * cStrides.n)
                             c = e.wrap(LLVMBuildInsertElement(e.builder, c.reference, element.reference,
                                                               e.int32(Int32(lane)).reference, "")!)
                         }
                     }
                     if attributes.beta != 1 { c = e.floatMultiply(c, e.splat(e.float(attributes.beta), width: vectorWidth)) }
-                    value = e.floatAdd(value, c)
+                    let withC = e.floatAdd(value, c)
+                    value = blocks.map { e.select($0.last, withC, value) } ?? withC
                 }
-                e.storeVector(value, y, resultRow(r) + firstColumn + v * vectorWidth, lanes: lanes)
+                e.storeVector(value, y, resultRow(r) + firstColumn + v * vectorWidth, lanes: lanes(v))
             }
         }
         let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
         guard !epilogue.isEmpty else { return }
-        for r in 0..<rows {
-            let base = resultRow(r) + firstColumn
-            e.forLoop(from: 0, to: columns) { column in
-                let index = base + column
-                e.store(epilogue.apply(e, e.load(buffers.result, index), buffers, resultIndex: index), buffers.result, index)
+        let apply = {
+            for r in 0..<rows {
+                let base = resultRow(r) + firstColumn
+                e.forLoop(from: 0, to: columns) { column in
+                    let index = base + column
+                    e.store(epilogue.apply(e, e.load(buffers.result, index), buffers, resultIndex: index), buffers.result, index)
+                }
             }
         }
+        if let blocks { e.ifThen(blocks.last, apply) } else { apply() }
     }
 }
 

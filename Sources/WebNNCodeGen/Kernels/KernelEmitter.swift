@@ -119,7 +119,7 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
         if dataType == .float32, let vectorWidth {
             do {
                 return try GemmKernel(attributes, a: shapes[0], b: shapes[1], c: c, result: resultShape, vectorWidth: vectorWidth)
-            } catch _ where !attributes.packedB {}  // too large a K for a stack panel, a batched c: the general kernel
+            } catch _ where !attributes.packedB {}  // a batched c: the general kernel
         }
         return try MatMulKernel(attributes, a: shapes[0], b: shapes[1], c: c, result: resultShape)
     case .pool2d(let attributes):
