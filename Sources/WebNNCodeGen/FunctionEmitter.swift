@@ -146,11 +146,15 @@ final class FunctionEmitter {
     }
 
     /// `if (condition) return value;` then continues emitting in the fall-through path.
-    func returnIf(_ condition: IRValue, _ value: IRValue) {
+    func returnIf(_ condition: IRValue, _ value: IRValue) { returnIf(condition, computing: { value }) }
+
+    /// `if (condition) return value();`, with `value` emitted only on the returning path; then
+    /// continues emitting in the fall-through path.
+    func returnIf(_ condition: IRValue, computing value: () -> IRValue) {
         let exit = newBlock("early.return"), next = newBlock("continue")
         LLVMBuildCondBr(builder, condition.reference, exit, next)
         LLVMPositionBuilderAtEnd(builder, exit)
-        LLVMBuildRet(builder, value.reference)
+        LLVMBuildRet(builder, value().reference)
         LLVMPositionBuilderAtEnd(builder, next)
     }
 

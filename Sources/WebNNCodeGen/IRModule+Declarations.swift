@@ -24,6 +24,18 @@ extension IRModule {
         return function
     }
 
+    /// Declares a function defined elsewhere: in libc, or (`hidden`) in another module of the
+    /// same library. Returns the existing declaration when there is one.
+    func declareExternalFunction(_ name: String, returning returnType: LLVMTypeRef, parameters: [LLVMTypeRef],
+                                 hidden: Bool = false) -> LLVMValueRef {
+        if let existing = LLVMGetNamedFunction(module, name) { return existing }
+        var parameterTypes: [LLVMTypeRef?] = parameters
+        let function = LLVMAddFunction(module, name, LLVMFunctionType(returnType, &parameterTypes, UInt32(parameters.count), 0))!
+        if hidden { LLVMSetVisibility(function, LLVMHiddenVisibility) }
+        addEnumAttribute("nounwind", to: function, at: functionAttributeIndex)
+        return function
+    }
+
     /// The function type of a function value.
     func functionType(of function: LLVMValueRef) -> LLVMTypeRef { LLVMGlobalGetValueType(function) }
 
@@ -64,6 +76,14 @@ extension IRModule {
     /// A private NUL-terminated string constant; returns an `i8*`.
     func addCString(_ name: String, _ text: String) -> LLVMValueRef {
         addGlobal(name, LLVMConstStringInContext(context, text, UInt32(text.utf8.count), 0)!, alignment: 1)
+    }
+
+    /// An internal writable global initialized with `initializer`; returns it cast to `i8*`.
+    func addMutableGlobal(_ name: String, _ initializer: LLVMValueRef) -> LLVMValueRef {
+        let global = LLVMAddGlobal(module, LLVMTypeOf(initializer), name)!
+        LLVMSetInitializer(global, initializer)
+        LLVMSetLinkage(global, LLVMInternalLinkage)
+        return LLVMConstPointerCast(global, types.pointer)
     }
 
     /// A private read-only global initialized with `initializer`; returns it cast to `i8*`.

@@ -10,6 +10,13 @@ public enum EmitKind: String, Sendable, CaseIterable {
     case object
 }
 
+/// Which optimization pipeline a module gets (`IRModule.optimize`).
+enum OptimizationPipeline {
+    case standard
+    /// For modules of register-tiled kernels only (`VariantProgram.registerTiledKernels`).
+    case registerTiled
+}
+
 /// An LLVM context and the one module built in it, for one target machine.
 final class IRModule {
     let context: LLVMContextRef
@@ -22,6 +29,26 @@ final class IRModule {
         module = LLVMModuleCreateWithNameInContext(name, context)
         LLVMSetTarget(module, machine.target.triple)
         LLVMSetDataLayout(module, machine.dataLayout)
+    }
+
+    /// One module holding all of `modules` (for one target triple), linked through bitcode in
+    /// a context of its own; each function keeps its `target-cpu` and `target-features`, so
+    /// the kernels of every variant are generated for their CPU. The first module's machine
+    /// generates the code.
+    convenience init(linking modules: [IRModule]) throws {
+        var length = 0
+        self.init(name: String(cString: LLVMGetModuleIdentifier(modules[0].module, &length)), machine: modules[0].machine)
+        for source in modules {
+            let bitcode = LLVMWriteBitcodeToMemoryBuffer(source.module)!
+            defer { LLVMDisposeMemoryBuffer(bitcode) }
+            var parsed: LLVMModuleRef?
+            guard LLVMParseBitcodeInContext2(context, bitcode, &parsed) == 0, let parsed else {
+                throw CodeGenError.emissionFailed("cannot read back the bitcode of a module")
+            }
+            guard LLVMLinkModules2(module, parsed) == 0 else {  // consumes `parsed`
+                throw CodeGenError.emissionFailed("cannot link the library's modules into one")
+            }
+        }
     }
 
     deinit {
@@ -47,15 +74,19 @@ final class IRModule {
         throw CodeGenError.verificationFailed(function: "<module>", message: text)
     }
 
-    /// Runs the new pass manager's `default<On>` pipeline for the machine's optimization level.
-    func optimize() throws {
-        let pipeline = "default<O\(machine.target.optimizationLevel)>"
+    /// Runs LLVM's optimization pipeline for the machine's optimization level: `default<On>`, or
+    /// for register-tiled kernels at -O3 on LLVM 19 the same without dead-store elimination.
+    func optimize(_ kind: OptimizationPipeline = .standard) throws {
+        let level = machine.target.optimizationLevel
+        let pipeline = kind == .registerTiled && level == 3 && LLVMTargets.version.hasPrefix("19.") ? llvm19O3WithoutDSE
+            : "default<O\(level)>"
         let options = LLVMCreatePassBuilderOptions()
         defer { LLVMDisposePassBuilderOptions(options) }
         LLVMPassBuilderOptionsSetLoopVectorization(options, 1)
         LLVMPassBuilderOptionsSetSLPVectorization(options, 1)
         if let error = LLVMRunPasses(module, pipeline, machine.reference, options) {
-            throw CodeGenError.optimizationFailed(pipeline: pipeline, message: takeMessage(LLVMGetErrorMessage(error)))
+            let shown = pipeline.count > 100 ? "default<O3> without dse" : pipeline
+            throw CodeGenError.optimizationFailed(pipeline: shown, message: takeMessage(LLVMGetErrorMessage(error)))
         }
     }
 
@@ -65,17 +96,34 @@ final class IRModule {
         if kind == .llvmIR {
             return Array(takeMessage(LLVMPrintModuleToString(module)).utf8)
         }
+        return try withClone { clone in
+            var error: UnsafeMutablePointer<CChar>?
+            var buffer: LLVMMemoryBufferRef?
+            let fileType = kind == .object ? LLVMObjectFile : LLVMAssemblyFile
+            if LLVMTargetMachineEmitToMemoryBuffer(machine.reference, clone, fileType, &error, &buffer) != 0 || buffer == nil {
+                throw CodeGenError.emissionFailed(takeMessage(error))
+            }
+            defer { LLVMDisposeMemoryBuffer(buffer) }
+            let start = UnsafeRawPointer(LLVMGetBufferStart(buffer)!)
+            return Array(UnsafeRawBufferPointer(start: start, count: LLVMGetBufferSize(buffer)))
+        }
+    }
+
+    /// Writes the module's object file to `path` (generated from a clone, like `emit`).
+    func writeObject(to path: String) throws {
+        try withClone { clone in
+            var error: UnsafeMutablePointer<CChar>?
+            var file = Array(path.utf8CString)  // `char *` before LLVM 15
+            if LLVMTargetMachineEmitToFile(machine.reference, clone, &file, LLVMObjectFile, &error) != 0 {
+                throw CodeGenError.emissionFailed("\(path): \(takeMessage(error))")
+            }
+        }
+    }
+
+    private func withClone<Result>(_ body: (LLVMModuleRef) throws -> Result) throws -> Result {
         guard let clone = LLVMCloneModule(module) else { throw CodeGenError.emissionFailed("cannot clone the module") }
         defer { LLVMDisposeModule(clone) }
-        var error: UnsafeMutablePointer<CChar>?
-        var buffer: LLVMMemoryBufferRef?
-        let fileType = kind == .object ? LLVMObjectFile : LLVMAssemblyFile
-        if LLVMTargetMachineEmitToMemoryBuffer(machine.reference, clone, fileType, &error, &buffer) != 0 || buffer == nil {
-            throw CodeGenError.emissionFailed(takeMessage(error))
-        }
-        defer { LLVMDisposeMemoryBuffer(buffer) }
-        let start = UnsafeRawPointer(LLVMGetBufferStart(buffer)!)
-        return Array(UnsafeRawBufferPointer(start: start, count: LLVMGetBufferSize(buffer)))
+        return try body(clone)
     }
 }
 

@@ -18,13 +18,27 @@ public struct LibraryDescription: Equatable, Sendable {
     public var memoryPlan: MemoryPlanReport
     public var inputs: [ProgramTensor]
     public var outputs: [ProgramTensor]
-    /// The steps `P_run` runs in order (what `P_run_profiled` times).
+    /// The steps `P_run` runs in order (what `P_run_profiled` times), with the kernels of the
+    /// first variant.
     public var steps: [StepDescription] = []
+    /// A library with several variants: each one, most capable first (`P_variant` numbers them
+    /// so); `triple`, `cpu` and `features` then describe the entry points and CPU dispatch,
+    /// compiled for the baseline. Empty for a library with one.
+    public var variants: [VariantDescription] = []
 
     /// One step of the run: the graph value it computes and the code that computes it.
     public struct StepDescription: Equatable, Sendable {
         public var label: String
         public var kernel: String
+    }
+
+    /// One variant of the kernels: its name (what `WEBNNC_VARIANT` selects), CPU, the features
+    /// its CPUID check requires, and the kernel of each step.
+    public struct VariantDescription: Equatable, Sendable {
+        public var name: String
+        public var cpu: String
+        public var features: String
+        public var kernels: [String]
     }
 
     /// The `P_describe` JSON object (see docs/abi.md).
@@ -38,7 +52,11 @@ public struct LibraryDescription: Equatable, Sendable {
         }
         return "{\"abiVersion\":\(LibraryDescription.abiVersion),\"name\":\(jsonString(modelName)),"
             + "\"prefix\":\(jsonString(prefix)),\"compiler\":\(jsonString(compilerVersion)),"
-            + "\"target\":{\"triple\":\(jsonString(triple)),\"cpu\":\(jsonString(cpu)),\"features\":\(jsonString(features))},"
+            + "\"target\":{\"triple\":\(jsonString(triple)),\"cpu\":\(jsonString(cpu)),\"features\":\(jsonString(features))"
+            + (variants.isEmpty ? "" : ",\"variants\":[" + variants.map { variant in
+                "{\"name\":\(jsonString(variant.name)),\"cpu\":\(jsonString(variant.cpu)),\"features\":\(jsonString(variant.features)),"
+                    + "\"kernels\":[\(variant.kernels.map(jsonString).joined(separator: ","))]}"
+            }.joined(separator: ",") + "]") + "},"
             + "\"scratchSize\":\(scratchSize),"
             + "\"memoryPlan\":{\"intermediateCount\":\(memoryPlan.intermediateCount),"
             + "\"intermediateBytes\":\(memoryPlan.intermediateBytes),\"peakLiveBytes\":\(memoryPlan.peakLiveBytes),"
@@ -88,6 +106,9 @@ public struct LibraryDescription: Equatable, Sendable {
             int64_t \(p)_scratch_size(void);
             const char *\(p)_describe(void);
             int32_t \(p)_check_cpu(void);
+            /* The variant P_run runs on this CPU (an index into P_describe's target.variants; 0 when
+               there are none), or -1 when this CPU can run none. */
+            int32_t \(p)_variant(void);
             int32_t \(p)_run(const void *const *inputs, void *const *outputs, void *scratch,
                             webnnc_parallel_for_fn parallel_for, void *pool_context);
             /* P_run that adds each step's time-stamp-counter ticks to step_ticks[i] (steps: see P_describe). */

@@ -2,36 +2,32 @@ import CLLVM
 import WebNNBasics
 import WebNNLowering
 
-/// Builds the LLVM module of a generated library: embedded weights, the query functions and
-/// tables of docs/abi.md, `P_check_cpu`, one task function per kernel step, and `P_run`.
+/// Builds the library module of a generated library: the embedded weights, the query functions
+/// and tables of docs/abi.md, `P_check_cpu` and the choice of variant, each variant's run loop
+/// (which calls the tasks its kernel modules define), and `P_run`.
 struct LibraryEmitter {
     let module: IRModule
-    let program: KernelProgram
-    /// The emitter of each step of `program`.
-    let kernels: [KernelEmitter]
     let description: LibraryDescription
+    /// The variants, most capable first (one for a library without variants).
+    let variants: [VariantProgram]
+    let weights: WeightPool
     let flushDenormals: Bool
 
     private var prefix: String { description.prefix }
     private var types: IRTypes { module.types }
-    private var target: ResolvedTarget { module.machine.target }
+    /// The inputs, outputs, scratch size and step count are the same in every variant.
+    private var program: KernelProgram { variants[0].program }
 
-    func emit() throws {
+    func emit() {
         emitConstantQueries()
         emitTensorInfo("input", program.inputs)
         emitTensorInfo("output", program.outputs)
-        let checkCPU = emitCheckCPU()
-        let constants = program.constants.enumerated().map { index, data in
-            module.addConstantBytes("\(prefix).weights.\(index)", data.bytes)
+        let choose = emitVariantChoice()
+        let weightGlobals = weights.entries.enumerated().map { index, entry in
+            module.addConstantBytes("\(prefix).weights.\(index)", variants[entry.variant].program.constants[entry.constant].bytes)
         }
-        var bodies: [StepSignature: LLVMValueRef] = [:]
-        let tasks = zip(program.steps, kernels).enumerated().map { index, step in
-            let signature = StepSignature(step.0)
-            let body = bodies[signature] ?? emitStepBody(index: index, step: step.0, kernel: step.1)
-            bodies[signature] = body
-            return emitStepTask(index: index, body: body, bufferCount: 1 + step.0.operands.count)
-        }
-        emitRun(checkCPU: checkCPU, constants: constants, tasks: tasks, kernels: kernels)
+        let runs = variants.indices.map { emitVariantRun($0, weights: weightGlobals) }
+        emitRun(choose: choose, variantRuns: runs)
     }
 
     // MARK: Queries
@@ -45,7 +41,7 @@ struct LibraryEmitter {
 
     private func emitConstantQueries() {
         let strings = [("model_name", description.modelName), ("compiler_version", description.compilerVersion),
-                       ("cpu_features", target.summary), ("describe", description.json)]
+                       ("cpu_features", cpuFeatures), ("describe", description.json)]
         for (name, text) in strings {
             let global = module.addCString("\(prefix).\(name).text", text)
             _ = exportedFunction(name, returning: types.pointer) { $0.returnValue($0.wrap(global)) }
@@ -85,83 +81,128 @@ struct LibraryEmitter {
         }
     }
 
-    private func emitCheckCPU() -> LLVMValueRef {
-        exportedFunction("check_cpu", returning: types.i32) { e in
-            if target.isX86_64 {
-                CPUFeatureCheck(features: target.enabledFeatures).emit(into: e)
+    /// `P_cpu_features`: `triple cpu +features` of the code; with variants, the triple and then
+    /// each variant's name and features, `; `-separated, most capable first.
+    private var cpuFeatures: String {
+        guard variants.count > 1 else { return variants[0].target.summary }
+        return variants[0].target.triple + " "
+            + variants.map { "\($0.target.name) \($0.target.enabledFeatureList)" }.joined(separator: "; ")
+    }
+
+    // MARK: CPU check and variant choice
+
+    /// `P_check_cpu`, `P_variant`, and the internal `i32 P.variant.choose()` they and `P_run`
+    /// call: the index of the variant to run, -1 when the CPU can run none. With one variant it
+    /// is the CPUID check itself. With several, the first found of: the variant `WEBNNC_VARIANT`
+    /// names (-1 when this CPU cannot run it; a name the library lacks is ignored), else the first
+    /// (most capable) variant this CPU can run; the answer is cached after the first call.
+    private func emitVariantChoice() -> LLVMValueRef {
+        let checks = variants.enumerated().map { index, variant in
+            let check = module.addFunction("\(prefix).v\(index).check_cpu", returning: types.i32, parameters: [], exported: false)
+            let e = FunctionEmitter(module: module, function: check)
+            if variant.target.isX86_64 {
+                CPUFeatureCheck(features: variant.target.enabledFeatures).emit(into: e)
             } else {
                 e.returnValue(e.int32(0))
             }
+            return check
         }
-    }
-
-    // MARK: Kernels
-
-    /// Everything a step body depends on, so that steps with equal signatures (a network's
-    /// repeated blocks) can share one body: its kernel, the type and view strides of each
-    /// buffer (a convolution writing into a concat's buffer indexes its result through them),
-    /// and which operands share the result's buffer. Only where the buffers are is left out:
-    /// the task wrapper passes the pointers.
-    private struct StepSignature: Hashable {
-        var kernel: Kernel
-        var types: [TensorType]
-        var strides: [[Int]?]
-        var operandsSharingResult: [Bool]
-        init(_ step: KernelStep) {
-            kernel = step.kernel
-            let buffers = [step.result] + step.operands
-            types = buffers.map(\.type)
-            strides = buffers.map(\.strides)
-            operandsSharingResult = step.operandsSharingResult
+        func supported(_ e: FunctionEmitter, _ index: Int) -> IRValue {
+            e.call(checks[index], type: module.functionType(of: checks[index]), []) == e.int32(0)
         }
-    }
+        let none = Int32(-1)
+        let choose = module.addFunction("\(prefix).variant.choose", returning: types.i32, parameters: [], exported: false)
+        if variants.count == 1 {
+            let e = FunctionEmitter(module: module, function: choose)
+            e.returnValue(e.select(supported(e, 0), e.int32(0), e.int32(none)))
+        } else {
+            let find = module.addFunction("\(prefix).variant.find", returning: types.i32, parameters: [], exported: false)
+            let e = FunctionEmitter(module: module, function: find)
+            let getenv = module.declareExternalFunction("getenv", returning: types.pointer, parameters: [types.pointer])
+            let strcmp = module.declareExternalFunction("strcmp", returning: types.i32, parameters: [types.pointer, types.pointer])
+            let forced = e.call(getenv, type: module.functionType(of: getenv),
+                                [e.wrap(module.addCString("\(prefix).variant.environment", "WEBNNC_VARIANT"))])
+            e.ifThen(e.wrap(LLVMBuildIsNotNull(e.builder, forced.reference, ""))) {
+                for index in variants.indices {
+                    let name = e.wrap(module.addCString("\(prefix).v\(index).name", variants[index].target.name))
+                    let same = e.call(strcmp, type: module.functionType(of: strcmp), [forced, name]) == e.int32(0)
+                    e.returnIf(same, computing: { e.select(supported(e, index), e.int32(Int32(index)), e.int32(none)) })
+                }
+            }
+            for index in variants.indices { e.returnIf(supported(e, index), e.int32(Int32(index))) }
+            e.returnValue(e.int32(none))
 
-    /// Emits the step's kernel as `internal void step(ptr noalias result, ptr noalias operands...,
-    /// i64 task)`; an in-place step's result and the operands sharing its buffer are not noalias.
-    private func emitStepBody(index: Int, step: KernelStep, kernel: KernelEmitter) -> LLVMValueRef {
-        let bufferCount = 1 + step.operands.count
-        let body = module.addFunction("\(prefix).step\(index)", returning: types.void,
-                                      parameters: Array(repeating: types.pointer, count: bufferCount) + [types.i64],
-                                      exported: false)
-        let sharing = step.operandsSharingResult
-        let shared = [sharing.contains(true)] + sharing
-        for parameter in 0..<bufferCount where !shared[parameter] { module.markNoAlias(body, parameter: parameter) }
-        // Kept out of line so that no float operation can move across the task's MXCSR writes.
-        module.addEnumAttribute("noinline", to: body, at: functionAttributeIndex)
-        let bodyEmitter = FunctionEmitter(module: module, function: body)
-        let buffers = StepBuffers(result: TypedBuffer(bodyEmitter.parameter(0), step.result.type.dataType),
-                                  operands: step.operands.enumerated().map { TypedBuffer(bodyEmitter.parameter($0 + 1), $1.type.dataType) })
-        kernel.emitTask(bodyEmitter, buffers, task: bodyEmitter.parameter(bufferCount))
-        bodyEmitter.returnVoid()
-        return body
-    }
-
-    /// A `webnnc_task_fn` wrapper `void task(ptr context, i64 index)` of step `index`: reads the
-    /// buffer pointers from `context` and sets MXCSR for the duration of the task.
-    private func emitStepTask(index: Int, body: LLVMValueRef, bufferCount: Int) -> LLVMValueRef {
-        let task = module.addFunction("\(prefix).step\(index).task", returning: types.void,
-                                      parameters: [types.pointer, types.i64], exported: false)
-        let e = FunctionEmitter(module: module, function: task)
-        let pointers = (0..<bufferCount).map { e.load(e.parameter(0), e.int($0), type: types.pointer) }
-        withFloatingPointPolicy(e) {
-            e.call(body, type: module.functionType(of: body), pointers + [e.parameter(1)])
+            // The cache: -2 until the first answer is stored (monotonic atomics: racing first
+            // calls compute the same answer).
+            let unknown = Int32(-2)
+            let cache = module.addMutableGlobal("\(prefix).variant.cached", LLVMConstInt(types.i32, UInt64(bitPattern: Int64(unknown)), 1))
+            let c = FunctionEmitter(module: module, function: choose)
+            let cached = c.load(types.i32, from: c.wrap(cache), alignment: 4)
+            LLVMSetOrdering(cached.reference, LLVMAtomicOrderingMonotonic)
+            c.returnIf(cached != c.int32(unknown), cached)
+            let found = c.call(find, type: module.functionType(of: find), [])
+            c.store(found, to: c.wrap(cache), alignment: 4)
+            LLVMSetOrdering(LLVMGetLastInstruction(LLVMGetInsertBlock(c.builder)), LLVMAtomicOrderingMonotonic)
+            c.returnValue(found)
         }
-        e.returnVoid()
-        return task
+        let chooseType = module.functionType(of: choose)
+        _ = exportedFunction("check_cpu", returning: types.i32) { e in
+            let index = e.call(choose, type: chooseType, [])
+            e.returnValue(e.select(index < e.int32(0), e.int32(2), e.int32(0)))
+        }
+        _ = exportedFunction("variant", returning: types.i32) { e in e.returnValue(e.call(choose, type: chooseType, [])) }
+        return choose
     }
 
     // MARK: Run
 
-    /// `P_run_profiled(inputs, outputs, scratch, parallel_for, pool, step_ticks)`: runs the
-    /// steps, adding each one's time-stamp-counter ticks to `step_ticks[i]` when it is not NULL;
-    /// `P_run(...)` is the same with NULL.
-    private func emitRun(checkCPU: LLVMValueRef, constants: [LLVMValueRef], tasks: [LLVMValueRef], kernels: [KernelEmitter]) {
+    /// `internal i32 P.vN.run(inputs, outputs, scratch, parallel_for, pool, step_ticks)`: runs the
+    /// steps of variant N through the task functions of its kernel modules, adding each one's
+    /// time-stamp-counter ticks to `step_ticks[i]` when it is not NULL. The arguments are checked.
+    private func emitVariantRun(_ variantIndex: Int, weights weightGlobals: [LLVMValueRef]) -> LLVMValueRef {
+        let variant = variants[variantIndex]
         var parallelForParameters: [LLVMTypeRef?] = [types.pointer, types.i64, types.pointer, types.pointer]
         let parallelForType = LLVMFunctionType(types.void, &parallelForParameters, 4, 0)!
+        let symbolPrefix = kernelSymbolPrefix(prefix, variant: variantIndex)
+        let tasks = variant.bodySteps.indices.map { body in
+            module.declareExternalFunction(taskSymbol(symbolPrefix, body: body), returning: types.void,
+                                           parameters: [types.pointer, types.i64], hidden: true)
+        }
+        let run = module.addFunction("\(symbolPrefix).run", returning: types.i32,
+                                     parameters: Array(repeating: types.pointer, count: 6), exported: false)
+        let e = FunctionEmitter(module: module, function: run)
+        let (inputs, outputs, scratch, parallelFor, pool, stepTicks) = (e.parameter(0), e.parameter(1), e.parameter(2),
+                                                                        e.parameter(3), e.parameter(4), e.parameter(5))
+        func pointer(to buffer: BufferRef) -> IRValue {
+            switch buffer.location {
+            case .input(let index): return e.load(inputs, e.int(index), type: types.pointer)
+            case .output(let index): return e.load(outputs, e.int(index), type: types.pointer)
+            case .constant(let index): return e.wrap(weightGlobals[weights.slots[variantIndex][index]])
+            case .scratch(let offset): return e.bytePointer(scratch, offset: e.int(offset))
+            }
+        }
+        e.withFloatingPointPolicy(flushDenormals: flushDenormals) {
+            for (index, step) in variant.program.steps.enumerated() {
+                let buffers = [step.result] + step.operands
+                let context = e.entryAlloca(types.pointer, count: buffers.count)
+                for (slot, buffer) in buffers.enumerated() {
+                    e.store(pointer(to: buffer), context, e.int(slot))
+                }
+                let start = e.callIntrinsic("llvm.readcyclecounter", [])
+                runTasks(e, task: tasks[variant.bodyOfStep[index]], count: variant.kernels[index].taskCount, context: context,
+                         parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
+                addTicks(e, since: start, to: stepTicks, index: index)
+            }
+        }
+        e.returnValue(e.int32(0))
+        return run
+    }
+
+    /// `P_run_profiled(inputs, outputs, scratch, parallel_for, pool, step_ticks)`: checks the
+    /// arguments and the CPU, then runs the chosen variant; `P_run(...)` is the same with NULL.
+    private func emitRun(choose: LLVMValueRef, variantRuns: [LLVMValueRef]) {
         let profiled = exportedFunction("run_profiled", returning: types.i32, parameters: Array(repeating: types.pointer, count: 6)) { e in
-            let (inputs, outputs, scratch, parallelFor, pool) = (e.parameter(0), e.parameter(1), e.parameter(2),
-                                                                 e.parameter(3), e.parameter(4))
-            let stepTicks = e.parameter(5)
+            let (inputs, outputs, scratch) = (e.parameter(0), e.parameter(1), e.parameter(2))
             let nullArgument = e.int32(1)
             for (array, count) in [(inputs, program.inputs.count), (outputs, program.outputs.count)] {
                 e.returnIf(isNull(e, array), nullArgument)
@@ -174,31 +215,18 @@ struct LibraryEmitter {
                 let address = e.wrap(LLVMBuildPtrToInt(e.builder, scratch.reference, types.i64, ""))
                 e.returnIf(e.and(address, e.int(63)) != e.int(0), e.int32(3))
             }
-            let cpuStatus = e.call(checkCPU, type: module.functionType(of: checkCPU), [])
-            e.returnIf(cpuStatus != e.int32(0), cpuStatus)
-
-            func pointer(to buffer: BufferRef) -> IRValue {
-                switch buffer.location {
-                case .input(let index): return e.load(inputs, e.int(index), type: types.pointer)
-                case .output(let index): return e.load(outputs, e.int(index), type: types.pointer)
-                case .constant(let index): return e.wrap(constants[index])
-                case .scratch(let offset): return e.bytePointer(scratch, offset: e.int(offset))
-                }
+            let variant = e.call(choose, type: module.functionType(of: choose), [])
+            e.returnIf(variant < e.int32(0), e.int32(2))
+            let arguments = (0..<6).map(e.parameter)
+            let fallback = LLVMAppendBasicBlockInContext(module.context, e.function, "variant.last")!
+            let dispatch = LLVMBuildSwitch(e.builder, variant.reference, fallback, UInt32(variantRuns.count - 1))
+            for (index, run) in variantRuns.enumerated() {
+                let block = index == variantRuns.count - 1 ? fallback
+                    : LLVMAppendBasicBlockInContext(module.context, e.function, "variant")!
+                if index < variantRuns.count - 1 { LLVMAddCase(dispatch, e.int32(Int32(index)).reference, block) }
+                LLVMPositionBuilderAtEnd(e.builder, block)
+                e.returnValue(e.call(run, type: module.functionType(of: run), arguments))
             }
-            withFloatingPointPolicy(e) {
-                for (index, step) in program.steps.enumerated() {
-                    let buffers = [step.result] + step.operands
-                    let context = e.entryAlloca(types.pointer, count: buffers.count)
-                    for (slot, buffer) in buffers.enumerated() {
-                        e.store(pointer(to: buffer), context, e.int(slot))
-                    }
-                    let start = e.callIntrinsic("llvm.readcyclecounter", [])
-                    runTasks(e, task: tasks[index], count: kernels[index].taskCount, context: context,
-                             parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
-                    addTicks(e, since: start, to: stepTicks, index: index)
-                }
-            }
-            e.returnValue(e.int32(0))
         }
         _ = exportedFunction("run", returning: types.i32, parameters: Array(repeating: types.pointer, count: 5)) { e in
             let arguments = (0..<5).map(e.parameter) + [e.wrap(LLVMConstNull(types.pointer))]
@@ -241,18 +269,5 @@ struct LibraryEmitter {
 
     private func isNull(_ e: FunctionEmitter, _ pointer: IRValue) -> IRValue {
         e.wrap(LLVMBuildIsNull(e.builder, pointer.reference, ""))
-    }
-
-    /// Runs `body` with MXCSR set to the documented policy (0x1F80, or 0x9FC0 with flushed
-    /// denormals) and restores the caller's MXCSR afterwards. No-op off x86-64.
-    private func withFloatingPointPolicy(_ e: FunctionEmitter, _ body: () -> Void) {
-        guard target.isX86_64 else { return body() }
-        let saved = e.entryAlloca(types.i32, count: 1)
-        let policy = e.entryAlloca(types.i32, count: 1)
-        e.callIntrinsic("llvm.x86.sse.stmxcsr", [saved])
-        e.store(e.int32(flushDenormals ? 0x9FC0 : 0x1F80), policy, e.int(0))
-        e.callIntrinsic("llvm.x86.sse.ldmxcsr", [policy])
-        body()
-        e.callIntrinsic("llvm.x86.sse.ldmxcsr", [saved])
     }
 }

@@ -2,11 +2,11 @@ import Foundation
 
 /// Links object files into a shared library with the system C compiler driver.
 public enum Linker {
-    /// Runs `cc -shared -o outputPath objectPath` (plus `-Wl,-z,defs` so that any symbol the
-    /// object leaves unresolved, such as a stray libm call, fails the link) and returns when
+    /// Runs `cc -shared -o outputPath objectPaths...` (plus `-Wl,-z,defs` so that any symbol the
+    /// objects leave unresolved, such as a stray libm call, fails the link) and returns when
     /// it has finished. The driver's messages become the error on failure.
-    public static func linkSharedLibrary(objectPath: String, outputPath: String, compiler: String = "cc") throws {
-        let arguments = [compiler, "-shared", "-o", outputPath, objectPath, "-Wl,-z,defs", "-Wl,-z,noexecstack"]
+    public static func linkSharedLibrary(objectPaths: [String], outputPath: String, compiler: String = "cc") throws {
+        let arguments = [compiler, "-shared", "-o", outputPath] + objectPaths + ["-Wl,-z,defs", "-Wl,-z,noexecstack"]
         let (status, diagnostics) = try runProcess(arguments)
         guard status == 0 else {
             throw CodeGenError.linkFailed(command: arguments.joined(separator: " "), exitStatus: status, diagnostics: diagnostics)

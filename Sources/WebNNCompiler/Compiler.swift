@@ -8,6 +8,8 @@ import WebNNONNX
 
 /// The memory plan report of a compiled library (from WebNNLowering).
 public typealias MemoryPlanReport = WebNNLowering.MemoryPlanReport
+/// A CPU variant of a library's kernels (from WebNNCodeGen).
+public typealias TargetVariant = WebNNCodeGen.TargetVariant
 import WebNNTransforms
 
 /// Everything that controls one compilation.
@@ -18,6 +20,11 @@ public struct CompilerOptions: Sendable {
     public var targetTriple: String?
     public var cpu: String?
     public var features: String?
+    /// CPU variants of the kernels in one library (`--variants`), chosen by CPUID when it runs;
+    /// empty: one, for `cpu` and `features`.
+    public var variants: [TargetVariant] = []
+    /// Threads that run LLVM (`-j`); nil: one per processor.
+    public var threads: Int?
     /// Exported symbol prefix; nil derives it from the graph's name.
     public var symbolPrefix: String?
     /// Run the library with flush-to-zero and denormals-are-zero.
@@ -84,20 +91,28 @@ public struct Compiler: Sendable {
 
     /// Optimizes, lowers and generates code for a graph.
     public func generate(_ graph: Graph, instrumentations: [any PassInstrumentation] = []) throws -> CompiledLibrary {
-        let program = try Lowering.lower(try optimize(graph, instrumentations: instrumentations))
+        let optimized = try optimize(graph, instrumentations: instrumentations)
+        var lowering = CodeGenTimings()
+        let program = try lowering.measure("lower to kernels") { try Lowering.lower(optimized) }
         let prefix = options.symbolPrefix ?? CodeGen.defaultPrefix(forModelName: graph.name)
         let target = TargetOptions(triple: options.targetTriple, cpu: options.cpu, features: options.features,
                                    optimizationLevel: options.optimizationLevel)
         var codeGenOptions = CodeGenOptions(prefix: prefix, target: target, flushDenormals: options.flushDenormals,
                                             compilerName: Compiler.version)
         codeGenOptions.vnniStandInLanes = options.vnniStandInLanes
-        return try CodeGen.compile(program, options: codeGenOptions)
+        codeGenOptions.variants = options.variants
+        if let threads = options.threads { codeGenOptions.threads = threads }
+        let library = try CodeGen.compile(program, options: codeGenOptions)
+        for phase in lowering.phases { library.addTiming(phase.name, cpuSeconds: phase.cpuSeconds, wallSeconds: phase.wallSeconds) }
+        return library
     }
 
-    /// What `buildLibrary` wrote, and the memory plan of the library.
+    /// What `buildLibrary` wrote, the memory plan of the library, and where code generation
+    /// spent its time.
     public struct BuiltLibrary: Sendable {
         public var headerPath: String
         public var memoryPlan: MemoryPlanReport
+        public var timings: CodeGenTimings
     }
 
     /// Compiles `graph` into the shared object `libraryPath` and writes its C header beside it
@@ -109,7 +124,7 @@ public struct Compiler: Sendable {
         try library.linkSharedLibrary(to: libraryPath, compiler: options.linker)
         let headerPath = Compiler.headerPath(forLibrary: libraryPath)
         try Data(library.header.utf8).write(to: URL(fileURLWithPath: headerPath))
-        return BuiltLibrary(headerPath: headerPath, memoryPlan: library.description.memoryPlan)
+        return BuiltLibrary(headerPath: headerPath, memoryPlan: library.description.memoryPlan, timings: library.timings)
     }
 
     /// What `emit` can produce besides a linked library.

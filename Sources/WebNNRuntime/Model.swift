@@ -23,8 +23,12 @@ public final class Model: Sendable, CustomStringConvertible {
     public let scratchSize: Int
     /// The library's own description (`P_describe`), a JSON object.
     public let descriptionJSON: String
-    /// The steps a run executes, in order (what `run(inputs:outputs:stepTicks:)` times).
+    /// The steps a run executes, in order (what `run(inputs:outputs:stepTicks:)` times), with
+    /// the kernels of the variant that runs.
     public let steps: [Step]
+    /// The index in `target.variants` of the variant runs use on this CPU (0 for a library
+    /// without variants).
+    public let variant: Int
     /// The pool that runs the library's parallel tasks; with one thread, runs are serial.
     public let threadPool: ThreadPool
 
@@ -58,7 +62,15 @@ public final class Model: Sendable, CustomStringConvertible {
             throw ModelError.badDescription(path: path, detail: "negative scratch size \(scratchSize)")
         }
         scratch = ScratchPool(byteCount: scratchSize)
-        steps = (described.steps ?? []).map { Step(label: $0.label, kernel: $0.kernel) }
+        variant = Int(library.variant?() ?? 0)
+        var kernels = (described.steps ?? []).map(\.kernel)
+        if let variants = described.target.variants {
+            guard variants.indices.contains(variant), variants[variant].kernels.count == kernels.count else {
+                throw ModelError.badDescription(path: path, detail: "variant \(variant) of \(variants.count) does not list the kernel of every step")
+            }
+            kernels = variants[variant].kernels
+        }
+        steps = zip(described.steps ?? [], kernels).map { Step(label: $0.label, kernel: $1) }
         try checkAgreement(with: described)
     }
 

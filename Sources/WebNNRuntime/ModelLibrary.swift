@@ -30,6 +30,8 @@ final class ModelLibrary: @unchecked Sendable {  // immutable after init; the AB
     let scratchSize: @convention(c) () -> Int64
     let describe: @convention(c) () -> UnsafePointer<CChar>?
     let checkCPU: @convention(c) () -> Int32
+    /// `P_variant` (nil for libraries made before variants existed).
+    let variant: (@convention(c) () -> Int32)?
     let run: @convention(c) (UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
                              UnsafeMutableRawPointer?, ParallelForFunction?, UnsafeMutableRawPointer?) -> Int32
     /// `P_run_profiled`: `P_run` plus an array that gets each step's time-stamp-counter ticks
@@ -70,6 +72,7 @@ final class ModelLibrary: @unchecked Sendable {  // immutable after init; the AB
             describe = try symbol("describe")
             checkCPU = try symbol("check_cpu")
             run = try symbol("run")
+            variant = dlsym(handle, "\(prefix)_variant").map { unsafeBitCast($0, to: (@convention(c) () -> Int32).self) }
             runProfiled = dlsym(handle, "\(prefix)_run_profiled").map { unsafeBitCast($0, to: ProfiledRunFunction.self) }
         } catch {
             dlclose(handle)

@@ -28,4 +28,17 @@ public struct Target: Equatable, Sendable, Decodable {
     public let cpu: String
     /// The CPU features, like `+avx512f,+avx512vnni`.
     public let features: String
+    /// A library with several variants of its kernels: each one, most capable first (nil for a
+    /// library with one); `cpu` and `features` above are then those of its CPU dispatch.
+    public private(set) var variants: [Variant]? = nil
+
+    /// One variant of a library's kernels.
+    public struct Variant: Equatable, Sendable, Decodable {
+        /// What `WEBNNC_VARIANT` selects, like `x86-64-v3+avxvnni`.
+        public let name: String
+        public let cpu: String
+        public let features: String
+        /// The kernel of each step in this variant.
+        public let kernels: [String]
+    }
 }

@@ -23,6 +23,14 @@ struct CompileFlags: ParsableArguments {
     @Option(name: .customLong("target-triple"), help: "Target triple (default: the host's).")
     var targetTriple: String?
 
+    @Option(name: .customLong("variants"),
+            help: ArgumentHelp("Several CPU variants of the kernels in one library, the best one the running CPU has chosen when it runs (x86-64; instead of --mcpu/--mattr). WEBNNC_VARIANT=NAME forces one.",
+                               valueName: "cpu[+feature...],..."))
+    var variants: String?
+
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Threads that run LLVM (default: one per processor).")
+    var jobs: Int?
+
     @Option(name: .customLong("name"), help: "Prefix of the exported symbols (default: from the graph's name).")
     var symbolPrefix: String?
 
@@ -51,10 +59,25 @@ struct CompileFlags: ParsableArguments {
         guard (0...3).contains(optimizationLevel) else {
             throw ValidationError("-O\(optimizationLevel): the optimization level must be 0, 1, 2 or 3")
         }
+        if variants != nil && (cpu != nil || features != nil) {
+            throw ValidationError("--variants names the CPU and features of each variant: it cannot be combined with --mcpu or --mattr")
+        }
+        _ = try targetVariants()
+        if let jobs, jobs < 1 { throw ValidationError("-j \(jobs): the number of threads must be at least 1") }
         if let vnniStandIn, vnniStandIn != 8 && vnniStandIn != 16 {
             throw ValidationError("--vnni-stand-in=\(vnniStandIn): the lanes must be 8 or 16")
         }
         _ = try dimensions()
+    }
+
+    /// `--variants` as variants (empty without it).
+    func targetVariants() throws -> [TargetVariant] {
+        guard let variants else { return [] }
+        do {
+            return try variants.split(separator: ",", omittingEmptySubsequences: false).map { try TargetVariant(String($0)) }
+        } catch {
+            throw ValidationError("--variants=\(variants): \(error)")
+        }
     }
 
     /// `--dim name=N` values by name.
@@ -78,6 +101,8 @@ struct CompileFlags: ParsableArguments {
         options.cpu = cpu
         options.features = features
         options.targetTriple = targetTriple
+        options.variants = (try? targetVariants()) ?? []
+        options.threads = jobs
         options.symbolPrefix = symbolPrefix
         options.flushDenormals = flushDenormals
         options.vnniStandInLanes = vnniStandIn
@@ -132,7 +157,10 @@ struct Compile: ParsableCommand {
         case .so:
             let library = output ?? "lib\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent).so"
             let built = try compiler.buildLibrary(graph, at: library, instrumentations: instrumentations)
-            if passFlags.timePasses { FileHandle.standardError.write(Data("memory plan: \(built.memoryPlan)\n".utf8)) }
+            if passFlags.timePasses {
+                FileHandle.standardError.write(Data("memory plan: \(built.memoryPlan)\n".utf8))
+                FileHandle.standardError.write(Data(built.timings.report().utf8))
+            }
         case .ir:
             let optimized = try compiler.optimize(graph, instrumentations: instrumentations)
             guard let output else {

@@ -23,13 +23,28 @@ struct Info: ParsableCommand {
             prefix:    \(model.prefix)
             compiler:  \(model.compilerVersion)
             target:    \(model.target.triple) \(model.target.cpu)
-            features:  \(model.target.features)
+            features:  \(model.target.features)\(variants(model))
             scratch:   \(model.scratchSize) bytes\(memoryPlan(model))
             inputs:
             \(model.inputs.map { "  \($0.name): \($0.dataType.webnnName) \($0.shape) (\($0.byteSize) bytes)" }.joined(separator: "\n"))
             outputs:
             \(model.outputs.map { "  \($0.name): \($0.dataType.webnnName) \($0.shape) (\($0.byteSize) bytes)" }.joined(separator: "\n"))
             """)
+    }
+
+    /// The variants of a library with several, one a line, marking the one this CPU runs (and
+    /// saying when `WEBNNC_VARIANT` chose it); "" for a library with one.
+    private func variants(_ model: Model) -> String {
+        guard let variants = model.target.variants else { return "" }
+        let forced = ProcessInfo.processInfo.environment["WEBNNC_VARIANT"].flatMap { name in
+            variants.contains { $0.name == name } ? name : nil
+        }
+        return "\nvariants:  (the first this CPU can run is used\(forced.map { "; WEBNNC_VARIANT=\($0) forces one" } ?? ""))\n"
+            + variants.enumerated().map { index, variant in
+                let mark = index == model.variant ? "* " : "  "
+                return "\(mark)[\(index)] \(variant.name): \(variant.cpu) \(variant.features)"
+            }.joined(separator: "\n")
+            + "\nthis CPU:  variant \(model.variant) (\(variants[model.variant].name))"
     }
 
     /// `" for N intermediates of M bytes (peak live P bytes, K in-place)"`, from the description's

@@ -36,14 +36,18 @@ struct CommandResult {
     var standardError: String
 }
 
-/// Runs the built `webnnc` (next to the test bundle) with `arguments`.
-func webnnc(_ arguments: [String], in folder: URL? = nil) throws -> CommandResult {
+/// Runs the built `webnnc` (next to the test bundle) with `arguments`, and `environment` added to
+/// this process's environment.
+func webnnc(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = [:]) throws -> CommandResult {
     let besideTests = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("webnnc")
     let binary = besideTests.flatMap { FileManager.default.isExecutableFile(atPath: $0.path) ? $0 : nil }
         ?? packageRoot.appendingPathComponent(".build/debug/webnnc")
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     if let folder { process.currentDirectoryURL = folder }
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
