@@ -67,7 +67,7 @@ private func constant(_ graph: Graph, _ name: String) throws -> TensorData {
     return try #require(graph.constants[id]).data
 }
 
-@Suite struct QuantizationTests {
+@Suite struct StaticQuantizationTests {
     @Test func planQuantizesConvolutionInputsAndOutputs() throws {
         let graph = try smallNetwork()
         let plan = try QuantizationPlan(graph)
@@ -197,8 +197,8 @@ private func constant(_ graph: Graph, _ name: String) throws -> TensorData {
         try NPY.write(try Tensor([Float](repeating: 0, count: 64), shape: [1, 1, 8, 8]), to: wrong.appendingPathComponent("a.npy"))
         try NPY.write(try Tensor(zerosOf: .float16, shape: [1, 3, 8, 8]), to: wrong.appendingPathComponent("b.npy"))
         let set = try CalibrationSet(directory: wrong.path, for: graph)
-        #expect(message { _ = try set.inputs(ofSample: 0) }.contains("a.npy: holds float32 [1, 1, 8, 8], but input 'x' is"))
-        #expect(message { _ = try set.inputs(ofSample: 1) }.contains("b.npy: holds float16 [1, 3, 8, 8], but input"))
+        #expect(message { _ = try set.inputs(ofSample: 0) }.contains("a.npy: holds float32[1, 1, 8, 8], but input 'x' is f32[1, 3, 8, 8]"))
+        #expect(message { _ = try set.inputs(ofSample: 1) }.contains("b.npy: holds float16[1, 3, 8, 8], but input"))
         #expect(throws: QuantizationError.self) {
             _ = try StaticQuantizer.quantize(graph, samples: set, method: .minMax, makeRunner: { InterpreterRunner($0) })
         }
