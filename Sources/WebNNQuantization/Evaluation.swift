@@ -11,7 +11,22 @@ public struct OutputAgreement: Sendable {
     public private(set) var maxAbsoluteError = 0.0
     public private(set) var maxMagnitude = 0.0
 
+    /// For `[1, C]` outputs: each sample's float and quantized rows, for `centeredAgreement`.
+    private var rows: [(float: [Double], quantized: [Double])] = []
+
     public init(name: String) { self.name = name }
+
+    /// For `[1, C]` outputs: the fraction of samples whose argmax of the output minus the float
+    /// output's mean over all samples agrees. A classifier with random weights predicts nearly
+    /// the same class for every input; this top-1 measures the part of the output that depends on
+    /// the input.
+    public var centeredAgreement: Double? {
+        guard rows.count > 1 else { return nil }
+        let count = Double(rows.count)
+        let mean = rows.dropFirst().reduce(rows[0].float) { zip($0, $1.float).map(+) }.map { $0 / count }
+        func argmax(_ row: [Double]) -> Int { row.indices.max { row[$0] - mean[$0] < row[$1] - mean[$1] }! }
+        return Double(rows.filter { argmax($0.float) == argmax($0.quantized) }.count) / count
+    }
 
     /// Fraction of positions whose argmax agrees (nil when there are none).
     public var argmaxAgreement: Double? { positions > 0 ? Double(agreeing) / Double(positions) : nil }
@@ -26,6 +41,7 @@ public struct OutputAgreement: Sendable {
             maxMagnitude = max(maxMagnitude, abs(e))
         }
         let shape = float.type.shape
+        if shape.count == 2, shape[0] == 1 { rows.append((expected, actual)) }
         guard shape.count >= 2, shape[1] > 1 else { return }
         let classes = shape[1], inner = shape[2...].reduce(1, *)
         for n in 0..<shape[0] {
@@ -45,6 +61,9 @@ public struct OutputAgreement: Sendable {
         var text = "\(name):"
         if let agreement = argmaxAgreement {
             text += " argmax agreement \(String(format: "%.2f", agreement * 100)) % (\(agreeing)/\(positions))"
+        }
+        if let centered = centeredAgreement {
+            text += String(format: ", centered top-1 agreement %.2f %%", centered * 100)
         }
         return text + String(format: ", max abs error %.4g, relative to max |float| %.4g", maxAbsoluteError, relativeError)
     }

@@ -176,6 +176,13 @@ private func constant(_ graph: Graph, _ name: String) throws -> TensorData {
         #expect(agreement.agreeing == 2 && agreement.positions == 3)
         #expect(agreement.maxAbsoluteError == 6)
         #expect(agreement.relativeError == 6.0 / 5)
+        #expect(agreement.centeredAgreement == nil)
+        // Centered on the float mean [1, 0.25], the float argmaxes are 0 and 1, the quantized 0 and 0.
+        var classifier = OutputAgreement(name: "p")
+        classifier.add(float: TensorData(float32: [1, 0], shape: [1, 2]), quantized: TensorData(float32: [1, 0], shape: [1, 2]))
+        classifier.add(float: TensorData(float32: [1, 0.5], shape: [1, 2]), quantized: TensorData(float32: [1, 0.2], shape: [1, 2]))
+        #expect(classifier.argmaxAgreement == 1)
+        #expect(classifier.centeredAgreement == 0.5)
     }
 
     @Test func badCalibrationFoldersAreLocatedErrors() throws {
