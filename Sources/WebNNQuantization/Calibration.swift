@@ -36,7 +36,7 @@ public enum Calibration {
         }
         var minMax = [MinMaxObserver](repeating: MinMaxObserver(), count: observed.count)
         try forEachObservation { minMax[$0].observe($1) }
-        progress("observed \(observed.count) tensors on \(samples.samples.count) samples (min/max)")
+        progress("observed \(observed.count) tensors on \(samples.samples.count) sample\(samples.samples.count == 1 ? "" : "s") (min/max)")
         var ranges = minMax.map(\.range)
         if case .percentile(let fraction) = method {
             var histograms = ranges.map { HistogramObserver(bounds: $0) }
