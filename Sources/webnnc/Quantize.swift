@@ -28,10 +28,10 @@ struct Quantize: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output .webnn (its weights go beside it).")
     var output: String
 
-    @Option(help: ArgumentHelp("How a tensor's range is chosen: minmax, or percentile (clips the 0.01 % tails; --percentile sets it).", valueName: "method"))
+    @Option(help: ArgumentHelp("How a tensor's range is chosen: minmax, or percentile (clips the tails, see --percentile).", valueName: "method"))
     var calibrationMethod: String = "minmax"
 
-    @Option(help: "With --calibration-method percentile: the fraction of values kept inside the range at each end, in percent.")
+    @Option(help: ArgumentHelp("With --calibration-method percentile: the range runs from the (100 - P) % to the P % quantile of the observed values.", valueName: "P"))
     var percentile: Double = 99.99
 
     @Option(name: .customLong("keep-float"), help: ArgumentHelp("A node to leave in float, by the name of its output (repeat).", valueName: "name"))
