@@ -5,7 +5,7 @@ For each model: writes the model (generate.py), --count seeded calibration and (
 inputs (calibration.py), runs `webnnc quantize` (calibration on the first set, agreement on the
 second), compiles the float and the int8 graph with -O3, and times both with `webnnc bench` at
 --threads, taking turns for --rounds rounds (so load from elsewhere falls on both alike). Prints
-a markdown table: argmax agreement (top-1; pixel-wise for DeepLab), the centered top-1 (see
+a markdown table (a row as each model finishes): argmax agreement (top-1; pixel-wise for DeepLab), the centered top-1 (see
 docs/quantization.md), the largest error, and the median times with their ratio.
 
     python3 Benchmarks/quantize_models.py --webnnc .build/release/webnnc --out /tmp/q [--models mobilenet_v1] [--count 100]
@@ -36,6 +36,7 @@ def main():
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--count", type=int, default=100, help="calibration and evaluation inputs per model")
+    parser.add_argument("--samples", type=int, help="use only this many of them (webnnc quantize --samples)")
     parser.add_argument("--method", default="minmax", help="--calibration-method")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
@@ -47,13 +48,15 @@ def main():
     for name, seed in (("calib", 7), ("eval", 8)):
         run([sys.executable, HERE / "calibration.py", "--models-dir", folder / "models", "--models", args.models,
              "--out", folder / name, "--count", args.count, "--seed", seed])
-    rows = []
+    print("| model | integer convs | argmax agreement % | centered top-1 % | max error / max |float| "
+          "| float32 median ms | int8 median ms | float32/int8 | float32 min | int8 min |")
+    print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for model in models:
         graph = folder / "models" / f"{model}.webnn"
         int8 = folder / "int8" / f"{model}.int8.webnn"
         int8.parent.mkdir(parents=True, exist_ok=True)
         report = run([args.webnnc, "quantize", graph, "--calibration", folder / "calib" / model, "--eval", folder / "eval" / model,
-                      "--calibration-method", args.method, "-o", int8])
+                      "--calibration-method", args.method, "-o", int8] + (["--samples", args.samples] if args.samples else []))
         print(report, file=sys.stderr)
         output = next(line for line in report.splitlines() if "argmax agreement" in line)
         agreement = re.search(r"argmax agreement ([\d.]+) %", output).group(1)
@@ -72,14 +75,9 @@ def main():
                 result = json.loads(run([args.webnnc, "bench", libraries[kind], "--threads", args.threads,
                                          "--iterations", args.iterations, "--warmup", 2, "--json"]))
                 samples[kind] += result["samplesMs"]
-        medians = {kind: statistics.median(values) for kind, values in samples.items()}
-        rows.append((model, fused, agreement, centered.group(1) if centered else "-", error,
-                     medians["float32"], medians["int8"], min(samples["float32"]), min(samples["int8"])))
-    print(f"| model | integer convs | argmax agreement % | centered top-1 % | max error / max |float| "
-          f"| float32 median ms | int8 median ms | float32/int8 | float32 min | int8 min |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for model, fused, agreement, centered, error, f32, i8, f32min, i8min in rows:
-        print(f"| {model} | {fused} | {agreement} | {centered} | {error} | {f32:.1f} | {i8:.1f} | {f32 / i8:.2f}x | {f32min:.1f} | {i8min:.1f} |")
+        f32, i8 = statistics.median(samples["float32"]), statistics.median(samples["int8"])
+        print(f"| {model} | {fused} | {agreement} | {centered.group(1) if centered else '-'} | {error} | {f32:.1f} | {i8:.1f} "
+              f"| {f32 / i8:.2f}x | {min(samples['float32']):.1f} | {min(samples['int8']):.1f} |", flush=True)
 
 
 if __name__ == "__main__":
