@@ -66,12 +66,17 @@ let package = Package(
             dependencies: ["WebNNBasics", "WebNNIR", "WebNNFrontend", "WebNNONNX", "WebNNReference",
                            "WebNNTransforms", "WebNNLowering", "WebNNCodeGen", "WebNNRuntime"],
             swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
+        // Post-training static quantization: calibration, QDQ graph writing, float/int8 comparison.
+        .target(
+            name: "WebNNQuantization",
+            dependencies: ["WebNNBasics", "WebNNIR", "WebNNReference", "WebNNTransforms", "WebNNCompiler", "WebNNRuntime"],
+            swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
         // Loads generated libraries through their C ABI; depends on nothing above.
         .target(name: "WebNNRuntime"),
         .executableTarget(
             name: "webnnc",
-            dependencies: ["WebNNBasics", "WebNNIR", "WebNNCompiler", "WebNNReference", "WebNNRuntime", "WebNNTransforms",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["WebNNBasics", "WebNNIR", "WebNNCompiler", "WebNNQuantization", "WebNNReference", "WebNNRuntime",
+                           "WebNNTransforms", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
 
         // Helpers shared by test targets (seeded random graphs); not part of the products.
@@ -87,6 +92,9 @@ let package = Package(
                                                          "WebNNTransforms", "WebNNTestSupport"],
                     swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
         .testTarget(name: "WebNNRuntimeTests", dependencies: ["WebNNRuntime"]),
+        .testTarget(name: "WebNNQuantizationTests", dependencies: ["WebNNQuantization", "WebNNReference", "WebNNTransforms", "WebNNTestSupport",
+                                                                   "WebNNRuntime", "WebNNCompiler"],
+                    swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
         .testTarget(name: "WebNNCompilerTests", dependencies: ["WebNNCompiler", "WebNNRuntime", "WebNNReference"],
                     swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),
     ]

@@ -23,7 +23,7 @@ struct Webnnc: ParsableCommand {
             Exit status: 0 success, 1 error in the input or usage, 2 internal error.
             """,
         version: "0.1.0",
-        subcommands: [Compile.self, Import.self, Opt.self, Run.self, Info.self, Conformance.self, Bench.self],
+        subcommands: [Compile.self, Import.self, Opt.self, Run.self, Info.self, Conformance.self, Bench.self, Quantize.self],
         defaultSubcommand: Compile.self)
 
     /// Runs the command line, mapping failures to the documented exit codes.

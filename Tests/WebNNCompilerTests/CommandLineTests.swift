@@ -90,6 +90,42 @@ import WebNNRuntime
         #expect(original.count == 16 * 32 * 32 && again == original)
     }
 
+    @Test func quantizeWritesAnInt8GraphAndReportsAgreement() throws {
+        // The example's convolution + relu, then a pool and a float sigmoid.
+        let folder = try TemporaryFolder()
+        for file in ["model.manifest.json", "model.weights"] {
+            try FileManager.default.copyItem(at: exampleFolder.appendingPathComponent(file), to: folder.url.appendingPathComponent(file))
+        }
+        let graph = try folder.write("model.webnn", """
+            webnn_graph "pooled" v1 {
+              inputs { image: f32[1, 3, 32, 32]; }
+              consts { conv1_w: f32[16, 3, 3, 3]; conv1_b: f32[16]; }
+              nodes {
+                conv1 = conv2d(image, conv1_w, bias=conv1_b, padding=[1, 1, 1, 1]);
+                act1 = relu(conv1);
+                pooled = averagePool2d(act1);
+                out = sigmoid(pooled);
+              }
+              outputs { out; }
+            }
+            """)
+        try FileManager.default.createDirectory(atPath: folder.path("calib"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: image, toPath: folder.path("calib/0.npy"))
+        let result = try webnnc(["quantize", graph, "--calibration", folder.path("calib"), "-o", folder.path("int8.webnn"),
+                                 "--calibration-method", "percentile"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("fuse-qdq: 1 integer convolution, no float conv2d/gemm/matmul left reading dequantized values"))
+        #expect(result.standardOutput.contains("out: argmax agreement 100.00 % (1/1)"))
+        let written = try String(contentsOfFile: folder.path("int8.webnn"), encoding: .utf8)
+        #expect(written.contains("act1_quantized = quantizeLinear(act1, act1_scale, act1_zero_point);"))
+        #expect(try webnnc([folder.path("int8.webnn"), "-o", folder.path("libint8.so")]).status == 0)
+
+        let missing = try webnnc(["quantize", graph, "--calibration", folder.path("nothing"), "-o", folder.path("x.webnn")])
+        #expect(missing.status == 1 && missing.standardError.contains("nothing: no such folder"))
+        let method = try webnnc(["quantize", graph, "--calibration", folder.path("calib"), "-o", folder.path("x.webnn"), "--calibration-method", "entropy"])
+        #expect(method.status == 1 && method.standardError.contains("expected minmax or percentile"))
+    }
+
     @Test(arguments: ["llvm", "asm", "header"]) func emitsText(kind: String) throws {
         let result = try webnnc([example, "--emit=\(kind)"])
         #expect(result.status == 0, "\(result.standardError)")
