@@ -33,7 +33,8 @@ public enum CodeGen {
         guard isCIdentifier(options.prefix) else { throw CodeGenError.invalidPrefix(options.prefix) }
         let target = try ResolvedTarget(options.target)
         let module = IRModule(name: options.prefix, machine: try TargetMachine(target))
-        let packed = QuantizedConvPacking.pack(GemmPacking.pack(FastConv2dPacking.pack(program, target: target), target: target),
+        let filters = RecurrentPacking.pack(FastConv2dPacking.pack(program, target: target), target: target)
+        let packed = QuantizedConvPacking.pack(GemmPacking.pack(filters, target: target),
                                                target: target, vnniStandIn: options.vnniStandInLanes)
         let vectorWidth = FastConv2dPacking.vectorWidth(target)
         let kernels = try packed.steps.map { try makeKernelEmitter(for: $0, vectorWidth: vectorWidth) }

@@ -40,6 +40,7 @@ func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
     case .pool2d(let attributes): return attributes.kind == .max ? Set(DataType.allCases) : floats
     case .conv2d, .matmul, .softmax, .batchNormalization, .fusedElementwise: return floats
     case .quantizedConv2d: return [.uint8, .int8]
+    case .recurrent: return floats
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
         return spatialOrNormalizationDataTypes(kernel)
     }
@@ -52,6 +53,9 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
     if case .reduction(let kernel) = step.kernel { return try makeReductionEmitter(kernel, step) }  // ReductionKernel.swift
     if case .quantizedConv2d(let attributes) = step.kernel {  // mixed types, checked there
         return try makeQuantizedConv2dEmitter(attributes, step)
+    }
+    if case .recurrent(let p) = step.kernel {  // its packed weight is float32 whatever the data type
+        return try RecurrentKernel(p, operandCount: step.operands.count, vectorWidth: vectorWidth)
     }
     if let elementwise = try ElementwiseKernel(step) { return elementwise }  // checks its own types
     if step.kernel == .quantizeLinear || step.kernel == .dequantizeLinear {  // mixed types, checked there
@@ -132,7 +136,7 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
         return try BatchNormalizationKernel(attributes, shape: shapes[0], operandCount: operandCount)
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
         return try makeSpatialOrNormalizationEmitter(for: step, vectorWidth: vectorWidth)
-    case .dataMovement, .reduction, .quantizedConv2d:
+    case .dataMovement, .reduction, .quantizedConv2d, .recurrent:
         throw CodeGenError.unsupported("\(step.kernel)")  // made above
     }
 }
