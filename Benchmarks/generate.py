@@ -427,9 +427,66 @@ def transformer_encoder(folder):
                     "(Benchmarks/generate.py; do not edit).")
 
 
+def nsnet2(folder, frames=100, name="nsnet2"):
+    """An NSNet2-shaped noise suppressor (the DNS challenge baseline's layer sizes): `frames`
+    frames of 161 log-power features, time-major [frames, 1, 161]; a dense layer to 400, two
+    GRU layers of 400 (forward, returning the sequence; gate layout z, r, n; the reset gate
+    applied after the recurrent product, PyTorch's GRU: WebNN resetAfter=true, ONNX
+    linear_before_reset=1), dense 600 + relu, dense 600 + relu, dense 161 + sigmoid: the output
+    `mask` [frames, 1, 161]. ONNX: GRU (opset 13, B = [Wb, Rb]), its Y [frames, 1, 1, 400]
+    reshaped to [frames, 1, 400]; WebNN: gru(..., returnSequence=true)."""
+    features, hidden, dense = 161, 400, 600
+    g = DualGraph(name, seed=107, input_shape=[frames, 1, features], output="mask", output_shape=[frames, 1, features],
+                  input_name="features")
+    g.onnx_int64["sequence_shape"] = np.array([frames, 1, hidden], dtype=np.int64)
+
+    def node(out, webnn, onnx_op, inputs, **attributes):
+        g.webnn_nodes.append(f"{out} = {webnn};")
+        g.onnx_nodes.append(helper.make_node(onnx_op, inputs, [out], **attributes))
+        return out
+
+    def fc(x, name, cin, cout, activation=None, out=None):
+        w = g.constant(f"{name}_w", g.rng.uniform(-cin ** -0.5, cin ** -0.5, (cin, cout)))
+        b = g.constant(f"{name}_b", g.rng.uniform(-cin ** -0.5, cin ** -0.5, cout))
+        y = node(f"{name}_mm", f"matmul({x}, {w})", "MatMul", [x, w])
+        y = node(f"{name}_out" if activation else out or f"{name}_out", f"add({y}, {b})", "Add", [y, b])
+        if activation:
+            y = node(out or f"{name}_{activation}", f"{activation}({y})", activation.capitalize(), [y])
+        return y
+
+    def gru(x, name):
+        bound = hidden ** -0.5
+        w = g.constant(f"{name}_w", g.rng.uniform(-bound, bound, (1, 3 * hidden, hidden)))
+        r = g.constant(f"{name}_r", g.rng.uniform(-bound, bound, (1, 3 * hidden, hidden)))
+        b = g.rng.uniform(-bound, bound, (1, 3 * hidden))
+        rb = g.rng.uniform(-bound, bound, (1, 3 * hidden))
+        g.constant(f"{name}_b", b)
+        g.constant(f"{name}_rb", rb)
+        g.onnx_scalars[f"{name}_onnx_b"] = np.concatenate([b, rb], axis=1)  # an ONNX-only initializer
+        g.webnn_nodes.append(f"[{name}_h, {name}_seq] = gru({x}, {w}, {r}, {frames}, {hidden}, bias={name}_b, "
+                             f"recurrentBias={name}_rb, returnSequence=true, resetAfter=true, layout=\"zrn\");")
+        g.onnx_nodes.append(helper.make_node("GRU", [x, w, r, f"{name}_onnx_b"], [f"{name}_seq", f"{name}_h"],
+                                             hidden_size=hidden, linear_before_reset=1))
+        return node(f"{name}_y", f"reshape({name}_seq, [{frames}, 1, {hidden}])", "Reshape",
+                    [f"{name}_seq", "sequence_shape"])
+
+    x = fc("features", "fc1", features, hidden)
+    x = gru(gru(x, "gru1"), "gru2")
+    x = fc(x, "fc2", hidden, dense, "relu")
+    x = fc(x, "fc3", dense, dense, "relu")
+    fc(x, "fc4", dense, features, "sigmoid", out="mask")
+    g.write(folder, f"NSNet2-shaped noise suppressor ({frames} frames x 161 features, FC 400, GRU 400 x2, FC 600, "
+                    "600, 161 + sigmoid) with random weights (Benchmarks/generate.py; do not edit).")
+
+
+def nsnet2_1000(folder):
+    """`nsnet2` over 1,000 frames: the compile-time check (a loop's code does not grow with its steps)."""
+    nsnet2(folder, frames=1000, name="nsnet2_1000")
+
+
 MODELS = {"mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
           "resnet50_v1": resnet50_v1, "squeezenet_1_1": squeezenet_1_1, "deeplab_v3": deeplab_v3,
-          "transformer_encoder": transformer_encoder}
+          "transformer_encoder": transformer_encoder, "nsnet2": nsnet2, "nsnet2_1000": nsnet2_1000}
 
 
 def main():
