@@ -3,19 +3,22 @@ table. The ratio column is webnnc / the best peer: of medians at 1 thread, of mi
 threads (where scheduling noise makes the minimum the steadier number)."""
 import json
 
-import matplotlib
+try:
+    import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+except ImportError:  # a venv without matplotlib writes the JSON and Markdown reports only
+    plt = None
 
 RUNTIMES = ["webnnc", "onnxruntime", "openvino"]
 PEERS = RUNTIMES[1:]
 
 
 def ratio(run, threads):
-    """webnnc's time over the best peer's: medians at 1 thread, minimums otherwise."""
+    """webnnc's time over the best peer's (of those timed): medians at 1 thread, minimums otherwise."""
     key = "medianMs" if threads == 1 else "minMs"
-    return run["webnnc"][key] / min(run[peer][key] for peer in PEERS), key[:-2]
+    return run["webnnc"][key] / min(run[peer][key] for peer in PEERS if peer in run), key[:-2]
 
 
 def table_rows(results):
@@ -24,7 +27,8 @@ def table_rows(results):
     for model, entry in results["models"].items():
         for threads, run in entry["threads"].items():
             value, basis = ratio(run, int(threads))
-            times = [f"{run[name]['medianMs']:.2f} / {run[name]['minMs']:.2f}" for name in RUNTIMES]
+            times = [f"{run[name]['medianMs']:.2f} / {run[name]['minMs']:.2f}" if name in run else "not timed"
+                     for name in RUNTIMES]
             rows.append([model, threads, *times, f"{value:.2f} ({basis})"])
     return rows
 
@@ -88,6 +92,11 @@ def write(results, folder):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(results, indent=2) + "\n")
     (folder / "report.md").write_text(markdown(results))
-    plot(results, folder / "report.png")
+    written = [folder / "report.json", folder / "report.md"]
+    if plt is not None:
+        plot(results, folder / "report.png")
+        written.append(folder / "report.png")
     print_table(results)
-    print(f"\nwrote {folder / 'report.json'}, {folder / 'report.md'} and {folder / 'report.png'}")
+    if plt is None:
+        print("\nnote: matplotlib is not installed: no report.png")
+    print(f"\nwrote {', '.join(map(str, written))}")

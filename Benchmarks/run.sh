@@ -2,21 +2,23 @@
 # Benchmarks webnnc against ONNX Runtime and OpenVINO on MobileNet v1/v2, ResNet-50 v1 and
 # SqueezeNet 1.1 (224x224 classifiers) and DeepLab v3 with a MobileNet v2 backbone (513x513
 # segmentation, output stride 16, 21-class logits) and a MiniLM-L6-shaped transformer encoder
-# (transformer_encoder: 6 layers, sequence 128, hidden 384, 12 heads, FFN 1536), batch 1, float32,
-# random weights, in one command:
+# (transformer_encoder: 6 layers, sequence 128, hidden 384, 12 heads, FFN 1536) and an
+# NSNet2-shaped noise suppressor (nsnet2: 100 frames x 161 features, FC 400, GRU 400 x2, FC 600,
+# 600, 161 + sigmoid; nsnet2_1000, its 1,000-frame version, can be named for the compile-time
+# check), batch 1, float32, random weights, in one command:
 #
 #   Benchmarks/run.sh [--models a,b] [--iterations N] [--warmup N] [--rounds N] [--threads 1,2]
 #
 # It makes the venv Benchmarks/.venv (numpy, onnx, onnxruntime, openvino, matplotlib from PyPI;
 # reused when it already has them), builds webnnc (release), generates the models, compiles each
 # with webnnc -O3 (timed), checks webnnc's output against ONNX Runtime's (softmax outputs within
-# 1e-3, DeepLab's logits within 1e-4 and the transformer's last hidden state within 1e-3 of their
-# largest |value|), times the three
+# 1e-3, DeepLab's logits within 1e-4 and the transformer's last hidden state and nsnet2's mask
+# within 1e-3 of their largest |value|), times the three
 # runtimes at each thread count (taking turns, in --rounds rounds), prints the table and writes Benchmarks/out/report.{json,md,png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3,transformer_encoder"
+MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3,transformer_encoder,nsnet2"
 ITERATIONS=20
 WARMUP=3
 ROUNDS=4
@@ -47,12 +49,19 @@ done
 
 VENV=Benchmarks/.venv
 PYTHON="$VENV/bin/python"
-if ! "$PYTHON" -c "import numpy, onnx, onnxruntime, openvino, matplotlib" 2>/dev/null; then
+if ! "$PYTHON" -c "import numpy, onnx, onnxruntime" 2>/dev/null; then
     echo "== making $VENV"
     python3 -m venv "$VENV"
     "$PYTHON" -m pip install --quiet --upgrade pip
-    "$PYTHON" -m pip install --quiet numpy onnx onnxruntime openvino matplotlib
+    "$PYTHON" -m pip install --quiet numpy onnx onnxruntime
 fi
+# Optional: without OpenVINO only webnnc and ONNX Runtime are timed; without matplotlib there is
+# no report.png (benchmark.py says so).
+for package in openvino matplotlib; do
+    if ! "$PYTHON" -c "import $package" 2>/dev/null && ! "$PYTHON" -m pip install --quiet "$package"; then
+        echo "warning: could not install $package; going on without it" >&2
+    fi
+done
 
 echo "== building webnnc (release)"
 scripts/install-llvm.sh

@@ -62,7 +62,7 @@ struct RecurrentKernel: KernelEmitter {
     }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task direction: IRValue) {
-        let record = p.record, dataType = p.dataType
+        let record = p.record
         let (batch, hidden, gates) = (p.batch, p.hiddenSize, p.gatesSize)
         var optional = buffers.operands.dropFirst(2).makeIterator()
         let recurrentBias = p.hasRecurrentBias ? optional.next() : nil
@@ -81,14 +81,14 @@ struct RecurrentKernel: KernelEmitter {
             if p.isLSTM { e.store(initialCell.map { e.load($0, stateBase + i) } ?? e.float(0), result, stateBase + i + record.cell) }
         }
         let steps = p.steps
-        e.forLoop(from: e.int(0), to: e.int(steps), carrying: [], unrolled: false) { step, _ in
-            let reversed = (steps - 1) - step
-            let time = p.isBackward ? reversed : p.directions == 2 ? e.select(direction == e.int(1), reversed, step) : step
+        _ = e.forLoop(from: e.int(0), to: e.int(steps), carrying: [], unrolled: false) { step, _ in
+            let lastToFirst = (steps - 1) - step
+            let time = p.isBackward ? lastToFirst : p.directions == 2 ? e.select(direction == e.int(1), lastToFirst, step) : step
             let parity = step % 2
             let previous = record.states + (parity * p.directions) * (batch * hidden) + stateBase
             let next = record.states + ((1 - parity) * p.directions) * (batch * hidden) + stateBase
             let chunk = { (rows: Int, firstRow: IRValue) in
-                emitRows(e, buffers, direction: direction, time: time, rows: rows, firstRow: firstRow,
+                emitRows(e, buffers, direction: direction, time: time, parity: parity, rows: rows, firstRow: firstRow,
                          previous: previous, next: next, sums: sums, resetState: resetState,
                          recurrentBias: recurrentBias, peephole: peephole)
             }
@@ -104,8 +104,9 @@ struct RecurrentKernel: KernelEmitter {
         }
     }
 
-    /// Step `time` for batch rows `firstRow..<firstRow + rows`: the GEMVs and the gate math.
-    private func emitRows(_ e: FunctionEmitter, _ buffers: StepBuffers, direction: IRValue, time: IRValue, rows: Int,
+    /// Step `time` (the `parity`-th of the loop, modulo 2) for batch rows `firstRow..<firstRow + rows`:
+    /// the GEMVs and the gate math.
+    private func emitRows(_ e: FunctionEmitter, _ buffers: StepBuffers, direction: IRValue, time: IRValue, parity: IRValue, rows: Int,
                           firstRow: IRValue, previous: IRValue, next: IRValue, sums: TypedBuffer, resetState: TypedBuffer,
                           recurrentBias: TypedBuffer?, peephole: TypedBuffer?) {
         let result = buffers.result, record = p.record
@@ -113,7 +114,9 @@ struct RecurrentKernel: KernelEmitter {
         let projection = buffers.operands[0]
         let ranges = RecurrentKernel.columnRanges(p)
         let hiddenState = { (row: IRValue, k: IRValue) in e.load(result, previous + row * hidden + k) }
-        gemv(e, buffers, direction: direction, part: 0, rows: rows, firstRow: firstRow, input: hiddenState, sums: sums)
+        let reversed = parity == e.int(1)
+        gemv(e, buffers, direction: direction, part: 0, rows: rows, firstRow: firstRow, input: hiddenState, sums: sums,
+             reversed: reversed)
         for r in 0..<rows {
             let row = firstRow + r
             let projectionRow = (time * batch + row) * (p.directions * gates) + direction * gates
@@ -177,7 +180,8 @@ struct RecurrentKernel: KernelEmitter {
         guard ranges.count == 2 else { return }
         // gru without resetAfter: R_n (r ⊙ h), then n and the new state.
         let resetHidden = { (row: IRValue, k: IRValue) in e.load(resetState, (direction * batch + row) * hidden + k) }
-        gemv(e, buffers, direction: direction, part: 1, rows: rows, firstRow: firstRow, input: resetHidden, sums: sums)
+        gemv(e, buffers, direction: direction, part: 1, rows: rows, firstRow: firstRow, input: resetHidden, sums: sums,
+             reversed: reversed)
         for r in 0..<rows {
             let row = firstRow + r
             let projectionRow = (time * batch + row) * (p.directions * gates) + direction * gates
@@ -207,7 +211,8 @@ struct RecurrentKernel: KernelEmitter {
     /// sums[row, column] = Σ_k input(row, k) · R[column, k] for the columns of range `part` and
     /// batch rows `firstRow..<firstRow + rows`.
     private func gemv(_ e: FunctionEmitter, _ buffers: StepBuffers, direction: IRValue, part: Int, rows: Int,
-                      firstRow: IRValue, input: @escaping (IRValue, IRValue) -> IRValue, sums: TypedBuffer) {
+                      firstRow: IRValue, input: @escaping (IRValue, IRValue) -> IRValue, sums: TypedBuffer,
+                      reversed: IRValue) {
         let (batch, hidden, gates) = (p.batch, p.hiddenSize, p.gatesSize)
         let columns = RecurrentKernel.columnRanges(p)[part]
         let weight = buffers.operands[1]
@@ -256,7 +261,10 @@ struct RecurrentKernel: KernelEmitter {
             }
         }
         let fullTiles = columns.count / width, lastColumns = columns.count % width
-        e.forLoop(from: 0, to: fullTiles) { tile in emitTile(tile, width) }
+        // Odd steps walk the tiles backwards: the weights read last stay in L2 for the next step
+        // (a recurrent weight larger than L2 would otherwise miss it entirely, least recently
+        // used first).
+        e.forLoop(from: 0, to: fullTiles) { index in emitTile(e.select(reversed, (fullTiles - 1) - index, index), width) }
         if lastColumns > 0 { emitTile(e.int(fullTiles), lastColumns) }
     }
 }
