@@ -29,7 +29,7 @@ struct LibraryEmitter {
             let signature = StepSignature(step.0)
             let body = bodies[signature] ?? emitStepBody(index: index, step: step.0, kernel: step.1)
             bodies[signature] = body
-            return emitStepTask(index: index, body: body, bufferCount: 1 + step.0.operands.count)
+            return emitStepTask(index: index, body: body, bufferCount: 1 + step.0.operands.count, kernel: step.1)
         }
         emitRun(checkCPU: checkCPU, constants: constants, tasks: tasks, kernels: kernels)
     }
@@ -137,14 +137,20 @@ struct LibraryEmitter {
     }
 
     /// A `webnnc_task_fn` wrapper `void task(ptr context, i64 index)` of step `index`: reads the
-    /// buffer pointers from `context` and sets MXCSR for the duration of the task.
-    private func emitStepTask(index: Int, body: LLVMValueRef, bufferCount: Int) -> LLVMValueRef {
+    /// buffer pointers from `context` and sets MXCSR for the duration of the task. A kernel of
+    /// several rounds finds the round after the pointers (an i64) and gets task
+    /// `round · taskCount + index`.
+    private func emitStepTask(index: Int, body: LLVMValueRef, bufferCount: Int, kernel: KernelEmitter) -> LLVMValueRef {
         let task = module.addFunction("\(prefix).step\(index).task", returning: types.void,
                                       parameters: [types.pointer, types.i64], exported: false)
         let e = FunctionEmitter(module: module, function: task)
         let pointers = (0..<bufferCount).map { e.load(e.parameter(0), e.int($0), type: types.pointer) }
+        var taskIndex = e.parameter(1)
+        if kernel.rounds > 1 {
+            taskIndex = e.load(e.parameter(0), e.int(bufferCount), type: types.i64) * kernel.taskCount + taskIndex
+        }
         withFloatingPointPolicy(e) {
-            e.call(body, type: module.functionType(of: body), pointers + [e.parameter(1)])
+            e.call(body, type: module.functionType(of: body), pointers + [taskIndex])
         }
         e.returnVoid()
         return task
@@ -188,13 +194,25 @@ struct LibraryEmitter {
             withFloatingPointPolicy(e) {
                 for (index, step) in program.steps.enumerated() {
                     let buffers = [step.result] + step.operands
-                    let context = e.entryAlloca(types.pointer, count: buffers.count)
+                    let rounds = kernels[index].rounds
+                    let context = e.entryAlloca(types.pointer, count: buffers.count + (rounds > 1 ? 1 : 0))
                     for (slot, buffer) in buffers.enumerated() {
                         e.store(pointer(to: buffer), context, e.int(slot))
                     }
                     let start = e.callIntrinsic("llvm.readcyclecounter", [])
-                    runTasks(e, task: tasks[index], count: kernels[index].taskCount, context: context,
-                             parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
+                    let run = {
+                        self.runTasks(e, task: tasks[index], count: kernels[index].taskCount, context: context,
+                                      parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
+                    }
+                    if rounds > 1 {
+                        _ = e.forLoop(from: e.int(0), to: e.int(rounds), carrying: [], unrolled: false) { round, _ in
+                            e.store(round, context, e.int(buffers.count))  // the i64 after the pointers
+                            run()
+                            return []
+                        }
+                    } else {
+                        run()
+                    }
                     addTicks(e, since: start, to: stepTicks, index: index)
                 }
             }

@@ -8,6 +8,10 @@ import WebNNLowering
 protocol KernelEmitter {
     /// How many tasks the step is split into (at least 1).
     var taskCount: Int { get }
+    /// How many times the tasks run, each round after the previous one finished (at least 1):
+    /// dependent phases, such as a recurrent network's steps, each split into parallel tasks.
+    /// `emitTask` then gets `round · taskCount + task` as its task index.
+    var rounds: Int { get }
     /// Emits the code of one task. `buffers.result` and `buffers.operands` are the step's buffer
     /// pointers (`noalias`: the result never overlaps an operand, except the operands of an
     /// in-place element-wise step that are its buffer); `task` is the `i64` task index.
@@ -19,6 +23,7 @@ protocol KernelEmitter {
 
 extension KernelEmitter {
     var name: String { String(describing: type(of: self)) }
+    var rounds: Int { 1 }
 }
 
 /// Pointers to a step's buffers inside a task, with their element types.
