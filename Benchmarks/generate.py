@@ -44,6 +44,7 @@ class DualGraph:
         self.output = output              # the graph's one output, named alike in both graphs
         self.output_shape = list(output_shape)
         self.weights = {}      # key -> float32 array, in declaration order
+        self.webnn_only = set()  # keys of weights the ONNX graph does not use (it has them in another form)
         self.onnx_scalars = {}  # key -> float32 scalar that only the ONNX graph needs (Clip bounds)
         self.onnx_int64 = {}    # key -> int64 array that only the ONNX graph needs (Resize sizes)
         self.webnn_nodes = []  # lines of the nodes block
@@ -215,7 +216,7 @@ class DualGraph:
 
     def write_onnx(self, folder):
         """The same network as an ONNX model (opset 13, or the graph's own), weights as initializers."""
-        constants = {**self.weights, **self.onnx_scalars}
+        constants = {**{k: v for k, v in self.weights.items() if k not in self.webnn_only}, **self.onnx_scalars}
         initializers = [numpy_helper.from_array(np.asarray(array, dtype=np.float32), key)
                         for key, array in constants.items()]
         initializers += [numpy_helper.from_array(array, key) for key, array in self.onnx_int64.items()]
@@ -428,17 +429,19 @@ def transformer_encoder(folder):
 
 
 def nsnet2(folder, frames=100, name="nsnet2"):
-    """An NSNet2-shaped noise suppressor (the DNS challenge baseline's layer sizes): `frames`
-    frames of 161 log-power features, time-major [frames, 1, 161]; a dense layer to 400, two
-    GRU layers of 400 (forward, returning the sequence; gate layout z, r, n; the reset gate
-    applied after the recurrent product, PyTorch's GRU: WebNN resetAfter=true, ONNX
-    linear_before_reset=1), dense 600 + relu, dense 600 + relu, dense 161 + sigmoid: the output
-    `mask` [frames, 1, 161]. ONNX: GRU (opset 13, B = [Wb, Rb]), its Y [frames, 1, 1, 400]
-    reshaped to [frames, 1, 400]; WebNN: gru(..., returnSequence=true)."""
+    """An NSNet2-shaped noise suppressor (the DNS challenge baseline's layer sizes), as an export
+    from PyTorch writes it: `frames` frames of 161 log-power features, batch first [1, frames,
+    161]; a dense layer to 400, two GRU layers of 400 (forward, returning the sequence; gate
+    layout z, r, n; the reset gate applied after the recurrent product, PyTorch's GRU: WebNN
+    resetAfter=true, ONNX linear_before_reset=1), each reading the sequence time-major
+    ([frames, 1, 400], a reshape at batch 1) and giving it back batch first, then dense 600 +
+    relu, dense 600 + relu, dense 161 + sigmoid: the output `mask` [1, frames, 161]. ONNX: GRU
+    (opset 13, B = [Wb, Rb]); WebNN: gru(..., returnSequence=true)."""
     features, hidden, dense = 161, 400, 600
-    g = DualGraph(name, seed=107, input_shape=[frames, 1, features], output="mask", output_shape=[frames, 1, features],
+    g = DualGraph(name, seed=107, input_shape=[1, frames, features], output="mask", output_shape=[1, frames, features],
                   input_name="features")
-    g.onnx_int64["sequence_shape"] = np.array([frames, 1, hidden], dtype=np.int64)
+    g.onnx_int64["time_major_shape"] = np.array([frames, 1, hidden], dtype=np.int64)
+    g.onnx_int64["batch_first_shape"] = np.array([1, frames, hidden], dtype=np.int64)
 
     def node(out, webnn, onnx_op, inputs, **attributes):
         g.webnn_nodes.append(f"{out} = {webnn};")
@@ -462,13 +465,15 @@ def nsnet2(folder, frames=100, name="nsnet2"):
         rb = g.rng.uniform(-bound, bound, (1, 3 * hidden))
         g.constant(f"{name}_b", b)
         g.constant(f"{name}_rb", rb)
-        g.onnx_scalars[f"{name}_onnx_b"] = np.concatenate([b, rb], axis=1)  # an ONNX-only initializer
+        g.webnn_only.update({f"{name}_b", f"{name}_rb"})
+        g.onnx_scalars[f"{name}_onnx_b"] = np.concatenate([b, rb], axis=1)  # ONNX's B = [Wb, Rb]
+        x = node(f"{name}_x", f"reshape({x}, [{frames}, 1, {hidden}])", "Reshape", [x, "time_major_shape"])
         g.webnn_nodes.append(f"[{name}_h, {name}_seq] = gru({x}, {w}, {r}, {frames}, {hidden}, bias={name}_b, "
                              f"recurrentBias={name}_rb, returnSequence=true, resetAfter=true, layout=\"zrn\");")
         g.onnx_nodes.append(helper.make_node("GRU", [x, w, r, f"{name}_onnx_b"], [f"{name}_seq", f"{name}_h"],
                                              hidden_size=hidden, linear_before_reset=1))
-        return node(f"{name}_y", f"reshape({name}_seq, [{frames}, 1, {hidden}])", "Reshape",
-                    [f"{name}_seq", "sequence_shape"])
+        return node(f"{name}_y", f"reshape({name}_seq, [1, {frames}, {hidden}])", "Reshape",
+                    [f"{name}_seq", "batch_first_shape"])
 
     x = fc("features", "fc1", features, hidden)
     x = gru(gru(x, "gru1"), "gru2")
