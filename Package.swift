@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "WebNNCompiler", targets: ["WebNNCompiler"]),
         // The readers alone, for the fuzz targets in Fuzz/.
         .library(name: "WebNNFrontend", targets: ["WebNNFrontend"]),
+        .library(name: "WebNNONNX", targets: ["WebNNONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

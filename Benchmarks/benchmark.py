@@ -23,6 +23,7 @@ try:
     import openvino
 except ImportError:  # a venv without OpenVINO times webnnc and ONNX Runtime only
     openvino = None
+    print("note: OpenVINO is not installed: timing webnnc and ONNX Runtime only", file=sys.stderr)
 
 import report
 
@@ -35,8 +36,9 @@ RELATIVE_TOLERANCE = 1e-4
 SOFTMAX_OUTPUTS = {"probabilities"}
 #: Outputs with their own relative tolerance: the transformer's last hidden state (six layers of
 #: float32 matmuls, softmax, erf GELU and layer normalizations, summed in other orders than ONNX
-#: Runtime's; about 1e-5 is typical).
-RELATIVE_TOLERANCES = {"last_hidden_state": 1e-3}
+#: Runtime's; about 1e-5 is typical) and the NSNet2-shaped network's mask (two GRU layers of 100
+#: steps whose states feed back, summed in other orders than ONNX Runtime's).
+RELATIVE_TOLERANCES = {"last_hidden_state": 1e-3, "mask": 1e-3}
 #: Seed of the random input of the accuracy check and of the peers' timing runs.
 INPUT_SEED = 7
 

@@ -45,6 +45,7 @@ class DualGraph:
         self.output_shape = list(output_shape)
         self.extra_inputs = {}  # name -> shape of further inputs, after the first
         self.weights = {}      # key -> float32 array, in declaration order
+        self.webnn_only = set()  # keys of weights the ONNX graph does not use (it has them in another form)
         self.onnx_scalars = {}  # key -> float32 scalar that only the ONNX graph needs (Clip bounds)
         self.onnx_int64 = {}    # key -> int64 array that only the ONNX graph needs (Resize sizes)
         self.webnn_nodes = []  # lines of the nodes block
@@ -218,7 +219,7 @@ class DualGraph:
 
     def write_onnx(self, folder):
         """The same network as an ONNX model (opset 13, or the graph's own), weights as initializers."""
-        constants = {**self.weights, **self.onnx_scalars}
+        constants = {**{k: v for k, v in self.weights.items() if k not in self.webnn_only}, **self.onnx_scalars}
         initializers = [numpy_helper.from_array(np.asarray(array, dtype=np.float32), key)
                         for key, array in constants.items()]
         initializers += [numpy_helper.from_array(array, key) for key, array in self.onnx_int64.items()]
@@ -432,10 +433,72 @@ def transformer_encoder(folder, seq=128, name="transformer_encoder"):
                     "(Benchmarks/generate.py; do not edit).")
 
 
+def nsnet2(folder, frames=100, name="nsnet2"):
+    """An NSNet2-shaped noise suppressor (the DNS challenge baseline's layer sizes), as an export
+    from PyTorch writes it: `frames` frames of 161 log-power features, batch first [1, frames,
+    161]; a dense layer to 400, two GRU layers of 400 (forward, returning the sequence; gate
+    layout z, r, n; the reset gate applied after the recurrent product, PyTorch's GRU: WebNN
+    resetAfter=true, ONNX linear_before_reset=1), each reading the sequence time-major
+    ([frames, 1, 400], a reshape at batch 1) and giving it back batch first, then dense 600 +
+    relu, dense 600 + relu, dense 161 + sigmoid: the output `mask` [1, frames, 161]. ONNX: GRU
+    (opset 13, B = [Wb, Rb]); WebNN: gru(..., returnSequence=true)."""
+    features, hidden, dense = 161, 400, 600
+    g = DualGraph(name, seed=107, input_shape=[1, frames, features], output="mask", output_shape=[1, frames, features],
+                  input_name="features")
+    g.onnx_int64["time_major_shape"] = np.array([frames, 1, hidden], dtype=np.int64)
+    g.onnx_int64["batch_first_shape"] = np.array([1, frames, hidden], dtype=np.int64)
+
+    def node(out, webnn, onnx_op, inputs, **attributes):
+        g.webnn_nodes.append(f"{out} = {webnn};")
+        g.onnx_nodes.append(helper.make_node(onnx_op, inputs, [out], **attributes))
+        return out
+
+    def fc(x, name, cin, cout, activation=None, out=None):
+        w = g.constant(f"{name}_w", g.rng.uniform(-cin ** -0.5, cin ** -0.5, (cin, cout)))
+        b = g.constant(f"{name}_b", g.rng.uniform(-cin ** -0.5, cin ** -0.5, cout))
+        y = node(f"{name}_mm", f"matmul({x}, {w})", "MatMul", [x, w])
+        y = node(f"{name}_out" if activation else out or f"{name}_out", f"add({y}, {b})", "Add", [y, b])
+        if activation:
+            y = node(out or f"{name}_{activation}", f"{activation}({y})", activation.capitalize(), [y])
+        return y
+
+    def gru(x, name):
+        bound = hidden ** -0.5
+        w = g.constant(f"{name}_w", g.rng.uniform(-bound, bound, (1, 3 * hidden, hidden)))
+        r = g.constant(f"{name}_r", g.rng.uniform(-bound, bound, (1, 3 * hidden, hidden)))
+        b = g.rng.uniform(-bound, bound, (1, 3 * hidden))
+        rb = g.rng.uniform(-bound, bound, (1, 3 * hidden))
+        g.constant(f"{name}_b", b)
+        g.constant(f"{name}_rb", rb)
+        g.webnn_only.update({f"{name}_b", f"{name}_rb"})
+        g.onnx_scalars[f"{name}_onnx_b"] = np.concatenate([b, rb], axis=1)  # ONNX's B = [Wb, Rb]
+        x = node(f"{name}_x", f"reshape({x}, [{frames}, 1, {hidden}])", "Reshape", [x, "time_major_shape"])
+        g.webnn_nodes.append(f"[{name}_h, {name}_seq] = gru({x}, {w}, {r}, {frames}, {hidden}, bias={name}_b, "
+                             f"recurrentBias={name}_rb, returnSequence=true, resetAfter=true, layout=\"zrn\");")
+        g.onnx_nodes.append(helper.make_node("GRU", [x, w, r, f"{name}_onnx_b"], [f"{name}_seq", f"{name}_h"],
+                                             hidden_size=hidden, linear_before_reset=1))
+        return node(f"{name}_y", f"reshape({name}_seq, [1, {frames}, {hidden}])", "Reshape",
+                    [f"{name}_seq", "batch_first_shape"])
+
+    x = fc("features", "fc1", features, hidden)
+    x = gru(gru(x, "gru1"), "gru2")
+    x = fc(x, "fc2", hidden, dense, "relu")
+    x = fc(x, "fc3", dense, dense, "relu")
+    fc(x, "fc4", dense, features, "sigmoid", out="mask")
+    g.write(folder, f"NSNet2-shaped noise suppressor ({frames} frames x 161 features, FC 400, GRU 400 x2, FC 600, "
+                    "600, 161 + sigmoid) with random weights (Benchmarks/generate.py; do not edit).")
+
+
+def nsnet2_1000(folder):
+    """`nsnet2` over 1,000 frames: the compile-time check (a loop's code does not grow with its steps)."""
+    nsnet2(folder, frames=1000, name="nsnet2_1000")
+
+
 MODELS = {"mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
           "resnet50_v1": resnet50_v1, "squeezenet_1_1": squeezenet_1_1, "deeplab_v3": deeplab_v3,
           "transformer_encoder": transformer_encoder,
-          "transformer_encoder_512": lambda folder: transformer_encoder(folder, seq=512, name="transformer_encoder_512")}
+          "transformer_encoder_512": lambda folder: transformer_encoder(folder, seq=512, name="transformer_encoder_512"),
+          "nsnet2": nsnet2, "nsnet2_1000": nsnet2_1000}
 
 
 def main():

@@ -6,10 +6,13 @@ model NAME timed with NAME_int8, a second table gives each runtime's int8 speed-
 medians, fp32 / int8)."""
 import json
 
-import matplotlib
+try:
+    import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+except ImportError:  # a venv without matplotlib writes the JSON and Markdown reports only
+    plt = None
 
 ALL_RUNTIMES = ["webnnc", "webnnc-avx2", "onnxruntime", "openvino"]
 PEERS = ["onnxruntime", "openvino"]
@@ -23,7 +26,7 @@ def runtimes(results):
 
 
 def ratio(run, threads):
-    """webnnc's time over the best peer's: medians at 1 thread, minimums otherwise."""
+    """webnnc's time over the best peer's (of those timed): medians at 1 thread, minimums otherwise."""
     key = "medianMs" if threads == 1 else "minMs"
     return run["webnnc"][key] / min(run[peer][key] for peer in PEERS if peer in run), key[:-2]
 
@@ -34,7 +37,7 @@ def table_rows(results):
     for model, entry in results["models"].items():
         for threads, run in entry["threads"].items():
             value, basis = ratio(run, int(threads))
-            times = [f"{run[name]['medianMs']:.2f} / {run[name]['minMs']:.2f}" if name in run else "-"
+            times = [f"{run[name]['medianMs']:.2f} / {run[name]['minMs']:.2f}" if name in run else "not timed"
                      for name in runtimes(results)]
             rows.append([model, threads, *times, f"{value:.2f} ({basis})"])
     return rows
@@ -123,6 +126,11 @@ def write(results, folder):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(results, indent=2) + "\n")
     (folder / "report.md").write_text(markdown(results))
-    plot(results, folder / "report.png")
+    written = [folder / "report.json", folder / "report.md"]
+    if plt is not None:
+        plot(results, folder / "report.png")
+        written.append(folder / "report.png")
     print_table(results)
-    print(f"\nwrote {folder / 'report.json'}, {folder / 'report.md'} and {folder / 'report.png'}")
+    if plt is None:
+        print("\nnote: matplotlib is not installed: no report.png")
+    print(f"\nwrote {', '.join(map(str, written))}")

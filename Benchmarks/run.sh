@@ -3,8 +3,10 @@
 # SqueezeNet 1.1 (224x224 classifiers) and DeepLab v3 with a MobileNet v2 backbone (513x513
 # segmentation, output stride 16, 21-class logits) and a MiniLM-L6-shaped transformer encoder
 # (transformer_encoder: 6 layers, sequence 128, hidden 384, 12 heads, FFN 1536; transformer_encoder_512:
-# the same at sequence 512), batch 1, float32,
-# random weights, in one command:
+# the same at sequence 512) and an
+# NSNet2-shaped noise suppressor (nsnet2: 100 frames x 161 features, FC 400, GRU 400 x2, FC 600,
+# 600, 161 + sigmoid; nsnet2_1000, its 1,000-frame version, can be named for the compile-time
+# check), batch 1, float32, random weights, in one command:
 #
 #   Benchmarks/run.sh [--models a,b] [--precision fp32,int8] [--avx2] [--iterations N] [--warmup N]
 #                     [--rounds N] [--threads 1,2]
@@ -12,7 +14,7 @@
 # --precision int8 adds NAME_int8 for each of the five CNNs: ONNX Runtime's static QDQ
 # quantization of the float model (Benchmarks/quantize_models.py: per-channel int8 weights, uint8
 # activations, calibrated on seeded random inputs), the same ONNX file for ONNX Runtime and
-# OpenVINO, translated node for node for webnnc; webnnc's int8 output must be within a few
+# OpenVINO, imported node for node for webnnc (webnnc import); webnnc's int8 output must be within a few
 # quantization steps of ONNX Runtime's int8 output, and the report adds each runtime's int8 speed-up.
 # --avx2 also times webnnc built with --mcpu=x86-64-v3 (AVX2 + FMA, no AVX-512 or VNNI; the peers
 # choose their kernels by CPUID and cannot be held to AVX2).
@@ -20,13 +22,13 @@
 # It makes the venv Benchmarks/.venv (numpy, onnx, onnxruntime, openvino, matplotlib from PyPI;
 # reused when it already has them), builds webnnc (release), generates the models, compiles each
 # with webnnc -O3 (timed), checks webnnc's output against ONNX Runtime's (softmax outputs within
-# 1e-3, DeepLab's logits within 1e-4 and the transformer's last hidden state within 1e-3 of their
-# largest |value|), times the three
+# 1e-3, DeepLab's logits within 1e-4 and the transformer's last hidden state and nsnet2's mask
+# within 1e-3 of their largest |value|), times the three
 # runtimes at each thread count (taking turns, in --rounds rounds), prints the table and writes Benchmarks/out/report.{json,md,png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3,transformer_encoder,transformer_encoder_512"
+MODELS="mobilenet_v1,mobilenet_v2,resnet50_v1,squeezenet_1_1,deeplab_v3,transformer_encoder,transformer_encoder_512,nsnet2"
 ITERATIONS=20
 WARMUP=3
 ROUNDS=4
@@ -62,12 +64,19 @@ done
 
 VENV=Benchmarks/.venv
 PYTHON="$VENV/bin/python"
-if ! "$PYTHON" -c "import numpy, onnx, onnxruntime, openvino, matplotlib" 2>/dev/null; then
+if ! "$PYTHON" -c "import numpy, onnx, onnxruntime" 2>/dev/null; then
     echo "== making $VENV"
     python3 -m venv "$VENV"
     "$PYTHON" -m pip install --quiet --upgrade pip
-    "$PYTHON" -m pip install --quiet numpy onnx onnxruntime openvino matplotlib
+    "$PYTHON" -m pip install --quiet numpy onnx onnxruntime
 fi
+# Optional: without OpenVINO only webnnc and ONNX Runtime are timed; without matplotlib there is
+# no report.png (benchmark.py says so).
+for package in openvino matplotlib; do
+    if ! "$PYTHON" -c "import $package" 2>/dev/null && ! "$PYTHON" -m pip install --quiet "$package"; then
+        echo "warning: could not install $package; going on without it" >&2
+    fi
+done
 
 echo "== building webnnc (release)"
 scripts/install-llvm.sh

@@ -12,6 +12,7 @@ let targets: [(name: String, products: [String])] = [
     ("weights", ["WebNNFrontend"]),
     ("safetensors", ["WebNNFrontend"]),
     ("npy", ["WebNNRuntime"]),
+    ("onnx", ["WebNNONNX"]),
 ]
 
 let package = Package(

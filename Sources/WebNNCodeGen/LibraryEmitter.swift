@@ -184,13 +184,25 @@ struct LibraryEmitter {
         e.withFloatingPointPolicy(flushDenormals: flushDenormals) {
             for (index, step) in variant.program.steps.enumerated() {
                 let buffers = [step.result] + step.operands
-                let context = e.entryAlloca(types.pointer, count: buffers.count)
+                let rounds = variant.kernels[index].rounds
+                let context = e.entryAlloca(types.pointer, count: buffers.count + (rounds > 1 ? 1 : 0))
                 for (slot, buffer) in buffers.enumerated() {
                     e.store(pointer(to: buffer), context, e.int(slot))
                 }
                 let start = e.callIntrinsic("llvm.readcyclecounter", [])
-                runTasks(e, task: tasks[variant.bodyOfStep[index]], count: variant.kernels[index].taskCount, context: context,
-                         parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
+                let run = {
+                    self.runTasks(e, task: tasks[variant.bodyOfStep[index]], count: variant.kernels[index].taskCount,
+                                  context: context, parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
+                }
+                if rounds > 1 {  // a recurrent loop: one parallel_for per round (step), in order
+                    _ = e.forLoop(from: e.int(0), to: e.int(rounds), carrying: [], unrolled: false) { round, _ in
+                        e.store(round, context, e.int(buffers.count))  // the i64 after the pointers
+                        run()
+                        return []
+                    }
+                } else {
+                    run()
+                }
                 addTicks(e, since: start, to: stepTicks, index: index)
             }
         }

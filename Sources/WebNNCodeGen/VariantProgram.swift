@@ -16,7 +16,8 @@ struct VariantProgram {
 
     init(_ program: KernelProgram, target: ResolvedTarget, vnniStandIn: Int?) throws {
         self.target = target
-        self.program = QuantizedConvPacking.pack(GemmPacking.pack(FastConv2dPacking.pack(program, target: target), target: target),
+        let filters = RecurrentPacking.pack(FastConv2dPacking.pack(program, target: target), target: target)
+        self.program = QuantizedConvPacking.pack(GemmPacking.pack(filters, target: target),
                                                  target: target, vnniStandIn: vnniStandIn)
         let vectorWidth = FastConv2dPacking.vectorWidth(target)
         kernels = try self.program.steps.map { try makeKernelEmitter(for: $0, vectorWidth: vectorWidth) }
@@ -127,7 +128,7 @@ struct KernelModuleEmitter {
             let stepIndex = variant.bodySteps[body]
             let step = variant.program.steps[stepIndex]
             let function = emitStepBody(body, step: step, kernel: variant.kernels[stepIndex])
-            emitTask(body, calling: function, bufferCount: 1 + step.operands.count)
+            emitTask(body, calling: function, bufferCount: 1 + step.operands.count, kernel: variant.kernels[stepIndex])
         }
     }
 
@@ -153,16 +154,21 @@ struct KernelModuleEmitter {
 
     /// The `webnnc_task_fn` `void task(ptr context, i64 index)` of a body: reads the buffer
     /// pointers from `context` and sets MXCSR for the duration of the task. Hidden: only the
-    /// library module calls it.
-    private func emitTask(_ body: Int, calling function: LLVMValueRef, bufferCount: Int) {
+    /// library module calls it. A kernel of several rounds finds the round after the pointers
+    /// (an i64) and gets task `round · taskCount + index`.
+    private func emitTask(_ body: Int, calling function: LLVMValueRef, bufferCount: Int, kernel: KernelEmitter) {
         let task = module.addFunction(taskSymbol(symbolPrefix, body: body), returning: types.void,
                                       parameters: [types.pointer, types.i64], exported: false)
         LLVMSetLinkage(task, LLVMExternalLinkage)
         LLVMSetVisibility(task, LLVMHiddenVisibility)
         let e = FunctionEmitter(module: module, function: task)
         let pointers = (0..<bufferCount).map { e.load(e.parameter(0), e.int($0), type: types.pointer) }
+        var taskIndex = e.parameter(1)
+        if kernel.rounds > 1 {
+            taskIndex = e.load(e.parameter(0), e.int(bufferCount), type: types.i64) * kernel.taskCount + taskIndex
+        }
         e.withFloatingPointPolicy(flushDenormals: flushDenormals) {
-            e.call(function, type: module.functionType(of: function), pointers + [e.parameter(1)])
+            e.call(function, type: module.functionType(of: function), pointers + [taskIndex])
         }
         e.returnVoid()
     }

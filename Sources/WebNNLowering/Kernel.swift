@@ -63,6 +63,11 @@ public enum Kernel: Hashable, Sendable {
     /// triangular, gather, gatherElements, gatherND, scatterElements, scatterND (see
     /// `DataMovementKernel`, DataMovementLowering.swift).
     case dataMovement(DataMovementKernel)
+    /// webnnc's `recurrentLoop`: the steps of a gru or lstm after its input projection.
+    /// Operands: projection, recurrent weight, then the optional ones the parameters say are
+    /// present, in the order recurrentBias, initialHiddenState, initialCellState, peepholeWeight.
+    /// The result is the record `RecurrentLoopParameters.Record`.
+    case recurrent(RecurrentLoopParameters)
     /// reduce*, argMin, argMax, cumulativeSum (see `ReductionKernel`, DataMovementLowering.swift).
     case reduction(ReductionKernel)
 }

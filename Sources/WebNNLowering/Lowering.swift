@@ -7,7 +7,7 @@ import WebNNIR
 /// share one scratch arena (see `ScratchAllocator`). A reshape of an intermediate is an alias of
 /// its operand's buffer. Outputs that are graph inputs, constants or values already written to
 /// another output (a value listed twice) are filled by copy steps at the end. Recurrent
-/// operators are first expanded into operators that have kernels (`RecurrentExpansion`).
+/// operators are first expanded into a gemm and a `recurrentLoop` step (`RecurrentExpansion`).
 /// A concat along the channel axis of convolutions that only feed it takes no step: the
 /// convolutions write their results into its buffer (`ConcatViews`).
 public enum Lowering {
@@ -131,6 +131,8 @@ private struct BufferPlanner {
                                                           hasScale: operand("scale") != nil, hasBias: operand("bias") != nil)
             return (.batchNormalization(attributes),
                     [operand("input"), operand("mean"), operand("variance"), operand("scale"), operand("bias")].compactMap { $0 })
+        case RecurrentLoopParameters.operatorName:
+            return (.recurrent(try RecurrentLoopParameters(node, graph)), operands)
         case "convTranspose2d", "l2Pool2d", "instanceNormalization", "layerNormalization", "resample2d",
              "quantizeLinear", "dequantizeLinear":
             return try lowerSpatialOrNormalization(node, graph)

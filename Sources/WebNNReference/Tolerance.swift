@@ -102,7 +102,7 @@ public enum Tolerance: Equatable, Sendable, CustomStringConvertible {
         "max": constant(0), "min": constant(0), "relu": constant(0), "clamp": constant(0), "maxPool2d": constant(0),
         "identity": constant(0), "reshape": constant(0), "transpose": constant(0), "concat": constant(0),
         "split": constant(0), "slice": constant(0), "pad": constant(0), "expand": constant(0), "tile": constant(0), "reverse": constant(0), "triangular": constant(0), "gather": constant(0), "gatherElements": constant(0), "gatherND": constant(0), "scatterElements": constant(0), "scatterND": constant(0), "quantizeLinear": constant(0), "dequantizeLinear": constant(1), "quantizedConv2d": constant(0), "quantizedAdd": constant(0),
-        "gru": constant(3), "gruCell": constant(3), "lstm": constant(3), "lstmCell": constant(3),
+        "gru": constant(3), "gruCell": constant(3), "lstm": constant(3), "lstmCell": constant(3), "recurrentLoop": constant(3),
         "add": constant(1), "sub": constant(1), "mul": constant(1),
         "div": constant(2),
         "abs": constant(0), "neg": constant(0), "sign": constant(0), "ceil": constant(0), "floor": constant(0), "roundEven": constant(0),

@@ -33,6 +33,21 @@ import WebNNReference
         #expect(try gru(1, [:]).count == 1)
     }
 
+    /// webnnc's `recurrentLoop` (gru after lowering: W x + b of every step given as `projection`
+    /// rows) gives gru's states at the front of its record: hidden, then the sequence.
+    @Test func recurrentLoopRunsGruStepsOnTheProjection() throws {
+        func loop(_ directions: Int, _ direction: String) throws -> [Float] {
+            let steps: [[Float]] = [[0, 0, 2], [0, 0, 4], [0, 0, 8]]
+            let rows = steps.flatMap { $0.repeated(directions) }
+            return try run("recurrentLoop", [f32(rows, [3, 3 * directions]), f32(Array(repeating: 0, count: 3 * directions), [directions, 3, 1])],
+                           ["steps": .int(3), "hiddenSize": .int(1), "activations": relu, "returnSequence": .bool(true),
+                            "direction": .string(direction)]).floats
+        }
+        #expect(Array(try loop(1, "forward").prefix(4)) == [5.25, 1, 2.5, 5.25])
+        #expect(Array(try loop(1, "backward").prefix(4)) == [3, 3, 4, 4])
+        #expect(Array(try loop(2, "both").prefix(8)) == [5.25, 3, 1, 3, 2.5, 4, 5.25, 4])
+    }
+
     @Test func gruLayoutPicksTheUpdateBlock() throws {
         // A bias of 100 on block 1: the reset gate under zrn (no effect here), the update gate under
         // rzn (z = 1 keeps the initial state 0).

@@ -8,6 +8,10 @@ import WebNNLowering
 protocol KernelEmitter {
     /// How many tasks the step is split into (at least 1).
     var taskCount: Int { get }
+    /// How many times the tasks run, each round after the previous one finished (at least 1):
+    /// dependent phases, such as a recurrent network's steps, each split into parallel tasks.
+    /// `emitTask` then gets `round · taskCount + task` as its task index.
+    var rounds: Int { get }
     /// Emits the code of one task. `buffers.result` and `buffers.operands` are the step's buffer
     /// pointers (`noalias`: the result never overlaps an operand, except the operands of an
     /// in-place element-wise step that are its buffer); `task` is the `i64` task index.
@@ -19,6 +23,7 @@ protocol KernelEmitter {
 
 extension KernelEmitter {
     var name: String { String(describing: type(of: self)) }
+    var rounds: Int { 1 }
 }
 
 /// Pointers to a step's buffers inside a task, with their element types.
@@ -40,6 +45,7 @@ func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
     case .pool2d(let attributes): return attributes.kind == .max ? Set(DataType.allCases) : floats
     case .conv2d, .matmul, .softmax, .batchNormalization, .fusedElementwise: return floats
     case .quantizedConv2d, .quantizedAdd: return [.uint8, .int8]
+    case .recurrent: return floats
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
         return spatialOrNormalizationDataTypes(kernel)
     }
@@ -54,6 +60,9 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
         return try makeQuantizedConv2dEmitter(attributes, step)
     }
     if case .quantizedAdd(let parameters) = step.kernel { return try QuantizedAddKernel(parameters, step) }
+    if case .recurrent(let p) = step.kernel {  // its packed weight is float32 whatever the data type
+        return try RecurrentKernel(p, operandCount: step.operands.count, vectorWidth: vectorWidth)
+    }
     if let elementwise = try ElementwiseKernel(step) { return elementwise }  // checks its own types
     if step.kernel == .quantizeLinear || step.kernel == .dequantizeLinear {  // mixed types, checked there
         return try makeSpatialOrNormalizationEmitter(for: step)
@@ -133,7 +142,7 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
         return try BatchNormalizationKernel(attributes, shape: shapes[0], operandCount: operandCount)
     case .convTranspose2d, .meanVarianceNormalization, .resample2d, .quantizeLinear, .dequantizeLinear:
         return try makeSpatialOrNormalizationEmitter(for: step, vectorWidth: vectorWidth)
-    case .dataMovement, .reduction, .quantizedConv2d, .quantizedAdd:
+    case .dataMovement, .reduction, .quantizedConv2d, .quantizedAdd, .recurrent:
         throw CodeGenError.unsupported("\(step.kernel)")  // made above
     }
 }

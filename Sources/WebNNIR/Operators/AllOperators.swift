@@ -4,4 +4,4 @@ let allOperatorSchemas: [OpSchema] =
     + ShapeOps.schemas + NormalizationOps.schemas
     + LogicalOps.schemas + ReductionOps.schemas
     + SlicingOps.schemas + IndexingOps.schemas + ResamplingOps.schemas + QuantizationOps.schemas + RecurrentOps.schemas
-    + [ElementwiseProgram.schema, QuantizedConv2dParameters.schema, QuantizedAddParameters.schema]
+    + [ElementwiseProgram.schema, QuantizedConv2dParameters.schema, QuantizedAddParameters.schema, RecurrentLoopParameters.schema]

@@ -56,6 +56,14 @@ public struct RecurrentParameters: Hashable, Sendable {
         return types
     }
 
+    init(isLSTM: Bool, isCell: Bool, steps: Int, batch: Int, inputSize: Int, hiddenSize: Int, direction: RecurrentDirection,
+         gateOrder: [RecurrentGate], activations: [RecurrentActivation], resetAfter: Bool, returnSequence: Bool,
+         dataType: DataType) {
+        (self.isLSTM, self.isCell, self.steps, self.batch, self.inputSize, self.hiddenSize) = (isLSTM, isCell, steps, batch, inputSize, hiddenSize)
+        (self.direction, self.gateOrder, self.activations) = (direction, gateOrder, activations)
+        (self.resetAfter, self.returnSequence, self.dataType) = (resetAfter, returnSequence, dataType)
+    }
+
     public init(_ node: Node, _ graph: Graph) throws {
         let types = OperandTypes(node, graph)
         isLSTM = node.op.hasPrefix("lstm")

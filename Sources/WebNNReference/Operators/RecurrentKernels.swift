@@ -17,13 +17,18 @@ import WebNNIR
 /// sequence holds, at slot t, each direction's hidden state after it consumed input step t: the
 /// spec's emulation appends the forward states and prepends the backward ones
 /// (`concat([state, backwardSequence], 0)`, webnn PRs #802 and #803).
+///
+/// webnnc's `recurrentLoop` (the steps after lowering computed W x + b of every step as one gemm)
+/// runs the same steps with the `projection` rows in place of the input and W x + b.
 enum RecurrentKernels {
-    static let table: [String: Kernel] = ["gru": network, "gruCell": network, "lstm": network, "lstmCell": network]
+    static let table: [String: Kernel] = ["gru": network, "gruCell": network, "lstm": network, "lstmCell": network,
+                                          RecurrentLoopParameters.operatorName: loop]
 
     /// The operands of one direction, as Doubles; offsets select the direction's slice.
     private struct Weights {
         var p: RecurrentParameters
-        var weight: [Float], recurrentWeight: [Float]
+        /// W, or nil when the input rows are W x + b already (`recurrentLoop`'s projection).
+        var weight: [Float]?, recurrentWeight: [Float]
         var bias: [Float]?, recurrentBias: [Float]?, peephole: [Float]?
         var direction = 0
 
@@ -32,8 +37,13 @@ enum RecurrentKernels {
         /// W x + b (+ R h + rb when `state` is given) for unit `unit` of `gate`, batch item `item`.
         func projection(_ gate: RecurrentGate, unit: Int, item: Int, input x: [Double], state h: [Double]?) -> Double {
             let row = direction * gatesSize + p.block(gate) * p.hiddenSize + unit
-            var sum = Double(bias?[row] ?? 0)
-            for column in 0..<p.inputSize { sum += Double(weight[row * p.inputSize + column]) * x[item * p.inputSize + column] }
+            var sum: Double
+            if let weight {
+                sum = Double(bias?[row] ?? 0)
+                for column in 0..<p.inputSize { sum += Double(weight[row * p.inputSize + column]) * x[item * p.inputSize + column] }
+            } else {
+                sum = x[item * p.inputSize + row]
+            }
             if let h { sum += recurrent(gate, unit: unit, item: item, state: h) }
             return sum
         }
@@ -56,18 +66,52 @@ enum RecurrentKernels {
 
     private static func network(_ call: OperatorCall) throws -> [TensorValue] {
         let p = try call.parameters(RecurrentParameters.init)
-        var weights = Weights(p: p, weight: try call.floats("weight"), recurrentWeight: try call.floats("recurrentWeight"),
+        let weights = Weights(p: p, weight: try call.floats("weight"), recurrentWeight: try call.floats("recurrentWeight"),
                               bias: try call.optionalOperand("bias").map(call.floats(of:)),
                               recurrentBias: try call.optionalOperand("recurrentBias").map(call.floats(of:)),
                               peephole: try call.optionalOperand("peepholeWeight").map(call.floats(of:)))
-        let input = try call.floats("input").map { Double($0) }
+        let states = try run(call, weights, input: try call.floats("input"),
+                             hiddenName: p.isCell ? "hiddenState" : "initialHiddenState",
+                             cellName: p.isCell ? "cellState" : "initialCellState")
+        let types = p.outputTypes
+        var outputs = [TensorValue(types[0], floats: states.hidden)]
+        if p.isLSTM { outputs.append(TensorValue(types[1], floats: states.cell)) }
+        if p.returnSequence { outputs.append(TensorValue(types[types.count - 1], floats: states.sequence)) }
+        return outputs
+    }
+
+    /// `recurrentLoop`: its record holds the final hidden state, the final cell state (lstm) and
+    /// the sequence (returnSequence) at `Record`'s offsets; the workspace after them is zero.
+    private static func loop(_ call: OperatorCall) throws -> [TensorValue] {
+        let loop = try call.parameters(RecurrentLoopParameters.init)
+        let weights = Weights(p: loop.network, weight: nil, recurrentWeight: try call.floats("recurrentWeight"),
+                              recurrentBias: try call.optionalOperand("recurrentBias").map(call.floats(of:)),
+                              peephole: try call.optionalOperand("peepholeWeight").map(call.floats(of:)))
+        let states = try run(call, weights, input: try call.floats("projection"),
+                             hiddenName: "initialHiddenState", cellName: "initialCellState")
+        let record = loop.record
+        var values = [Float](repeating: 0, count: record.size)
+        values.replaceSubrange(record.hidden..<(record.hidden + states.hidden.count), with: states.hidden)
+        values.replaceSubrange(record.cell..<(record.cell + states.cell.count), with: states.cell)
+        values.replaceSubrange(record.sequence..<(record.sequence + states.sequence.count), with: states.sequence)
+        return [TensorValue(TensorType(loop.dataType, [record.size]), floats: values)]
+    }
+
+    /// Runs every step of every direction over `input` (`[steps, batch, inputSize]`): the final
+    /// hidden and cell states `[directions, batch, hiddenSize]` and the sequence
+    /// `[steps, directions, batch, hiddenSize]` (empty unless returned).
+    private static func run(_ call: OperatorCall, _ weights: Weights, input floats: [Float], hiddenName: String,
+                            cellName: String) throws -> (hidden: [Float], cell: [Float], sequence: [Float]) {
+        var weights = weights
+        let p = weights.p
+        let input = floats.map { Double($0) }
         let stateSize = p.batch * p.hiddenSize, stepSize = p.batch * p.inputSize
         func initial(_ name: String) throws -> [Double] {
             try call.optionalOperand(name).map { try call.floats(of: $0).map { Double($0) } }
                 ?? [Double](repeating: 0, count: p.directions * stateSize)
         }
-        var hidden = try initial(p.isCell ? "hiddenState" : "initialHiddenState")
-        var cell = p.isLSTM ? try initial(p.isCell ? "cellState" : "initialCellState") : []
+        var hidden = try initial(hiddenName)
+        var cell = p.isLSTM ? try initial(cellName) : []
         let round: (Double) -> Double = p.dataType == .float16 ? { Double(Float16($0)) } : { Double(Float($0)) }
         // [steps, directions, batch, hiddenSize]: slot (time, direction).
         var sequence = [Double](repeating: 0, count: p.returnSequence ? p.steps * p.directions * stateSize : 0)
@@ -90,11 +134,7 @@ enum RecurrentKernels {
                 }
             }
         }
-        let types = p.outputTypes
-        var outputs = [TensorValue(types[0], floats: hidden.map(Float.init))]
-        if p.isLSTM { outputs.append(TensorValue(types[1], floats: cell.map(Float.init))) }
-        if p.returnSequence { outputs.append(TensorValue(types[types.count - 1], floats: sequence.map(Float.init))) }
-        return outputs
+        return (hidden.map(Float.init), cell.map(Float.init), sequence.map(Float.init))
     }
 
     /// One GRU step for every batch item and hidden unit.
