@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The real-model zoo: trained ONNX networks from PyPI wheels (YOLOv8n, PP-OCRv4 det/rec, PP-OCR
 # cls, a document orientation classifier, PP-PicoDet layout, silero-vad's LSTM) and two synthetic
-# graphs that cover the converter's other mappings (scripts/onnx2webnn_ops.py), and all-MiniLM-L6
-# (scripts/minilm_onnx.py), imported with `webnnc import`, compiled with webnnc -O3 and compared
+# graphs that cover the converter's other mappings (scripts/onnx2webnn_ops.py), all-MiniLM-L6
+# (scripts/minilm_onnx.py) and paraphrase-MiniLM-L3 (an exported BERT ONNX), imported with `webnnc import`, compiled with webnnc -O3 and compared
 # with ONNX Runtime on a fixed seeded input. One command:
 #
 #   scripts/model-zoo.sh [--models a,b] [--opt-levels 3] [--interpret] [--threads N] [--compile-flag=F]

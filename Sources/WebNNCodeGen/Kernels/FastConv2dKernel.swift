@@ -426,12 +426,7 @@ enum FastConv2dPacking {
     static func pack(_ program: KernelProgram, target: ResolvedTarget) -> KernelProgram {
         guard let vectorWidth = vectorWidth(target) else { return program }
         var result = program
-        var uses: [Int: Int] = [:]
-        for step in program.steps {
-            for operand in step.operands {
-                if case .constant(let index) = operand.location { uses[index, default: 0] += 1 }
-            }
-        }
+        let uses = program.constantReaderCounts
         // (original constant index, filter layout) → packed constant index: the packing depends
         // on the layout the step reads the filter in, so one constant read in two layouts packs twice.
         var packedCache: [PackingKey: Int] = [:]

@@ -390,12 +390,7 @@ enum GemmPacking {
     static func pack(_ program: KernelProgram, target: ResolvedTarget) -> KernelProgram {
         guard let vectorWidth = FastConv2dPacking.vectorWidth(target) else { return program }
         var result = program
-        var uses: [Int: Int] = [:]
-        for step in program.steps {
-            for operand in step.operands {
-                if case .constant(let index) = operand.location { uses[index, default: 0] += 1 }
-            }
-        }
+        let uses = program.constantReaderCounts
         struct Key: Hashable { let constant: Int, transposed: Bool, panelWidth: Int }
         var cache: [Key: Int] = [:]
         for stepIndex in result.steps.indices {

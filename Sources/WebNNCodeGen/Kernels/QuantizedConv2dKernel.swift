@@ -608,12 +608,7 @@ enum QuantizedConvPacking {
         let features = Set(target.enabledFeatures)
         guard target.isX86_64, features.contains("avx2") else { return program }
         var result = program
-        var uses: [Int: Int] = [:]
-        for step in program.steps {
-            for operand in step.operands {
-                if case .constant(let index) = operand.location { uses[index, default: 0] += 1 }
-            }
-        }
+        let uses = program.constantReaderCounts
         for index in result.steps.indices {
             let step = result.steps[index]
             guard case .quantizedConv2d(var attributes) = step.kernel, attributes.packing == nil,

@@ -301,12 +301,7 @@ enum RecurrentPacking {
     static func pack(_ program: KernelProgram, target: ResolvedTarget) -> KernelProgram {
         guard let vectorWidth = FastConv2dPacking.vectorWidth(target) else { return program }
         var result = program
-        var uses: [Int: Int] = [:]
-        for step in program.steps {
-            for operand in step.operands {
-                if case .constant(let index) = operand.location { uses[index, default: 0] += 1 }
-            }
-        }
+        let uses = program.constantReaderCounts
         for stepIndex in result.steps.indices {
             let step = result.steps[stepIndex]
             guard case .recurrent(var p) = step.kernel, !p.packedWeight, step.operands.count >= 2,
