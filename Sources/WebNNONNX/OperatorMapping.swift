@@ -212,6 +212,7 @@ enum ShapeMappings {
             try context.emitResult(call, "slice", ["input": input], attributes)
         },
         "Gather": { call, context in
+            try call.requireInputs(2)
             let rank = try context.type(call, 0).rank
             let axis = try ConstantEvaluator.normalizedAxis(try call.int("axis", default: 0), rank: rank)
             let indices: ValueID

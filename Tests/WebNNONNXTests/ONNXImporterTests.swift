@@ -207,6 +207,23 @@ import WebNNIR
         #expect(error?.message.contains("not a valid ONNX model") == true)
     }
 
+    /// Every operator the importer maps or evaluates, given fewer inputs than it takes (none,
+    /// one, two, all empty names), is an error or a graph, never a crash. (The fuzz target found a
+    /// Gather with one input that trapped on a force unwrap.)
+    @Test func everyOperatorWithMissingInputsIsAnErrorNotACrash() throws {
+        let operators = Set(OperatorMapping.table.keys).union(ConstantEvaluator.importTimeOnly).sorted()
+        #expect(operators.contains("Gather"))
+        for op in operators {
+            for inputs in [[], ["x"], ["x", "x"], ["", "x"], ["x", ""]] {
+                var b = ModelBuilder()
+                b.input("x", [2, 3])
+                b.node(op, inputs, ["y"])
+                b.output("y")
+                do { _ = try b.importModel() } catch is Diagnostic {}
+            }
+        }
+    }
+
     @Test func unsupportedOperatorsAreAllListed() {
         var b = ModelBuilder()
         b.input("x", [2])
