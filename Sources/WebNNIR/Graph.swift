@@ -142,6 +142,9 @@ public struct Graph: Sendable {
         } catch let error as ShapeError {
             throw Diagnostic("\(node.op): \(error.message)", at: node.location)
         }
+        for type in outputTypes where TensorType.checkedByteSize(type.dataType, type.shape) == nil {
+            throw Diagnostic("\(node.op): its result \(type) would exceed \(TensorType.maximumByteSize) bytes", at: node.location)
+        }
         if let outputNames, outputNames.count != outputTypes.count {
             throw Diagnostic("\(node.op) produces \(outputTypes.count) output\(outputTypes.count == 1 ? "" : "s") but \(outputNames.count) name\(outputNames.count == 1 ? " is" : "s are") assigned", at: node.location)
         }

@@ -60,6 +60,12 @@ private func i32(_ shape: Int...) -> TensorType { TensorType(.int32, shape) }
     #expect(inferenceError("pad", [f32(2, 3)], ["beginningPadding": .ints([2, 0]), "endingPadding": .ints([0, 0]), "mode": .string("reflection")])
             == "error: pad: reflection padding 2 must be less than input dimension 0 (2)")
     #expect(try infer("pad", [f32(2, 3)], ["beginningPadding": .ints([2, 0]), "endingPadding": .ints([0, 0]), "mode": .string("edge")]) == f32(4, 3))
+    // Found by the onnx fuzz target: the padded size overflowed Int (a trap).
+    #expect(inferenceError("pad", [f32(2, 3)], ["beginningPadding": .ints([Int64.max, 0]), "endingPadding": .ints([0, 0])])
+            == "error: pad: padding 9223372036854775807 + 0 of dimension 0 is too large")
+    // Any result beyond TensorType.maximumByteSize is refused when the node is added.
+    #expect(inferenceError("tile", [f32(2, 3)], ["repetitions": .ints([1 << 40, 1 << 20])])
+            == "error: tile: its result f32[2199023255552, 3145728] would exceed 9007199254740992 bytes")
     #expect(try infer("expand", [f32(3, 1)], ["newShape": .ints([2, 3, 4])]) == f32(2, 3, 4))
     // Unidirectional (the spec): newShape is the output shape; [3, 4] does not expand to [1].
     #expect(inferenceError("expand", [f32(3, 4)], ["newShape": .ints([1])]) == "error: expand: input of shape [3, 4] does not broadcast to [1]")

@@ -84,7 +84,12 @@ public struct PadParameters: Hashable, Sendable {
             }
         }
         (self.beginning, self.ending) = (beginning, ending)
-        outputShape = (0..<input.rank).map { input.shape[$0] + beginning[$0] + ending[$0] }
+        outputShape = try (0..<input.rank).map { axis in
+            let (padding, overflow) = beginning[axis].addingReportingOverflow(ending[axis])
+            let (size, overflows) = padding.addingReportingOverflow(input.shape[axis])
+            guard !overflow, !overflows else { throw ShapeError("padding \(beginning[axis]) + \(ending[axis]) of dimension \(axis) is too large") }
+            return size
+        }
     }
 }
 
