@@ -31,6 +31,9 @@ private func i32(_ shape: Int...) -> TensorType { TensorType(.int32, shape) }
     #expect(inferenceError("split", [f32(2, 6)], ["splits": .int(4), "axis": .int(1)])
             == "error: split: input dimension 1 (6) is not divisible by splits (4)")
     #expect(inferenceError("split", [f32(5)], ["splits": .ints([2, 2])]) == "error: split: splits [2, 2] sum to 4, but input dimension 0 is 5")
+    // Found by the onnx fuzz target: the sum of the sizes overflowed Int (a trap).
+    #expect(inferenceError("split", [f32(5)], ["splits": .ints([Int64.max, Int64.max])])
+            == "error: split: splits [9223372036854775807, 9223372036854775807] sum to more than 5, but input dimension 0 is 5")
     #expect(inferenceError("split", [f32(5)], ["splits": .int(1), "axis": .int(1)]) == "error: split: axis 1 is out of range for rank 1")
     #expect(inferenceError("split", [f32()], ["splits": .int(1)]) == "error: split: input must have rank at least 1, but f32[] has rank 0")
 }

@@ -27,8 +27,10 @@ public struct SplitParameters: Hashable, Sendable {
             guard !sizes.isEmpty else { throw ShapeError("splits must not be empty") }
             try ShapeRules.requireValidTensorCount(sizes.count, "splits")
             try ShapeRules.requirePositive(sizes, "splits")
-            guard sizes.reduce(0, +) == size else {
-                throw ShapeError("splits \(sizes) sum to \(sizes.reduce(0, +)), but input dimension \(axis) is \(size)")
+            // A running sum past `size` stops: huge sizes cannot overflow it.
+            let total = sizes.reduce(0) { sum, next in sum > size ? sum : sum.addingReportingOverflow(next).overflow ? Int.max : sum + next }
+            guard total == size else {
+                throw ShapeError("splits \(sizes) sum to \(total > size ? "more than \(size)" : "\(total)"), but input dimension \(axis) is \(size)")
             }
             self.sizes = sizes
         } else {
