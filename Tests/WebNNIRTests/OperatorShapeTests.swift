@@ -181,3 +181,17 @@ private func i32(_ shape: Int...) -> TensorType { TensorType(.int32, shape) }
     #expect(inferenceError("lstmCell", [f32(2, 3), f32(16, 3), f32(16, 4), f32(2, 4), f32(2, 5)], ["hiddenSize": .int(4)])
             == "error: lstmCell: cellState must have shape [2, 4], but has [2, 5]")
 }
+
+/// Attribute values near Int64.max (what the fuzz targets write) give shape errors, never an
+/// arithmetic-overflow trap, in every shape rule that adds or multiplies them.
+@Test func hugeAttributesAreErrorsNotTraps() throws {
+    let huge = Int64.max
+    #expect(inferenceError("tile", [f32(2, 3)], ["repetitions": .ints([huge, 1])]) != nil)
+    #expect(inferenceError("slice", [f32(4, 4)], ["starts": .ints([2, 0]), "sizes": .ints([huge, 1])]) != nil)
+    #expect(inferenceError("slice", [f32(4, 4)], ["starts": .ints([huge, 0]), "sizes": .ints([1, 1])]) != nil)
+    #expect(inferenceError("resample2d", [f32(1, 1, 4, 4)], ["scales": .doubles([1e300, 1])]) != nil)
+    #expect(inferenceError("conv2d", [f32(1, 1, 4, 4), f32(1, 1, 3, 3)], ["padding": .ints([huge, huge, 0, 0])]) != nil)
+    #expect(inferenceError("conv2d", [f32(1, 1, 4, 4), f32(1, 1, 3, 3)], ["dilations": .ints([huge, 1])]) != nil)
+    #expect(inferenceError("maxPool2d", [f32(1, 1, 4, 4)], ["padding": .ints([huge, 0, 0, 0])]) != nil)
+    #expect(inferenceError("conv2d", [f32(1, 2, 4, 4), f32(1, 2, 3, 3)], ["groups": .int(huge)]) != nil)
+}

@@ -84,7 +84,7 @@ public struct Conv2dParameters: ConvolutionGeometry, Hashable, Sendable {
         case .ihwo: (filterInputChannels, kernelHeight, kernelWidth, outputChannels) = (f[0], f[1], f[2], f[3])
         }
         guard groups > 0 else { throw ShapeError("groups must be > 0, got \(groups)") }
-        guard filterInputChannels * groups == inputChannels else {
+        guard filterInputChannels.multipliedReportingOverflow(by: groups) == (inputChannels, false) else {
             throw ShapeError("filter input channels (\(filterInputChannels)) x groups (\(groups)) != input channels (\(inputChannels))")
         }
         guard outputChannels % groups == 0 else {

@@ -38,7 +38,9 @@ public struct Resample2dParameters: Hashable, Sendable {
             guard given.count == 2 else { throw ShapeError("scales must have 2 values, but has \(given.count)") }
             guard given.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw ShapeError("scales must be > 0, got \(given)") }
             let inputSizes = self.inputSizes
-            outputSizes = (0..<2).map { Int((Double(inputSizes[$0]) * given[$0]).rounded(.down)) }
+            let products = (0..<2).map { (Double(inputSizes[$0]) * given[$0]).rounded(.down) }
+            guard products.allSatisfy({ $0 < ShapeRules.limit }) else { throw ShapeError("scales \(given) give a too large output") }
+            outputSizes = products.map { Int($0) }
             guard outputSizes.allSatisfy({ $0 > 0 }) else {
                 throw ShapeError("scales [\(given.map(formatNumber).joined(separator: ", "))] give an empty output (\(outputSizes))")
             }

@@ -90,11 +90,16 @@ enum ShapeRules {
     /// Output size of a sliding window along one axis (conv/pool), before rounding.
     static func windowedSize(input: Int, window: Int, dilation: Int, stride: Int,
                              padBegin: Int, padEnd: Int, role: String) throws -> Double {
-        let effective = (window - 1) * dilation + 1
-        let padded = input + padBegin + padEnd
+        // In Double, exact below 2^53: attribute values near Int.max must not trap.
+        let effective = Double(window - 1) * Double(dilation) + 1
+        let padded = Double(input) + Double(padBegin) + Double(padEnd)
+        guard effective < limit, padded < limit else { throw ShapeError("\(role) window or padding is too large") }
         guard padded >= effective else {
-            throw ShapeError("\(role) window \(window) (dilated to \(effective)) is larger than the padded input (\(padded))")
+            throw ShapeError("\(role) window \(window) (dilated to \(Int(effective))) is larger than the padded input (\(Int(padded)))")
         }
-        return Double(padded - effective) / Double(stride) + 1
+        return (padded - effective) / Double(stride) + 1
     }
+
+    /// Sizes at or above this (2^53) are refused before they are converted to Int.
+    static let limit = Double(1 << 53)
 }

@@ -56,7 +56,7 @@ public struct SliceParameters: Hashable, Sendable {
         try ShapeRules.requirePositive(sizes, "sizes")
         try ShapeRules.requirePositive(strides, "strides")
         for axis in 0..<input.rank {
-            guard starts[axis] >= 0, starts[axis] + sizes[axis] <= input.shape[axis] else {
+            guard starts[axis] >= 0, starts[axis] <= input.shape[axis], sizes[axis] <= input.shape[axis] - starts[axis] else {
                 throw ShapeError("start \(starts[axis]) + size \(sizes[axis]) is out of range for input dimension \(axis) (\(input.shape[axis]))")
             }
         }
@@ -144,7 +144,11 @@ enum SlicingOps {
         guard let repetitions = node.ints("repetitions") else { throw ShapeError("missing repetitions") }
         try ShapeRules.requireCount(repetitions, input.rank, "repetitions")
         try ShapeRules.requirePositive(repetitions, "repetitions")
-        return [TensorType(input.dataType, zip(input.shape, repetitions).map(*))]
+        return [TensorType(input.dataType, try zip(input.shape, repetitions).map { size, count in
+            let (product, overflow) = size.multipliedReportingOverflow(by: count)
+            guard !overflow else { throw ShapeError("repetitions \(repetitions) give a too large output") }
+            return product
+        })]
     }
 
     static let reverse = OpSchema("reverse", positional: [Parameter("input", .operand)],
