@@ -120,7 +120,16 @@ public struct TensorData: Equatable, Sendable {
     }
 }
 
-private func values(_ count: Int, matches shape: [Int]) -> Bool { count == shape.reduce(1, *) }
+/// Whether `shape` holds `count` elements (false, not a trap, when its product overflows).
+private func values(_ count: Int, matches shape: [Int]) -> Bool {
+    var product = 1
+    for dimension in shape {
+        let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+        if overflow { return false }
+        product = next
+    }
+    return count == product
+}
 
 /// IEEE binary16 bits to Float.
 public func float16ToFloat(_ bits: UInt16) -> Float {

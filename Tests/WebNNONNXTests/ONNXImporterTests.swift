@@ -224,6 +224,17 @@ import WebNNIR
         }
     }
 
+    /// An initializer whose dims multiply past Int.max is an error (found by the fuzz target: the
+    /// element count check trapped).
+    @Test func initializerWithOverflowingDimsIsAnError() {
+        var b = ModelBuilder()
+        b.input("x", [2])
+        b.floats("w", [1, 2], [Int64.max, 4])
+        b.node("Add", ["x", "w"], ["y"])
+        b.output("y")
+        #expect(throws: Diagnostic.self) { try b.importModel() }
+    }
+
     @Test func unsupportedOperatorsAreAllListed() {
         var b = ModelBuilder()
         b.input("x", [2])
