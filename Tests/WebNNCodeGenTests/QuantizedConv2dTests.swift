@@ -211,19 +211,13 @@ import WebNNTransforms
     @Test(arguments: 0..<9) func qdqConvolution(_ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        func scalar(_ name: String, _ value: Float) throws -> ValueID {
-            try maker.graph.addConstant(name, Constant(data: TensorData(float32: [value], shape: [1, 1, 1, 1])))
-        }
-        func zeroPoint(_ name: String, _ value: Int, _ type: DataType) throws -> ValueID {
-            try maker.graph.addConstant(name, Constant(data: TensorData(type, shape: [1, 1, 1, 1], integers: [Int64(value)])))
-        }
         let layer = round % 3, depthwise = layer == 1, kernel = layer == 2 ? 1 : 3
         let inC = [3, 8, 16][Int.random(in: 0...2, using: &maker.generator)]
         let (height, width) = (Int.random(in: 6...12, using: &maker.generator), Int.random(in: 6...12, using: &maker.generator))
         let activationType: DataType = round % 2 == 0 ? .uint8 : .int8
         let image = try maker.input("image", [1, inC, height, width], in: -1...1)
         let inputScale: Float = 1.0 / 100, inputZero = activationType == .uint8 ? 128 : 3
-        let x = try maker.node("quantizeLinear", [image, try scalar("sx", inputScale), try zeroPoint("zx", inputZero, activationType)],
+        let x = try maker.node("quantizeLinear", [image, try maker.scaleConstant("sx", inputScale), try maker.zeroPointConstant("zx", inputZero, activationType)],
                                output: false)
         let outC = depthwise ? inC : [8, 16, 17][round % 3]
         let count = outC * (depthwise ? 1 : inC) * kernel * kernel
@@ -236,7 +230,7 @@ import WebNNTransforms
         let bq = try maker.graph.addConstant("b", Constant(data: TensorData(.int32, shape: [outC], integers: biasValues)))
         let bs = try maker.graph.addConstant("bs", Constant(data: TensorData(float32: filterScales.map { $0 * inputScale }, shape: [outC])))
         let bz = try maker.graph.addConstant("bz", Constant(data: TensorData(.int32, shape: [outC], integers: Array(repeating: 0, count: outC))))
-        let dx = try maker.node("dequantizeLinear", [x, try scalar("s", inputScale), try zeroPoint("z", inputZero, activationType)], output: false)
+        let dx = try maker.node("dequantizeLinear", [x, try maker.scaleConstant("s", inputScale), try maker.zeroPointConstant("z", inputZero, activationType)], output: false)
         let dw = try maker.node("dequantizeLinear", [wq, ws, wz], output: false)
         let db = try maker.node("dequantizeLinear", [bq, bs, bz], output: false)
         var y = try maker.node("conv2d", [dx, dw, db], [
@@ -246,22 +240,9 @@ import WebNNTransforms
         if round % 3 == 1 { y = try maker.node("clamp", [y], ["minValue": .double(0), "maxValue": .double(6)], output: false) }
         let outputScale = Float.random(in: 0.01...0.05, using: &maker.generator)
         let outputZero = activationType == .uint8 ? [0, 100][round % 2] : [-128, -10][round % 2]
-        try maker.node("quantizeLinear", [y, try scalar("ys", outputScale), try zeroPoint("yz", outputZero, activationType)])
-        let original = maker.graph
-        var fused = original
-        try PassManager(pipeline: PassRegistry.pipeline(optimizationLevel: 2)).run(&fused)
-        #expect(fused.nodes.filter { $0.op == QuantizedConv2dParameters.operatorName }.count == 1, "seed \(seed)")
-        #expect(!fused.nodes.contains { $0.op == "conv2d" || $0.op == "dequantizeLinear" }, "seed \(seed)")
-        // Within one quantization step of the QDQ float graph, rarely off by one.
-        let name = original[original.outputs[0]].name
-        let qdq = try Interpreter(original).run(maker.inputs)[name]!.integers
-        let integer = try Interpreter(fused).run(maker.inputs)[name]!.integers
-        let differences = zip(qdq, integer).map { abs($0 - $1) }
-        #expect(differences.allSatisfy { $0 <= 1 }, "seed \(seed): max difference \(differences.max() ?? 0)")
-        #expect(differences.filter { $0 != 0 }.count * 20 <= differences.count, "seed \(seed): too many off by one")
-        var compiled = maker
-        compiled.graph = fused
-        try expectMatchesReference(compiled, seed: seed)
+        try maker.node("quantizeLinear", [y, try maker.scaleConstant("ys", outputScale), try maker.zeroPointConstant("yz", outputZero, activationType)])
+        try expectQDQFusion(maker, seed: seed, into: QuantizedConv2dParameters.operatorName, removing: ["conv2d", "dequantizeLinear"],
+                            rarelyOffByOne: true)
     }
 
     /// A padded convolution of an input with a zero point reads it padded with the zero point
@@ -324,17 +305,44 @@ import WebNNTransforms
         let r = try maker.node("relu", [y], output: false)
         try maker.node("quantizeLinear", [r, try constant("sy", TensorData(float32: [0.02], shape: [1, 1])),
                                           try constant("zy", TensorData(.uint8, shape: [1, 1], integers: [5]))])
-        let original = maker.graph
-        var fused = original
-        try PassManager(pipeline: PassRegistry.pipeline(optimizationLevel: 2)).run(&fused)
-        #expect(fused.nodes.filter { $0.op == QuantizedConv2dParameters.operatorName }.count == 1, "seed \(seed)")
-        #expect(!fused.nodes.contains { $0.op == "gemm" || $0.op == "conv2d" }, "seed \(seed)")
-        let name = original[original.outputs[0]].name
-        let qdq = try Interpreter(original).run(maker.inputs)[name]!.integers
-        let integer = try Interpreter(fused).run(maker.inputs)[name]!.integers
-        #expect(zip(qdq, integer).allSatisfy { abs($0 - $1) <= 1 }, "seed \(seed)")
-        var compiled = maker
-        compiled.graph = fused
-        try expectMatchesReference(compiled, seed: seed)
+        try expectQDQFusion(maker, seed: seed, into: QuantizedConv2dParameters.operatorName, removing: ["gemm", "conv2d"],
+                            rarelyOffByOne: false)
     }
+}
+
+extension GraphMaker {
+    /// A float32 scale constant of shape [1, 1, 1, 1] (per tensor, broadcast over nchw).
+    mutating func scaleConstant(_ name: String, _ value: Float) throws -> ValueID {
+        try graph.addConstant(name, Constant(data: TensorData(float32: [value], shape: [1, 1, 1, 1])))
+    }
+
+    /// A zero-point constant of `type` and shape [1, 1, 1, 1].
+    mutating func zeroPointConstant(_ name: String, _ value: Int, _ type: DataType) throws -> ValueID {
+        try graph.addConstant(name, Constant(data: TensorData(type, shape: [1, 1, 1, 1], integers: [Int64(value)])))
+    }
+}
+
+/// Runs the -O2 pipeline (fuse-qdq first) on `maker`'s QDQ graph and expects one `fusedOp` node and
+/// none of `removed`; the fused graph's interpreted result within one quantization step of the QDQ
+/// graph's (with `rarelyOffByOne`, at most 1 value in 20 off by one); and the compiled fused graph
+/// equal to the interpreter.
+func expectQDQFusion(_ maker: GraphMaker, seed: UInt64, into fusedOp: String, removing removed: Set<String>,
+                     rarelyOffByOne: Bool, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    let original = maker.graph
+    var fused = original
+    try PassManager(pipeline: PassRegistry.pipeline(optimizationLevel: 2)).run(&fused)
+    #expect(fused.nodes.filter { $0.op == fusedOp }.count == 1, "seed \(seed)", sourceLocation: sourceLocation)
+    #expect(!fused.nodes.contains { removed.contains($0.op) }, "seed \(seed)", sourceLocation: sourceLocation)
+    let name = original[original.outputs[0]].name
+    let qdq = try Interpreter(original).run(maker.inputs)[name]!.integers
+    let integer = try Interpreter(fused).run(maker.inputs)[name]!.integers
+    let differences = zip(qdq, integer).map { abs($0 - $1) }
+    #expect(differences.allSatisfy { $0 <= 1 }, "seed \(seed): max difference \(differences.max() ?? 0)", sourceLocation: sourceLocation)
+    if rarelyOffByOne {
+        #expect(differences.filter { $0 != 0 }.count * 20 <= differences.count, "seed \(seed): too many off by one",
+                sourceLocation: sourceLocation)
+    }
+    var compiled = maker
+    compiled.graph = fused
+    try expectMatchesReference(compiled, seed: seed, sourceLocation: sourceLocation)
 }
