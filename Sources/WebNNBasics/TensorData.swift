@@ -12,7 +12,7 @@ public struct TensorData: Equatable, Sendable {
 
     /// A float32 tensor.
     public init(float32 values: [Float], shape: [Int]) {
-        precondition(values.count == shape.reduce(1, *), "value count does not match shape")
+        precondition(count(values.count, matchesShape: shape), "value count does not match shape")
         type = TensorType(.float32, shape)
         bytes = values.withUnsafeBytes { Array($0) }
     }
@@ -20,7 +20,7 @@ public struct TensorData: Equatable, Sendable {
     /// A tensor of any type from numbers, each converted as WebNN's `MLNumber` cast does:
     /// floats round to nearest, integers truncate toward zero and wrap to the type's width.
     public init(_ dataType: DataType, shape: [Int], values: [Double]) {
-        precondition(values.count == shape.reduce(1, *), "value count does not match shape")
+        precondition(count(values.count, matchesShape: shape), "value count does not match shape")
         type = TensorType(dataType, shape)
         bytes = []
         bytes.reserveCapacity(type.byteSize)
@@ -29,7 +29,7 @@ public struct TensorData: Equatable, Sendable {
 
     /// A tensor of an integer type from exact 64-bit integers (wrapping to the type's width).
     public init(_ dataType: DataType, shape: [Int], integers: [Int64]) {
-        precondition(values(integers.count, matches: shape), "value count does not match shape")
+        precondition(count(integers.count, matchesShape: shape), "value count does not match shape")
         type = TensorType(dataType, shape)
         bytes = []
         bytes.reserveCapacity(type.byteSize)
@@ -121,7 +121,8 @@ public struct TensorData: Equatable, Sendable {
 }
 
 /// Whether `shape` holds `count` elements (false, not a trap, when its product overflows).
-private func values(_ count: Int, matches shape: [Int]) -> Bool {
+private func count(_ count: Int, matchesShape shape: [Int]) -> Bool {
+    if shape.contains(0) { return count == 0 }
     var product = 1
     for dimension in shape {
         let (next, overflow) = product.multipliedReportingOverflow(by: dimension)

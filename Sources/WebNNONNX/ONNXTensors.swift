@@ -46,9 +46,13 @@ extension TensorData {
             throw Diagnostic("\(what): invalid dimensions \(tensor.dims)")
         }
         let shape = tensor.dims.map { Int($0) }
-        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
-        guard count != Int.max, count < Int(Int32.max) else { throw Diagnostic("\(what): tensor of shape \(shape) is too large") }
+        // checkedByteSize refuses an overflowing product in any order of the dimensions (a zero
+        // after an overflow, as in [2^31 - 1, 2^31 - 1, 2^31 - 1, 0], included).
+        guard let byteSize = TensorType.checkedByteSize(dataType, shape), byteSize < Int(Int32.max) else {
+            throw Diagnostic("\(what): tensor of shape \(shape) is too large")
+        }
         let type = TensorType(dataType, shape)
+        let count = type.elementCount
         if !tensor.rawData.isEmpty {
             guard tensor.rawData.count == type.byteSize else {
                 throw Diagnostic("\(what): raw_data has \(tensor.rawData.count) bytes, but \(ONNXDataType.name(tensor.dataType))\(shape) needs \(type.byteSize)")

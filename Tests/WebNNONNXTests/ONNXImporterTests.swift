@@ -235,6 +235,18 @@ import WebNNIR
         #expect(throws: Diagnostic.self) { try b.importModel() }
     }
 
+    /// Found by the onnx fuzz target: each dimension in range, the product overflowing before a
+    /// zero dimension makes it 0 (a saturated product times 0 read as an empty tensor).
+    @Test func initializerWhoseDimsOverflowBeforeAZeroIsAnError() {
+        var b = ModelBuilder()
+        b.input("x", [2])
+        b.floats("w", [], [Int64(Int32.max), Int64(Int32.max), Int64(Int32.max), 0])
+        b.node("Add", ["x", "w"], ["y"])
+        b.output("y")
+        let error = #expect(throws: Diagnostic.self) { try b.importModel() }
+        #expect(error?.message.contains("too large") == true)
+    }
+
     @Test func unsupportedOperatorsAreAllListed() {
         var b = ModelBuilder()
         b.input("x", [2])
