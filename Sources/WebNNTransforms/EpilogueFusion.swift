@@ -11,11 +11,12 @@ import WebNNIR
 ///    into a batched matmul's `bias` (`[N]`);
 /// 2. a **residual**: `add` of another tensor of the output's type (ResNet's shortcut);
 /// 3. an **activation**: relu, clamp (relu6), sigmoid, tanh, leakyRelu, elu, hardSwish,
-///    hardSigmoid, gelu or prelu (its slope, broadcast to the output, becomes `fusedSlope`).
+///    hardSigmoid, gelu, linear or prelu (its slope, broadcast to the output, becomes
+///    `fusedSlope`); a `mul` by a one-element constant counts as `linear` (attention's scale).
 /// The absorbed operator's input must have no other use (graph outputs count as uses), and the
 /// fused node takes the absorbed node's output name, so graph outputs keep their names.
 enum EpilogueFusion {
-    static let pass = Pass("fuse-epilogues", "fuse a following bias add, residual add and activation (relu, clamp, sigmoid, tanh, leakyRelu, elu, hardSwish, hardSigmoid, gelu, prelu) into conv2d, convTranspose2d, gemm and matmul") { graph in
+    static let pass = Pass("fuse-epilogues", "fuse a following bias add, residual add and activation (relu, clamp, sigmoid, tanh, leakyRelu, elu, hardSwish, hardSigmoid, gelu, linear or a scale, prelu) into conv2d, convTranspose2d, gemm and matmul") { graph in
         try GraphRebuilder.rewrite(&graph, with: fused)
     }
 
@@ -23,8 +24,9 @@ enum EpilogueFusion {
 
     private static func fused(_ node: Node, _ rebuilder: inout GraphRebuilder) throws -> [ValueID]? {
         let name = rebuilder.sourceNames(of: node.outputs)[0]
-        if var epilogue = FusedEpilogue(activationNode: node) {
-            guard let input = node.operands[0], let producer = fusableProducer(of: input, rebuilder),
+        if let (input, activation) = activation(of: node, rebuilder) {
+            var epilogue = activation
+            guard let producer = fusableProducer(of: input, rebuilder),
                   FusedEpilogue(producer).activation == nil,
                   try node.schema.inferOutputs(node, rebuilder.graph) == [rebuilder.graph[input].type] else { return nil }
             epilogue.residual = FusedEpilogue(producer).residual
@@ -49,6 +51,20 @@ enum EpilogueFusion {
             var fused = producer
             FusedEpilogue(residual: other).apply(to: &fused)
             return try rebuilder.addNode(fused, outputNames: [name])
+        }
+        return nil
+    }
+
+    /// The activation `node` applies to its input: a fusable activation operator, or a `mul` by
+    /// a one-element float constant c (attention's scaling of its scores), fused as
+    /// `linear(alpha: c, beta: -0)`: x·c + (−0) is x·c exactly, the sign of a zero included.
+    private static func activation(of node: Node, _ rebuilder: GraphRebuilder) -> (input: ValueID, epilogue: FusedEpilogue)? {
+        if let epilogue = FusedEpilogue(activationNode: node), let input = node.operands[0] { return (input, epilogue) }
+        guard node.op == "mul", let a = node.operands[0], let b = node.operands[1] else { return nil }
+        for (input, other) in [(a, b), (b, a)] {
+            guard let scale = rebuilder.constant(other), scale.elementCount == 1, scale.type.dataType.isFloatingPoint,
+                  rebuilder.constant(input) == nil else { continue }
+            return (input, FusedEpilogue(activation: .linear, alpha: scale.double(at: 0), beta: -0.0))
         }
         return nil
     }

@@ -22,6 +22,7 @@ import WebNNTransforms
             ["fusedActivation": .string("elu"), "fusedAlpha": .double(0.5)],
             ["fusedActivation": .string("hardSigmoid"), "fusedAlpha": .double(0.3), "fusedBeta": .double(0.4)],
             ["fusedActivation": .string("gelu")], ["fusedActivation": .string("elu")], ["fusedActivation": .string("hardSigmoid")],
+            ["fusedActivation": .string("linear"), "fusedAlpha": .double(0.35), "fusedBeta": .double(-0.0)],
         ]
         return choices[round % choices.count]
     }

@@ -36,6 +36,32 @@ import WebNNTestSupport
         #expect(GraphDot.render(graph).contains("label=\"conv2d + add + relu\\ny: f32[1, 4, 3, 3]"))
     }
 
+    /// A `mul` by a one-element constant after a matmul (attention's scaled scores) fuses as
+    /// `linear` with beta −0; the fused graph prints, reads back, and computes bit for bit what
+    /// the two nodes compute (a −0 result included: 0·c with c < 0 is −0, and −0 + (+0) would be +0).
+    @Test func scaleFusesAsLinear() throws {
+        let graph = try load("""
+            webnn_graph "g" v1 {
+              inputs { q: f32[2, 2, 2]; k: f32[2, 2, 3]; }
+              consts { s: f32[1] @scalar(-0.35); }
+              nodes { scores = matmul(q, k); y = mul(s, scores); }
+              outputs { y; }
+            }
+            """)
+        var fused = graph
+        try PassManager(pipeline: PassRegistry.pipeline(parsing: "fuse-epilogues")).run(&fused)
+        #expect(fused.nodes.map(\.op) == ["matmul"])
+        let epilogue = FusedEpilogue(fused.nodes[0])
+        #expect(epilogue.activation == .linear && epilogue.alpha == Double(Float(-0.35)) && epilogue.beta?.sign == .minus)
+        let reread = try load(printed(fused))
+        let inputs = ["q": TensorData(.float32, shape: [2, 2, 2], values: [1, 0, -2, 0.5, 0, 0, 3, -1]),
+                      "k": TensorData(.float32, shape: [2, 2, 3], values: [0, 1, -4, 0, 2, 0.25, 1, -1, 0, 2, 0, 7])]
+        let expected = try Interpreter(graph).run(inputs)["y"]!
+        #expect(expected.floats.contains { $0 == 0 && $0.sign == .minus })
+        #expect(try Interpreter(fused).run(inputs)["y"]!.bytes == expected.bytes)
+        #expect(try Interpreter(reread).run(inputs)["y"]!.bytes == expected.bytes)
+    }
+
     /// The options are checked like any option: clamp bounds only with clamp, min ≤ max, the
     /// residual's type is the output's.
     @Test func shapeRulesCheckTheOptions() throws {

@@ -4,17 +4,19 @@ import WebNNBasics
 /// webnnc extension option `fusedActivation`). Each case is a standalone WebNN operator of the
 /// same name.
 public enum FusedActivation: String, CaseIterable, Hashable, Sendable {
-    case relu, sigmoid, tanh, clamp, leakyRelu, elu, hardSwish, hardSigmoid, gelu, prelu
+    case relu, sigmoid, tanh, clamp, leakyRelu, elu, hardSwish, hardSigmoid, gelu, prelu, linear
 
     /// Whether the operator has an `alpha` option (`fusedAlpha`).
-    var hasAlpha: Bool { self == .leakyRelu || self == .elu || self == .hardSigmoid }
+    var hasAlpha: Bool { self == .leakyRelu || self == .elu || self == .hardSigmoid || self == .linear }
+    /// Whether the operator has a `beta` option (`fusedBeta`).
+    var hasBeta: Bool { self == .hardSigmoid || self == .linear }
 }
 
 /// The webnnc extension options that record element-wise work fused into `conv2d`,
 /// `convTranspose2d`, `gemm` and `matmul` (see docs/format.md): after the operator (bias
 /// included), `residual` (an operand of the output's type) is added, then `fusedActivation` is
 /// applied. `fusedMinValue` and `fusedMaxValue` are clamp's bounds (each optional, like clamp's),
-/// `fusedAlpha` and `fusedBeta` the alpha and beta of leakyRelu, elu and hardSigmoid, and
+/// `fusedAlpha` and `fusedBeta` the alpha and beta of leakyRelu, elu, hardSigmoid and linear, and
 /// `fusedSlope` (an operand broadcast to the output) prelu's slope. The result equals
 /// `activation(add(op(...), residual))` computed as separate nodes.
 public struct FusedEpilogue: Hashable, Sendable {
@@ -78,7 +80,7 @@ public struct FusedEpilogue: Hashable, Sendable {
         node.attributes["fusedMinValue"] = activation == .clamp ? minValue.map(Attribute.double) : nil
         node.attributes["fusedMaxValue"] = activation == .clamp ? maxValue.map(Attribute.double) : nil
         node.attributes["fusedAlpha"] = activation?.hasAlpha == true ? alpha.map(Attribute.double) : nil
-        node.attributes["fusedBeta"] = activation == .hardSigmoid ? beta.map(Attribute.double) : nil
+        node.attributes["fusedBeta"] = activation?.hasBeta == true ? beta.map(Attribute.double) : nil
     }
 
     /// The epilogue of a standalone activation node (`relu`, `clamp`, `prelu`, ...), without a
@@ -130,10 +132,10 @@ public struct FusedEpilogue: Hashable, Sendable {
             }
         }
         if node.attributes["fusedAlpha"] != nil && activation?.hasAlpha != true {
-            throw ShapeError("fusedAlpha needs fusedActivation=\"leakyRelu\", \"elu\" or \"hardSigmoid\"")
+            throw ShapeError("fusedAlpha needs fusedActivation=\"leakyRelu\", \"elu\", \"hardSigmoid\" or \"linear\"")
         }
-        if node.attributes["fusedBeta"] != nil && activation != .hardSigmoid {
-            throw ShapeError("fusedBeta needs fusedActivation=\"hardSigmoid\"")
+        if node.attributes["fusedBeta"] != nil && activation?.hasBeta != true {
+            throw ShapeError("fusedBeta needs fusedActivation=\"hardSigmoid\" or \"linear\"")
         }
         let slope = node.operand("fusedSlope")
         guard (slope != nil) == (activation == .prelu) else {
