@@ -66,7 +66,17 @@ public struct TensorData: Equatable, Sendable {
         }
     }
 
-    /// Element `index` of an integer tensor as an exact Int64 (uint64 values above Int64.max wrap).
+    /// A float truncated toward zero and clamped to Int64's range (NaN: 0), never a trap: a
+    /// float tensor where a reader expects integers is bad input, not a crash.
+    static func saturatingInteger(_ value: Double) -> Int64 {
+        if value.isNaN { return 0 }
+        if value >= 0x1p63 { return .max }
+        if value < -0x1p63 { return .min }
+        return Int64(value)
+    }
+
+    /// Element `index` of an integer tensor as an exact Int64 (uint64 values above Int64.max wrap;
+    /// float elements truncate toward zero, clamped to Int64's range, NaN reading as 0).
     public func integer(at index: Int) -> Int64 {
         let offset = index * type.dataType.byteSize
         return bytes.withUnsafeBytes { raw -> Int64 in
@@ -77,7 +87,7 @@ public struct TensorData: Equatable, Sendable {
             case .uint64: return Int64(bitPattern: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
             case .int8: return Int64(raw.loadUnaligned(fromByteOffset: offset, as: Int8.self))
             case .uint8: return Int64(raw.loadUnaligned(fromByteOffset: offset, as: UInt8.self))
-            case .float32, .float16: return Int64(double(at: index))
+            case .float32, .float16: return TensorData.saturatingInteger(double(at: index))
             }
         }
     }

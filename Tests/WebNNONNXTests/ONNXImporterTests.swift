@@ -200,6 +200,23 @@ import WebNNIR
 
     // MARK: errors
 
+    /// Found by the onnx fuzz target: a float sequence_lens of 1e30 (or NaN) read as integers
+    /// trapped in the Double to Int64 conversion; now out-of-range floats saturate and the
+    /// importer reports the lengths.
+    @Test func floatSequenceLengthsAreAnErrorNotATrap() {
+        for length in [Float(1e30), -.infinity, .nan] {
+            var b = ModelBuilder()
+            b.input("x", [1, 1, 1])
+            b.floats("w", [0, 0, 0], [1, 3, 1])
+            b.floats("r", [0, 0, 0], [1, 3, 1])
+            b.floats("lengths", [length], [1])
+            b.node("GRU", ["x", "w", "r", "", "lengths"], ["", "h"], [attribute("hidden_size", int: 1)])
+            b.output("h")
+            let error = #expect(throws: Diagnostic.self) { try b.importModel() }
+            #expect(error?.message.contains("sequence_lens") == true)
+        }
+    }
+
     @Test func malformedProtobufIsAnError() {
         let error = #expect(throws: Diagnostic.self) {
             try ONNXImporter.importModel(data: Data([0x0a, 0xff, 0xff, 0x01, 0x02]), file: "bad.onnx")
