@@ -278,14 +278,14 @@ enum ConstantEvaluator {
                 guard step != 0 else { throw Diagnostic("delta is 0") }
                 let steps = ((stop - start) / step).rounded(.up)
                 guard steps.isFinite, steps <= Double(smallLimit) else { throw Diagnostic("the range has too many elements to evaluate") }
-                let count = max(0, Int(steps))
+                let count = steps > 0 ? Int(steps) : 0  // (Int() of a huge negative count would trap)
                 return [HostArray(x.dataType, [count], doubles: (0..<count).map { start + Double($0) * step })]
             }
             let start = x.ints[0], stop = limit.ints[0], step = delta.ints[0]
             guard step != 0 else { throw Diagnostic("delta is 0") }
             let steps = (Double(stop) - Double(start)) / Double(step)
             guard steps.rounded(.up) <= Double(smallLimit) else { throw Diagnostic("the range has too many elements to evaluate") }
-            let count = max(0, Int(steps.rounded(.up)))
+            let count = steps > 0 ? Int(steps.rounded(.up)) : 0
             return [HostArray(x.dataType, [count], ints: (0..<count).map { start &+ Int64($0) &* step })]
         case "Transpose":
             let perm = try call.ints("perm") ?? Array((0..<x.rank).reversed())
@@ -454,8 +454,11 @@ struct SliceRegion {
         outputShape = shape
         for (index, axis) in axes.enumerated() {
             let axis = try ConstantEvaluator.normalizedAxis(axis, rank: rank)
-            let dim = shape[axis], step = steps[index]
-            guard step != 0 else { throw Diagnostic("step 0 on axis \(axis)") }
+            let dim = shape[axis]
+            guard steps[index] != 0 else { throw Diagnostic("step 0 on axis \(axis)") }
+            // A step longer than the axis takes one element at most, like a step of dim + 1 (no
+            // overflow in the arithmetic below, Int.min included).
+            let step = max(-(dim + 1), min(dim + 1, steps[index]))
             var start = starts[index], end = ends[index]
             if start < 0 { start += dim }
             if end < 0 { end += dim }

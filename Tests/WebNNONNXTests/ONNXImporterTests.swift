@@ -97,6 +97,53 @@ import WebNNIR
         #expect(floats(out["y"]) == [5, 3, 1])
     }
 
+    /// Found by the onnx fuzz target: steps of Int64.min and Int64.max overflowed the element
+    /// count; a step longer than the axis takes the start element only.
+    @Test func sliceWithHugeSteps() throws {
+        for (step, start, expected) in [(Int64.min, Int64(-1), Float(5)), (Int64.max, 1, 1)] {
+            var b = ModelBuilder(opset: 13)
+            b.input("x", [6])
+            b.ints("starts", [start])
+            b.ints("ends", [step > 0 ? Int64.max : Int64.min])
+            b.ints("axes", [0])
+            b.ints("steps", [step])
+            b.node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"])
+            b.output("y")
+            let out = try b.run(["x": TensorData(float32: [0, 1, 2, 3, 4, 5], shape: [6])])
+            #expect(floats(out["y"]) == [expected])
+        }
+    }
+
+    /// A Range whose count is hugely negative is empty (Int() of it trapped), in both types;
+    /// a normal one counts up.
+    @Test func rangeCounts() throws {
+        var b = ModelBuilder(opset: 13)
+        b.input("x", [1])
+        b.floats("fstart", [3e38], [])
+        b.floats("flimit", [-3e38], [])
+        b.floats("fdelta", [1e-30], [])
+        b.node("Range", ["fstart", "flimit", "fdelta"], ["empty"])
+        b.ints("start", [Int64.max], [])
+        b.ints("limit", [Int64.min], [])
+        b.ints("delta", [1], [])
+        b.node("Range", ["start", "limit", "delta"], ["emptyInts"])
+        b.node("Shape", ["empty"], ["emptyShape"])
+        b.node("Shape", ["emptyInts"], ["emptyIntsShape"])
+        b.node("Concat", ["emptyShape", "emptyIntsShape"], ["sizes"], [attribute("axis", int: 0)])
+        b.ints("up", [2, 5, 1], [3])
+        b.ints("zero", [0], [])
+        b.ints("one", [1], [])
+        b.node("Gather", ["up", "zero"], ["from"])
+        b.node("Gather", ["up", "one"], ["to"])
+        b.node("Range", ["from", "to", "one"], ["counted"])
+        b.node("Concat", ["sizes", "counted"], ["all"], [attribute("axis", int: 0)])
+        b.node("Cast", ["all"], ["allFloat"], [attribute("to", int: 1)])
+        b.node("Add", ["x", "allFloat"], ["y"])
+        b.output("y")
+        let out = try b.run(["x": TensorData(float32: [0], shape: [1])])
+        #expect(floats(out["y"]) == [0, 0, 2, 3, 4])
+    }
+
     @Test func gemmAndMatMulWithVector() throws {
         var b = ModelBuilder()
         b.input("a", [2, 3])
