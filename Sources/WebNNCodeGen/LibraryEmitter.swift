@@ -181,29 +181,53 @@ struct LibraryEmitter {
             case .scratch(let offset): return e.bytePointer(scratch, offset: e.int(offset))
             }
         }
+        /// The step's context: its buffer pointers, then (for a kernel of several rounds) the round.
+        func context(ofStep index: Int) -> IRValue {
+            let step = variant.program.steps[index]
+            let buffers = [step.result] + step.operands
+            let context = e.entryAlloca(types.pointer, count: buffers.count + (variant.kernels[index].rounds > 1 ? 1 : 0))
+            for (slot, buffer) in buffers.enumerated() {
+                e.store(pointer(to: buffer), context, e.int(slot))
+            }
+            return context
+        }
+        /// One round of the step's tasks (`round` nil: a kernel of one round).
+        func runRound(ofStep index: Int, _ context: IRValue, round: IRValue?) {
+            let start = e.callIntrinsic("llvm.readcyclecounter", [])
+            if let round {
+                let step = variant.program.steps[index]
+                e.store(round, context, e.int(1 + step.operands.count))  // the i64 after the pointers
+            }
+            runTasks(e, task: tasks[variant.bodyOfStep[index]], count: variant.kernels[index].taskCount,
+                     context: context, parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
+            addTicks(e, since: start, to: stepTicks, index: index)
+        }
+        /// `body(round)` for each round, in order.
+        func forEachRound(_ rounds: Int, _ body: (IRValue) -> Void) {
+            _ = e.forLoop(from: e.int(0), to: e.int(rounds), carrying: [], unrolled: false) { round, _ in
+                body(round)
+                return []
+            }
+        }
         e.withFloatingPointPolicy(flushDenormals: flushDenormals) {
-            for (index, step) in variant.program.steps.enumerated() {
-                let buffers = [step.result] + step.operands
-                let rounds = variant.kernels[index].rounds
-                let context = e.entryAlloca(types.pointer, count: buffers.count + (rounds > 1 ? 1 : 0))
-                for (slot, buffer) in buffers.enumerated() {
-                    e.store(pointer(to: buffer), context, e.int(slot))
-                }
-                let start = e.callIntrinsic("llvm.readcyclecounter", [])
-                let run = {
-                    self.runTasks(e, task: tasks[variant.bodyOfStep[index]], count: variant.kernels[index].taskCount,
-                                  context: context, parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
-                }
-                if rounds > 1 {  // a recurrent loop: one parallel_for per round (step), in order
-                    _ = e.forLoop(from: e.int(0), to: e.int(rounds), carrying: [], unrolled: false) { round, _ in
-                        e.store(round, context, e.int(buffers.count))  // the i64 after the pointers
-                        run()
-                        return []
+            let runs = Dictionary(uniqueKeysWithValues: variant.interleavedRuns.map { ($0.steps.lowerBound, $0) })
+            var index = 0
+            while index < variant.program.steps.count {
+                if let run = runs[index] {  // round by round: every step's round r, then r + 1
+                    let contexts = run.steps.map { context(ofStep: $0) }
+                    forEachRound(run.rounds) { round in
+                        for (step, context) in zip(run.steps, contexts) { runRound(ofStep: step, context, round: round) }
                     }
-                } else {
-                    run()
+                    index = run.steps.upperBound
+                    continue
                 }
-                addTicks(e, since: start, to: stepTicks, index: index)
+                let context = context(ofStep: index), rounds = variant.kernels[index].rounds
+                if rounds > 1 {  // a recurrent loop: one parallel_for per round (step), in order
+                    forEachRound(rounds) { round in runRound(ofStep: index, context, round: round) }
+                } else {
+                    runRound(ofStep: index, context, round: nil)
+                }
+                index += 1
             }
         }
         e.returnValue(e.int32(0))

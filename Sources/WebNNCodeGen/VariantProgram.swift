@@ -9,6 +9,9 @@ struct VariantProgram {
     let program: KernelProgram
     /// The emitter of each step.
     let kernels: [KernelEmitter]
+    /// The program's interleaved runs whose every kernel splits into their rounds (their kernels
+    /// are `RoundSplitKernel`s): the library runs these round by round.
+    let interleavedRuns: [InterleavedRun]
     /// The body each step runs: an index into `bodySteps`.
     let bodyOfStep: [Int]
     /// The first step of each distinct body; steps with equal `StepSignature`s share one.
@@ -20,11 +23,18 @@ struct VariantProgram {
         self.program = QuantizedConvPacking.pack(GemmPacking.pack(filters, target: target),
                                                  target: target, vnniStandIn: vnniStandIn)
         let vectorWidth = FastConv2dPacking.vectorWidth(target)
-        kernels = try self.program.steps.map { try makeKernelEmitter(for: $0, vectorWidth: vectorWidth) }
+        var kernels = try self.program.steps.map { try makeKernelEmitter(for: $0, vectorWidth: vectorWidth) }
+        interleavedRuns = self.program.interleavedRuns.filter { run in
+            run.steps.allSatisfy { kernels[$0].rounds == 1 && kernels[$0].splits(intoRounds: run.rounds) }
+        }
+        for run in interleavedRuns {
+            for index in run.steps { kernels[index] = RoundSplitKernel(kernel: kernels[index], rounds: run.rounds) }
+        }
+        self.kernels = kernels
         var bodies: [StepSignature: Int] = [:]
         var bodySteps: [Int] = []
         bodyOfStep = self.program.steps.enumerated().map { index, step in
-            let signature = StepSignature(step)
+            let signature = StepSignature(step, rounds: kernels[index].rounds)
             if let body = bodies[signature] { return body }
             bodies[signature] = bodySteps.count
             bodySteps.append(index)
@@ -63,14 +73,16 @@ struct VariantProgram {
 /// Everything a step body depends on, so that steps with equal signatures (a network's
 /// repeated blocks) can share one body: its kernel, the type and view strides of each
 /// buffer (a convolution writing into a concat's buffer indexes its result through them),
-/// and which operands share the result's buffer. Only where the buffers are is left out:
-/// the task wrapper passes the pointers.
+/// and which operands share the result's buffer, and its rounds (its task wrapper reads the
+/// round). Only where the buffers are is left out: the task wrapper passes the pointers.
 struct StepSignature: Hashable {
     var kernel: Kernel
     var types: [TensorType]
     var strides: [[Int]?]
     var operandsSharingResult: [Bool]
-    init(_ step: KernelStep) {
+    var rounds: Int
+    init(_ step: KernelStep, rounds: Int) {
+        self.rounds = rounds
         kernel = step.kernel
         let buffers = [step.result] + step.operands
         types = buffers.map(\.type)

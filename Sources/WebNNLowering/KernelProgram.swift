@@ -17,15 +17,19 @@ public struct KernelProgram: Equatable, Sendable {
     public var scratchSize: Int
     /// Kernels in execution order.
     public var steps: [KernelStep]
+    /// Runs of consecutive steps that may execute round by round (see `InterleavedRun`); their
+    /// buffers are planned live for the whole run.
+    public var interleavedRuns: [InterleavedRun]
 
     public init(name: String, inputs: [ProgramTensor], outputs: [ProgramTensor],
-                constants: [TensorData], scratchSize: Int, steps: [KernelStep]) {
+                constants: [TensorData], scratchSize: Int, steps: [KernelStep], interleavedRuns: [InterleavedRun] = []) {
         self.name = name
         self.inputs = inputs
         self.outputs = outputs
         self.constants = constants
         self.scratchSize = scratchSize
         self.steps = steps
+        self.interleavedRuns = interleavedRuns
     }
 
     /// How many step operands read each constant (by index; unread constants are absent): a
@@ -38,6 +42,24 @@ public struct KernelProgram: Equatable, Sendable {
             }
         }
         return counts
+    }
+}
+
+/// Consecutive steps that share a leading batch of `rounds` slices, each step's slice r
+/// reading only the earlier steps' slices r: attention's scores, softmax and context products,
+/// one slice per head. The code generator may run them round by round (every step's slice 0,
+/// then every step's slice 1, ...) so that a head's scores stay in cache from the product that
+/// writes them to the one that reads them, instead of a round trip to memory per step at long
+/// sequences (12 × 512² floats are 12 MB); where a kernel's tasks do not split by slice it runs
+/// the steps one after another as usual.
+public struct InterleavedRun: Hashable, Sendable {
+    /// Step indices.
+    public var steps: Range<Int>
+    public var rounds: Int
+
+    public init(steps: Range<Int>, rounds: Int) {
+        self.steps = steps
+        self.rounds = rounds
     }
 }
 

@@ -159,12 +159,41 @@ private struct BufferPlanner {
         return nil
     }
 
+    /// Attention's scores → softmax → context as consecutive steps: a batched matmul, a softmax
+    /// along the last axis of its result, and a batched matmul whose `a` is the softmax, all three
+    /// with one batch of B > 1 slices (heads): an `InterleavedRun` of B rounds.
+    private func attentionRuns() -> [InterleavedRun] {
+        var runs: [InterleavedRun] = []
+        var index = 0
+        while index + 2 < steps.count {
+            let (scores, softmax, context) = (steps[index], steps[index + 1], steps[index + 2])
+            let shape = graph[scores.result].type.shape
+            if case .matmul = scores.kernel, case .softmax(let axis) = softmax.kernel, case .matmul = context.kernel,
+               shape.count >= 3, axis == shape.count - 1, softmax.operands.first == scores.result,
+               context.operands.first == softmax.result,
+               graph[context.result].type.shape.dropLast(2) == shape.dropLast(2), shape.dropLast(2).reduce(1, *) > 1 {
+                runs.append(InterleavedRun(steps: index..<index + 3, rounds: shape.dropLast(2).reduce(1, *)))
+                index += 3
+            } else {
+                index += 1
+            }
+        }
+        return runs
+    }
+
     /// Assigns scratch offsets by liveness and builds the program. An element-wise step writes
-    /// its result in place when it can (`inPlaceOffset`).
+    /// its result in place when it can (`inPlaceOffset`). A buffer an interleaved run reads or
+    /// writes stays live to the run's last step (its steps run round by round).
     func program() -> KernelProgram {
         var lastUse: [ValueID: Int] = [:]
         for (index, step) in steps.enumerated() {
             for operand in step.operands { lastUse[root(of: operand)] = index }
+        }
+        let runs = attentionRuns()
+        for run in runs {
+            for value in run.steps.flatMap({ steps[$0].operands + [steps[$0].result] }) {
+                lastUse[root(of: value)] = max(lastUse[root(of: value)] ?? 0, run.steps.upperBound - 1)
+            }
         }
         let views = ConcatViews(steps: steps.map { ($0.kernel, $0.operands, $0.result) }, graph: graph,
                                 root: root(of:), writable: { root(of: $0) == $0 && buffers[$0] == nil })
@@ -203,8 +232,12 @@ private struct BufferPlanner {
                        label: (step.outputSlot == nil ? "" : "copy to output ") + graph[step.result].name)
         }
         func tensor(_ id: ValueID) -> ProgramTensor { ProgramTensor(name: graph[id].name, type: graph[id].type) }
+        // Step indices after the elided concat steps (never inside a run) are gone.
+        func kernelIndex(_ index: Int) -> Int { index - views.elidedSteps.filter { $0 < index }.count }
+        let kernelRuns = runs.map { InterleavedRun(steps: kernelIndex($0.steps.lowerBound)..<kernelIndex($0.steps.upperBound),
+                                                   rounds: $0.rounds) }
         return KernelProgram(name: graph.name, inputs: graph.inputs.map(tensor), outputs: graph.outputs.map(tensor),
-                             constants: constants, scratchSize: allocator.size, steps: kernelSteps)
+                             constants: constants, scratchSize: allocator.size, steps: kernelSteps, interleavedRuns: kernelRuns)
     }
 }
 

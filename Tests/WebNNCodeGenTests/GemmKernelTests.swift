@@ -75,7 +75,9 @@ import WebNNReference
     }
 
     /// Attention's products: Q · K^T with K^T a transpose of the keys' heads (b read through
-    /// its strides, packed per task) and P · V, on [batch, heads, seq, dim] operands.
+    /// its strides, packed per task) and P · V, on [batch, heads, seq, dim] operands. With
+    /// several heads, scores, softmax and P · V run head by head (an `InterleavedRun` of one
+    /// round per head, every kernel split into its rounds).
     @Test(arguments: 0..<5) func attentionProducts(_ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
@@ -90,12 +92,28 @@ import WebNNReference
         let v = try maker.input("v", [1, heads, sequence, dimension], in: -1...1)
         let scores = try maker.node("matmul", [q, try maker.node("transpose", [keys], ["permutation": .ints([0, 1, 3, 2])], output: false)], output: false)
         let probabilities = try maker.node("softmax", [scores], ["axis": .int(3)], output: false)
-        try maker.node("matmul", [probabilities, v])
+        // P · V into scratch (a relu reads it), where it could land on a buffer the run read earlier.
+        try maker.node("relu", [try maker.node("matmul", [probabilities, v], output: false)])
         try maker.node("gemm", [try maker.input("x", [sequence, dimension], in: -1...1),
                                 try maker.input("y", [sequence, dimension], in: -1...1)], ["bTranspose": .bool(true)])
         if FastConv2dPacking.vectorWidth(try GemmKernelTests.target) != nil {
             let names = try GemmKernelTests.kernelNames(maker.graph)
             #expect(names.allSatisfy { $0 == "GemmKernel" }, "seed \(seed): \(names)")
+        }
+        let program = try Lowering.lower(maker.graph)
+        let variant = try VariantProgram(program, target: try GemmKernelTests.target, vnniStandIn: nil)
+        #expect(variant.interleavedRuns.map(\.rounds) == (heads > 1 ? [heads] : []), "seed \(seed)")
+        // Every buffer of a run stays live through the run: no two of its scratch buffers overlap
+        // (the keys' transpose, read by the first step only, would otherwise be free for P · V).
+        for run in program.interleavedRuns {
+            var extents: [Int: Int] = [:]  // scratch offset -> bytes
+            for step in run.steps.map({ program.steps[$0] }) {
+                for buffer in [step.result] + step.operands {
+                    if case .scratch(let offset) = buffer.location { extents[offset] = max(extents[offset] ?? 0, buffer.type.byteSize) }
+                }
+            }
+            let sorted = extents.sorted { $0.key < $1.key }
+            #expect(zip(sorted, sorted.dropFirst()).allSatisfy { $0.key + $0.value <= $1.key }, "seed \(seed): \(sorted)")
         }
         try expectMatchesReference(maker, seed: seed)
     }

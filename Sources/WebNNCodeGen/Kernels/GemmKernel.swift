@@ -142,6 +142,8 @@ struct GemmKernel: KernelEmitter {
     private var panelGroups: Int { (panels + panelsPerTask - 1) / panelsPerTask }
     private var batchCount: Int { batchShape.reduce(1, *) }
     var taskCount: Int { batchCount * rows.runs * panelGroups }
+    /// Tasks are batch-major.
+    func splits(intoRounds rounds: Int) -> Bool { batchShape.count >= 1 && batchCount % rounds == 0 }
     /// The most rows of one run (its full tiles, and the last tiles in the last run).
     private var longestRun: Int {
         (rows.fullTileCount + rows.runs - 1) / rows.runs * rowsPerTile + rows.lastTiles.reduce(0) { $0 + $1.1 }

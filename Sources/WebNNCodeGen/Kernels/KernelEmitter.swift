@@ -19,11 +19,31 @@ protocol KernelEmitter {
     /// Which code the step runs, for profiles and the description: by default the emitter's
     /// type name, so a step on a general fallback path says so.
     var name: String { get }
+    /// Whether the tasks fall into `rounds` equal runs of consecutive tasks, run r touching only
+    /// slice r of the leading batch of every buffer (so the step can take part in an
+    /// `InterleavedRun`). By default no.
+    func splits(intoRounds rounds: Int) -> Bool
 }
 
 extension KernelEmitter {
     var name: String { String(describing: type(of: self)) }
     var rounds: Int { 1 }
+    func splits(intoRounds rounds: Int) -> Bool { false }
+}
+
+/// A kernel whose tasks `splits(intoRounds:)` run as `rounds` rounds: round r's task t is the
+/// kernel's task r · taskCount + t, exactly as `rounds` hands it to `emitTask`, so the code is
+/// the kernel's own.
+struct RoundSplitKernel: KernelEmitter {
+    let kernel: KernelEmitter
+    let rounds: Int
+
+    var taskCount: Int { kernel.taskCount / rounds }
+    var name: String { kernel.name }
+
+    func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
+        kernel.emitTask(e, buffers, task: task)
+    }
 }
 
 /// Pointers to a step's buffers inside a task, with their element types.

@@ -27,11 +27,21 @@ struct SoftmaxKernel: KernelEmitter {
         length = shape[axis]
         inner = shape[(axis + 1)...].reduce(1, *)
         self.vectorWidth = inner == 1 && dataType == .float32 && length >= (vectorWidth ?? 0) ? vectorWidth : nil
+        // Blocks of whole lines; where a divisor of the lines per matrix (rank ≥ 2) is at least
+        // half the target, that divisor, so that tasks never straddle two matrices (heads).
+        let target = max(1, SoftmaxKernel.elementsPerTask / length)
+        let lines = shape.count >= 2 && axis == shape.count - 1 ? shape[shape.count - 2] : 1
+        linesPerTask = lines <= target ? max(lines, 1) : (((target + 1) / 2)...target).reversed().first { lines % $0 == 0 } ?? target
     }
 
     private var innerBlocks: Int { (inner + SoftmaxKernel.innerBlock - 1) / SoftmaxKernel.innerBlock }
-    private var linesPerTask: Int { max(1, SoftmaxKernel.elementsPerTask / length) }
+    /// Lines per task of the vector path.
+    let linesPerTask: Int
     var taskCount: Int { vectorWidth != nil ? (outer + linesPerTask - 1) / linesPerTask : outer * innerBlocks }
+    /// Tasks are outer-major; the vector path's blocks of lines must not straddle two rounds.
+    func splits(intoRounds rounds: Int) -> Bool {
+        outer % rounds == 0 && (vectorWidth == nil || outer / rounds % linesPerTask == 0)
+    }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
         if let vectorWidth { return emitLines(e, buffers, task: task, vectorWidth: vectorWidth) }
