@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "WebNNONNXTests", dependencies: ["WebNNONNX", "WebNNIR", "WebNNReference", "WebNNFrontend"]),
         .testTarget(name: "WebNNTransformsTests", dependencies: ["WebNNTransforms", "WebNNReference", "WebNNFrontend", "WebNNTestSupport"],
                     exclude: ["Golden"]),
-        .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend"], exclude: ["Data"]),
+        .testTarget(name: "WebNNReferenceTests", dependencies: ["WebNNReference", "WebNNFrontend", "WebNNTestSupport"], exclude: ["Data"]),
         .testTarget(name: "WebNNCodeGenTests", dependencies: ["WebNNCodeGen", "WebNNCompiler", "WebNNFrontend", "WebNNReference", "WebNNRuntime",
                                                          "WebNNTransforms", "WebNNTestSupport"],
                     swiftSettings: llvmSwiftFlags, linkerSettings: llvmLinkFlags),

@@ -4,6 +4,7 @@ import WebNNBasics
 import WebNNIR
 import WebNNLowering
 import WebNNReference
+import WebNNTestSupport
 
 /// The numpy cases of `WebNNReferenceTests/Data/reference_cases.json` whose expectations follow
 /// the current WebNN spec's emulation (the gru/lstm sequence of the backward direction in
@@ -11,50 +12,15 @@ import WebNNReference
 /// map with outputSize / inputSize, PR #816), compiled and run: the compiled path must agree with
 /// the spec, not only with the interpreter.
 @Suite struct SpecCaseComparison {
-    struct Case: CustomTestStringConvertible, Sendable {
-        var name: String, op: String
-        var operands: [TensorData?]
-        var attributes: [String: Attribute]
-        var expected: [TensorData]
-        var testDescription: String { name }
-    }
-
-    static let cases: [Case] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../WebNNReferenceTests/Data/reference_cases.json")
-        guard let data = try? Data(contentsOf: url),
-              let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else { return [] }
-        func tensor(_ object: Any?) -> TensorData? {
-            guard let object = object as? [String: Any], let shape = object["shape"] as? [Int],
-                  let values = object["data"] as? [Double] else { return nil }
-            return TensorData(float32: values.map(Float.init), shape: shape)
-        }
-        func attribute(_ object: Any) -> Attribute? {
-            guard let object = object as? [String: Any], let (kind, value) = object.first else { return nil }
-            switch kind {
-            case "int": return (value as? Int).map { .int(Int64($0)) }
-            case "ints": return (value as? [Int]).map { .ints($0.map(Int64.init)) }
-            case "double": return (value as? Double).map(Attribute.double)
-            case "doubles": return (value as? [Double]).map(Attribute.doubles)
-            case "string": return (value as? String).map(Attribute.string)
-            case "strings": return (value as? [String]).map(Attribute.strings)
-            case "bool": return (value as? Bool).map(Attribute.bool)
-            default: return nil
-            }
-        }
+    static let cases: [NumpyCase] = {
         let specCases: Set<String> = [
             "gru both rzn resetAfter=false initial state relu", "gru backward sequence in input-time order",
             "lstm forward iofg biases peepholes sequence", "lstm both ifgo initial states activations",
             "lstm backward peepholes sequence in input-time order", "lstmCell ifgo peepholes",
             "resample2d linear scales 1.5 on 5 pixels (maps with 7/5)",
         ]
-        return list.compactMap { entry in
-            guard let name = entry["name"] as? String, specCases.contains(name), let op = entry["op"] as? String,
-                  let operands = entry["operands"] as? [Any], let expected = (entry["expected"] as? [Any])?.compactMap(tensor),
-                  let attributes = entry["attributes"] as? [String: Any] else { return nil }
-            return Case(name: name, op: op, operands: operands.map(tensor),
-                        attributes: attributes.compactMapValues(attribute), expected: expected)
-        }
+        return NumpyCase.load(URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../WebNNReferenceTests/Data/reference_cases.json"), accept: specCases.contains)
     }()
 
     @Test func casesAreLoaded() {
@@ -62,7 +28,7 @@ import WebNNReference
     }
 
     @Test(arguments: cases)
-    func compiledMatchesSpec(_ testCase: Case) throws {
+    func compiledMatchesSpec(_ testCase: NumpyCase) throws {
         var graph = Graph(name: "spec")
         let ids = try testCase.operands.enumerated().map { index, operand in
             try operand.map { try graph.addInput("x\(index)", $0.type) }
