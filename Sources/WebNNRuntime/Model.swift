@@ -41,16 +41,12 @@ public final class Model: Sendable, CustomStringConvertible {
     public init(path: String, prefix: String? = nil, threadPool: ThreadPool = .shared) throws {
         library = try ModelLibrary(path: path, prefix: prefix)
         self.threadPool = threadPool
-        guard library.checkCPU() == 0 else {
-            throw ModelError.unsupportedCPU(path: path, compiledFor: string(library.cpuFeatures()))
+        let described = try ModelDescription(library)
+        guard let variant = described.variant else {
+            throw ModelError.unsupportedCPU(path: path, compiledFor: described.cpuFeatures)
         }
-        descriptionJSON = string(library.describe())
-        let described: DescriptionJSON
-        do {
-            described = try JSONDecoder().decode(DescriptionJSON.self, from: Data(descriptionJSON.utf8))
-        } catch {
-            throw ModelError.badDescription(path: path, detail: "\(library.prefix)_describe is not valid JSON: \(error)")
-        }
+        self.variant = variant
+        descriptionJSON = described.json
         let library = self.library
         inputs = try (0..<library.inputCount()).map { try library.tensorInfo(output: false, index: $0) }
         outputs = try (0..<library.outputCount()).map { try library.tensorInfo(output: true, index: $0) }
@@ -62,33 +58,24 @@ public final class Model: Sendable, CustomStringConvertible {
             throw ModelError.badDescription(path: path, detail: "negative scratch size \(scratchSize)")
         }
         scratch = ScratchPool(byteCount: scratchSize)
-        variant = Int(library.variant?() ?? 0)
-        var kernels = (described.steps ?? []).map(\.kernel)
-        if let variants = described.target.variants {
-            guard variants.indices.contains(variant), variants[variant].kernels.count == kernels.count else {
-                throw ModelError.badDescription(path: path, detail: "variant \(variant) of \(variants.count) does not list the kernel of every step")
-            }
-            kernels = variants[variant].kernels
-        }
-        steps = zip(described.steps ?? [], kernels).map { Step(label: $0.label, kernel: $1) }
+        steps = described.steps
         try checkAgreement(with: described)
     }
 
     /// Throws unless the description JSON says what the query functions say.
-    private func checkAgreement(with described: DescriptionJSON) throws {
+    private func checkAgreement(with described: ModelDescription) throws {
         func check<Value: Equatable>(_ field: String, _ json: Value, _ queried: Value) throws {
             guard json == queried else {
                 throw ModelError.descriptionMismatch(
                     path: path, detail: "\"\(field)\" is \(json) in the JSON, \(queried) from the query functions")
             }
         }
-        try check("abiVersion", described.abiVersion, Model.abiVersion)
         try check("prefix", described.prefix, prefix)
         try check("name", described.name, name)
-        try check("compiler", described.compiler, compilerVersion)
+        try check("compiler", described.compilerVersion, compilerVersion)
         try check("scratchSize", described.scratchSize, scratchSize)
-        try check("inputs", try described.inputs.map { try $0.tensorInfo(path: path) }, inputs)
-        try check("outputs", try described.outputs.map { try $0.tensorInfo(path: path) }, outputs)
+        try check("inputs", described.inputs, inputs)
+        try check("outputs", described.outputs, outputs)
     }
 
     /// Runs the model on `inputs`, keyed by input name, and returns the outputs by name.
@@ -180,50 +167,8 @@ extension Model {
     }
 }
 
-/// The JSON of `P_describe`.
-private struct DescriptionJSON: Decodable {
-    struct StepJSON: Decodable {
-        let label: String
-        let kernel: String
-    }
-    /// Absent in libraries made before profiles existed.
-    let steps: [StepJSON]?
-    struct TensorJSON: Decodable {
-        let name: String
-        let dataType: String
-        let shape: [Int]
-        let byteSize: Int
-
-        func tensorInfo(path: String) throws -> TensorInfo {
-            guard let type = DataType(webnnName: dataType) else {
-                throw ModelError.badDescription(path: path, detail: "\(name) has unknown data type \"\(dataType)\"")
-            }
-            let info: TensorInfo
-            do {
-                info = try TensorInfo(name: name, dataType: type, shape: shape)
-            } catch {
-                throw ModelError.badDescription(path: path, detail: "\(name): \(error)")
-            }
-            guard info.byteSize == byteSize else {
-                throw ModelError.badDescription(
-                    path: path, detail: "\(name) has byteSize \(byteSize), but \(info) has \(info.byteSize) bytes")
-            }
-            return info
-        }
-    }
-
-    let abiVersion: Int32
-    let name: String
-    let prefix: String
-    let compiler: String
-    let target: Target
-    let scratchSize: Int
-    let inputs: [TensorJSON]
-    let outputs: [TensorJSON]
-}
-
 /// A C string from the library, or "" for NULL.
-private func string(_ pointer: UnsafePointer<CChar>?) -> String {
+func string(_ pointer: UnsafePointer<CChar>?) -> String {
     pointer.map { String(cString: $0) } ?? ""
 }
 

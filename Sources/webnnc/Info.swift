@@ -13,17 +13,19 @@ struct Info: ParsableCommand {
     var json = false
 
     func run() throws {
-        let model = try Model(path: library)
+        // The description, not a loaded Model: a library built for another CPU is described too.
+        let model = try ModelDescription(path: library)
         if json {
-            print(model.descriptionJSON)
+            print(model.json)
             return
         }
+        let cannotRun = model.variant == nil ? "\nthis CPU:  lacks features this library needs (it cannot run here)" : ""
         print("""
             model:     \(model.name)
             prefix:    \(model.prefix)
             compiler:  \(model.compilerVersion)
             target:    \(model.target.triple) \(model.target.cpu)
-            features:  \(model.target.features)\(variants(model))
+            features:  \(model.target.features)\(variants(model))\(cannotRun)
             scratch:   \(model.scratchSize) bytes\(memoryPlan(model))
             inputs:
             \(model.inputs.map { "  \($0.name): \($0.dataType.webnnName) \($0.shape) (\($0.byteSize) bytes)" }.joined(separator: "\n"))
@@ -34,7 +36,7 @@ struct Info: ParsableCommand {
 
     /// The variants of a library with several, one a line, marking the one this CPU runs (and
     /// saying when `WEBNNC_VARIANT` chose it); "" for a library with one.
-    private func variants(_ model: Model) -> String {
+    private func variants(_ model: ModelDescription) -> String {
         guard let variants = model.target.variants else { return "" }
         let forced = ProcessInfo.processInfo.environment["WEBNNC_VARIANT"].flatMap { name in
             variants.contains { $0.name == name } ? name : nil
@@ -44,13 +46,13 @@ struct Info: ParsableCommand {
                 let mark = index == model.variant ? "* " : "  "
                 return "\(mark)[\(index)] \(variant.name): \(variant.cpu) \(variant.features)"
             }.joined(separator: "\n")
-            + "\nthis CPU:  variant \(model.variant) (\(variants[model.variant].name))"
+            + (model.variant.map { "\nthis CPU:  variant \($0) (\(variants[$0].name))" } ?? "")
     }
 
     /// `" for N intermediates of M bytes (peak live P bytes, K in-place)"`, from the description's
     /// memory plan (older libraries have none; the in-place count came later).
-    private func memoryPlan(_ model: Model) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(model.descriptionJSON.utf8)) as? [String: Any],
+    private func memoryPlan(_ model: ModelDescription) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(model.json.utf8)) as? [String: Any],
               let plan = object["memoryPlan"] as? [String: Any],
               let count = plan["intermediateCount"] as? Int, let bytes = plan["intermediateBytes"] as? Int,
               let peak = plan["peakLiveBytes"] as? Int else { return "" }

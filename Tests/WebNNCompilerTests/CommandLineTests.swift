@@ -29,6 +29,24 @@ import WebNNRuntime
         #expect(zip(compiled, reference).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
     }
 
+    /// `info` describes a library built for a CPU this machine is not (AMX, absent on these
+    /// machines), saying it cannot run here, where `run` refuses it with the CPU it needs.
+    @Test func infoDescribesALibraryThisCPUCannotRun() throws {
+        let folder = try TemporaryFolder()
+        let compile = try webnnc([example, "--mcpu=x86-64", "--mattr=+amx-tile,+avx2", "-o", folder.path("libamx.so")])
+        #expect(compile.status == 0, "\(compile.standardError)")
+        let runsHere = try ModelDescription(path: folder.path("libamx.so")).variant != nil
+        print("infoDescribesALibraryThisCPUCannotRun: this CPU \(runsHere ? "has AMX: the library runs" : "lacks AMX")")
+        let info = try webnnc(["info", folder.path("libamx.so")])
+        #expect(info.status == 0, "\(info.standardError)")
+        #expect(info.standardOutput.contains("image: float32 [1, 3, 32, 32]"))
+        #expect(info.standardOutput.contains("+amx-tile"))
+        #expect(info.standardOutput.contains("cannot run here") == !runsHere)
+        let run = try webnnc(["run", folder.path("libamx.so"), "--input", "image=\(image)", "--output-dir", folder.path("out")])
+        #expect(run.status == (runsHere ? 0 : 1))
+        if !runsHere { #expect(run.standardError.contains("needs a CPU this machine is not")) }
+    }
+
     @Test func cProgramLinksTheLibrary() throws {
         let folder = try TemporaryFolder()
         #expect(try webnnc([example, "-o", folder.path("libmodel.so")]).status == 0)

@@ -90,13 +90,20 @@ import WebNNRuntime
         let library = folder.path("libmodel.so")
         let compile = try webnnc([example, "-o", library, "--variants=x86-64-v3,sapphirerapids", "-j", "2"])
         try #require(compile.status == 0, "\(compile.standardError)")
-        let forced = try webnnc(["info", library], environment: ["WEBNNC_VARIANT": "sapphirerapids"])
+        let image = packageRoot.appendingPathComponent("Examples/conv-relu/image.npy").path
+        let sapphireRapids = ["WEBNNC_VARIANT": "sapphirerapids"]
+        let forced = try webnnc(["run", library, "--input", "image=\(image)", "--output-dir", folder.path("out")],
+                                environment: sapphireRapids)
+        let described = try webnnc(["info", library], environment: sapphireRapids)
         let hostHasAMX = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains("amx_tile") ?? false
         if hostHasAMX {
             print("forcedUnsupportedVariantAndBadOptions: this host has AMX; Sapphire Rapids code can run here")
         } else {
             #expect(forced.status == 1)
             #expect(forced.standardError.contains("needs a CPU this machine is not"), "\(forced.standardError)")
+            // info still describes the library, and says that it cannot run here.
+            #expect(described.status == 0, "\(described.standardError)")
+            #expect(described.standardOutput.contains("cannot run here") && !described.standardOutput.contains("* ["))
         }
         for bad in [["--variants=x86-64-v3", "--mcpu=znver4"], ["--variants=x86-64-v3,,znver4"], ["-j", "0"]] {
             let result = try webnnc([example, "-o", folder.path("libbad.so")] + bad)

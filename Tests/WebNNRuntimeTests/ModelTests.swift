@@ -58,6 +58,12 @@ import Testing
         #expect(throws: ModelError.unsupportedCPU(path: picky, compiledFor: "x86_64-pc-linux-gnu generic +mock")) {
             try Model(path: picky)
         }
+        // The description still reads: what the library holds, and that no variant runs here.
+        let described = try ModelDescription(path: picky)
+        #expect(described.variant == nil)
+        #expect(described.name == "add_bias" && described.cpuFeatures == "x86_64-pc-linux-gnu generic +mock")
+        #expect(described.inputs.map(\.name) == ["x", "bias"] && described.outputs.map(\.name) == ["y"])
+        #expect(try ModelDescription(path: try MockModel.build()).variant == 0)
     }
 
     @Test func crossChecksTheDescription() throws {
