@@ -232,6 +232,28 @@ func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, options: CodeGenO
         try expectMatchesReference(maker, seed: seed)
     }
 
+    /// Softmax along the last axis takes the vector path (whole vectors in four chains, folded,
+    /// then the leftover elements): lines of every length around the vector widths, and lines
+    /// with a NaN, a +inf, all -inf and one -inf (the first three all NaN, as in the interpreter).
+    @Test func softmaxLinesOfEveryLength() throws {
+        let seed = testSeed()
+        for length in [5, 16, 17, 40, 67, 133, 512] {
+            var maker = GraphMaker(seed: seed)
+            let x = try maker.input("x", [6, length], in: -30...30)
+            var values = try #require(maker.inputs["x"]).floats
+            values[length / 2] = .nan
+            values[2 * length - 1] = .infinity
+            for index in 2 * length..<3 * length { values[index] = -.infinity }
+            values[3 * length] = -.infinity
+            maker.inputs["x"] = TensorData(float32: values, shape: [6, length])
+            try maker.node("softmax", [x], ["axis": .int(1)])
+            let outputs = try expectMatchesReference(maker, seed: seed)
+            let y = try #require(outputs.values.first).floats
+            #expect(y[0..<3 * length].allSatisfy(\.isNaN) && !y[3 * length..<6 * length].contains(where: \.isNaN),
+                    "length \(length)")
+        }
+    }
+
     @Test func chainsReshapesAndSpecialOutputs() throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)

@@ -9,10 +9,10 @@ import WebNNLowering
 /// index and a block of inner indices; a line is never split.
 ///
 /// float32 lines along the last axis (`inner == 1`: attention's scores) take a vector path
-/// when the target has vectors (`vectorWidth`): the max and the sum run in `VW` lanes (a lane
-/// per residue of the index mod VW, the leftover elements in lane order), combined across lanes
-/// at the end; e^(x − max) and the scaling are loops LLVM vectorizes. A task is a block of
-/// lines. The sum's order is fixed by the length, so results do not depend on the thread count.
+/// when the target has vectors (`vectorWidth`): the max and the sum run over whole vectors in
+/// four chains, folded across chains and lanes at the end (`reduce`); e^(x − max) and the
+/// scaling are loops LLVM vectorizes. A task is a block of lines. The sum's order is fixed by
+/// the length, so results do not depend on the thread count.
 struct SoftmaxKernel: KernelEmitter {
     let outer: Int, length: Int, inner: Int
     /// The vector width of the lines-along-the-last-axis path, nil for the general one.
@@ -74,31 +74,39 @@ struct SoftmaxKernel: KernelEmitter {
         let first = task * linesPerTask
         let end = e.minimum(first + linesPerTask, e.int(outer))
         let vectors = length / vectorWidth, rest = length % vectorWidth
-        let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
-        func lane(_ vector: IRValue, _ index: Int) -> IRValue {
-            e.wrap(LLVMBuildExtractElement(e.builder, vector.reference, e.int32(Int32(index)).reference, "")!)
+        /// `combine` over the line's elements from `start`: the whole vectors in four independent
+        /// chains (one chain would wait out the instruction's latency at every vector), the chains
+        /// pairwise, the lanes by halving, then the leftover elements in order. The order depends
+        /// on the length only.
+        func reduce(_ pointer: IRValue, _ start: IRValue, identity: Float, _ combine: (IRValue, IRValue) -> IRValue) -> IRValue {
+            func vector(_ index: IRValue) -> IRValue {
+                e.loadVector(pointer, start + index * vectorWidth, lanes: vectorWidth, width: vectorWidth)
+            }
+            let chainCount = 4, groups = vectors / chainCount
+            let initial = Array(repeating: e.splat(e.float(identity), width: vectorWidth), count: chainCount)
+            var chains = e.forLoop(from: e.int(0), to: e.int(groups), carrying: initial) { group, chains in
+                (0..<chainCount).map { combine(chains[$0], vector(group * chainCount + $0)) }
+            }
+            for j in 0..<vectors % chainCount { chains[j] = combine(chains[j], vector(e.int(groups * chainCount + j))) }
+            var folded = combine(combine(chains[0], chains[1]), combine(chains[2], chains[3]))
+            var width = vectorWidth
+            while width > 1 {
+                width /= 2
+                folded = combine(e.shuffle(folded, folded, Array(0..<width)), e.shuffle(folded, folded, Array(width..<2 * width)))
+            }
+            var result = e.wrap(LLVMBuildExtractElement(e.builder, folded.reference, e.int32(0).reference, "")!)
+            for index in 0..<rest { result = combine(result, e.load(pointer, start + (vectors * vectorWidth + index))) }
+            return result
         }
         e.forLoop(from: first, to: end) { line in
             let start = line * length
-            let lowest = e.splat(e.float(-.infinity), width: vectorWidth)
-            let maxima = e.forLoop(from: e.int(0), to: e.int(vectors), carrying: [lowest]) { v, running in
-                [e.larger(running[0], e.loadVector(x, start + v * vectorWidth, lanes: vectorWidth, width: vectorWidth),
-                          of: .float32)]
-            }[0]
-            var maximum = lane(maxima, 0)
-            for index in 1..<vectorWidth { maximum = e.larger(maximum, lane(maxima, index), of: .float32) }
-            for index in 0..<rest { maximum = e.larger(maximum, e.load(x, start + (vectors * vectorWidth + index)), of: .float32) }
+            // a > b ? a : b (one vmaxps) may miss a NaN, which needs no care here: a NaN in the
+            // line makes its sum NaN and so every output NaN, as the maximum being NaN would.
+            let maximum = reduce(x, start, identity: -.infinity) { e.select(e.isGreater($0, $1, of: .float32), $0, $1) }
             e.forLoop(from: 0, to: length) { a in
                 e.store(e.exp(e.load(x, start + a) - maximum), y, start + a)
             }
-            let zero = e.wrap(LLVMConstNull(vectorType))
-            let sums = e.forLoop(from: e.int(0), to: e.int(vectors), carrying: [zero]) { v, running in
-                [e.floatAdd(running[0], e.loadVector(y, start + v * vectorWidth, lanes: vectorWidth, width: vectorWidth))]
-            }[0]
-            var sum = lane(sums, 0)
-            for index in 1..<vectorWidth { sum = sum + lane(sums, index) }
-            for index in 0..<rest { sum = sum + e.load(y, start + (vectors * vectorWidth + index)) }
-            let inverse = e.float(1) / sum
+            let inverse = e.float(1) / reduce(y, start, identity: 0) { e.floatAdd($0, $1) }
             e.forLoop(from: 0, to: length) { a in
                 e.store(e.load(y, start + a) * inverse, y, start + a)
             }
