@@ -191,6 +191,17 @@ struct LibraryEmitter {
             }
             return context
         }
+        /// In round r of a run, the step's pointers to the run's local buffers are moved down by
+        /// r slices from the buffer's last slice, so that the kernels (which address round r's
+        /// slice r) all use the last slice: one slice of memory, hot in cache, for every round.
+        func pointLocalBuffers(ofStep index: Int, _ context: IRValue, run: InterleavedRun, round: IRValue) {
+            let step = variant.program.steps[index]
+            for (slot, buffer) in ([step.result] + step.operands).enumerated() {
+                guard case .scratch(let offset) = buffer.location, run.localBuffers.contains(offset) else { continue }
+                let sliceBytes = buffer.type.byteSize / run.rounds
+                e.store(e.bytePointer(scratch, offset: e.int(offset) + (e.int(run.rounds - 1) - round) * sliceBytes), context, e.int(slot))
+            }
+        }
         /// One round of the step's tasks (`round` nil: a kernel of one round).
         func runRound(ofStep index: Int, _ context: IRValue, round: IRValue?) {
             let start = e.callIntrinsic("llvm.readcyclecounter", [])
@@ -216,7 +227,10 @@ struct LibraryEmitter {
                 if let run = runs[index] {  // round by round: every step's round r, then r + 1
                     let contexts = run.steps.map { context(ofStep: $0) }
                     forEachRound(run.rounds) { round in
-                        for (step, context) in zip(run.steps, contexts) { runRound(ofStep: step, context, round: round) }
+                        for (step, context) in zip(run.steps, contexts) {
+                            pointLocalBuffers(ofStep: step, context, run: run, round: round)
+                            runRound(ofStep: step, context, round: round)
+                        }
                     }
                     index = run.steps.upperBound
                     continue

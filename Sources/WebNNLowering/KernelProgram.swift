@@ -56,10 +56,16 @@ public struct InterleavedRun: Hashable, Sendable {
     /// Step indices.
     public var steps: Range<Int>
     public var rounds: Int
+    /// The scratch byte offsets of the buffers written and read only by the run's steps (the
+    /// scores and the probabilities). Run round by round, every round may use the same slice of
+    /// such a buffer (its last), so that one slice stays in cache instead of each round writing
+    /// memory it has not touched since the run before; run step by step, they are whole buffers.
+    public var localBuffers: [Int]
 
-    public init(steps: Range<Int>, rounds: Int) {
+    public init(steps: Range<Int>, rounds: Int, localBuffers: [Int] = []) {
         self.steps = steps
         self.rounds = rounds
+        self.localBuffers = localBuffers
     }
 }
 

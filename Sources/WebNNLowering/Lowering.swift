@@ -190,6 +190,12 @@ private struct BufferPlanner {
             for operand in step.operands { lastUse[root(of: operand)] = index }
         }
         let runs = attentionRuns()
+        // A run's step results that only the run's own steps read (not outputs, not concat views).
+        let localValues = runs.map { run in
+            run.steps.dropLast().map { steps[$0] }.filter { step in
+                step.outputSlot == nil && root(of: step.result) == step.result && (lastUse[step.result] ?? 0) < run.steps.upperBound
+            }.map(\.result)
+        }
         for run in runs {
             for value in run.steps.flatMap({ steps[$0].operands + [steps[$0].result] }) {
                 lastUse[root(of: value)] = max(lastUse[root(of: value)] ?? 0, run.steps.upperBound - 1)
@@ -234,8 +240,13 @@ private struct BufferPlanner {
         func tensor(_ id: ValueID) -> ProgramTensor { ProgramTensor(name: graph[id].name, type: graph[id].type) }
         // Step indices after the elided concat steps (never inside a run) are gone.
         func kernelIndex(_ index: Int) -> Int { index - views.elidedSteps.filter { $0 < index }.count }
-        let kernelRuns = runs.map { InterleavedRun(steps: kernelIndex($0.steps.lowerBound)..<kernelIndex($0.steps.upperBound),
-                                                   rounds: $0.rounds) }
+        let kernelRuns = zip(runs, localValues).map { run, values in
+            InterleavedRun(steps: kernelIndex(run.steps.lowerBound)..<kernelIndex(run.steps.upperBound), rounds: run.rounds,
+                           localBuffers: values.filter { views.views[$0] == nil }.compactMap { value in
+                               if case .scratch(let offset)? = locations[value] { return offset }
+                               return nil
+                           })
+        }
         return KernelProgram(name: graph.name, inputs: graph.inputs.map(tensor), outputs: graph.outputs.map(tensor),
                              constants: constants, scratchSize: allocator.size, steps: kernelSteps, interleavedRuns: kernelRuns)
     }

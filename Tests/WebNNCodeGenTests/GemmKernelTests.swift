@@ -103,6 +103,8 @@ import WebNNReference
         let program = try Lowering.lower(maker.graph)
         let variant = try VariantProgram(program, target: try GemmKernelTests.target, vnniStandIn: nil)
         #expect(variant.interleavedRuns.map(\.rounds) == (heads > 1 ? [heads] : []), "seed \(seed)")
+        // The scores and the probabilities are the run's own: every round uses one slice of them.
+        #expect(program.interleavedRuns.map(\.localBuffers.count) == (heads > 1 ? [2] : []), "seed \(seed)")
         // Every buffer of a run stays live through the run: no two of its scratch buffers overlap
         // (the keys' transpose, read by the first step only, would otherwise be free for P · V).
         for run in program.interleavedRuns {
