@@ -228,6 +228,12 @@ import WebNNIR
             "tensor \"conv1_w\": \"dataType\" int4 (packed 4-bit) is not supported: webnnc's IR has no 4-bit types"
         }) { try WeightsTests.writeManifest(WeightsTests.manifest(filterEntry: packed), in: $0) }
 
+        // Found by the weights fuzz target: the byte size of this shape overflowed Int (a trap).
+        let huge = WeightsTests.filterEntry(shape: "[9223372036854775807, 2]")
+        try convExampleError(line: 4, column: WeightsTests.column(of: "[9223372036854775807", in: huge), in: "model.manifest.json", { _ in
+            "tensor \"conv1_w\": shape [9223372036854775807, 2] is too large (more than 2^53 bytes)"
+        }) { try WeightsTests.writeManifest(WeightsTests.manifest(filterEntry: huge), in: $0) }
+
         let bigEndian = WeightsTests.goodHeader.replacingOccurrences(of: "little", with: "big")
         try convExampleError(line: 1, column: WeightsTests.column(of: "\"big\"", in: bigEndian), in: "model.manifest.json", { _ in
             "unsupported endianness; only \"little\" is supported"

@@ -99,6 +99,9 @@ public struct WeightsManifest: Sendable {
             throw fail("unsupported \"layout\"; only \"row-major\" is supported", at: layout.location)
         }
 
+        guard TensorType.checkedByteSize(dataType, shape) != nil else {
+            throw fail("shape \(shape) is too large (more than 2^53 bytes)", at: shapeValue.location)
+        }
         let type = TensorType(dataType, shape)
         let byteOffset = try nonNegativeInteger("byteOffset")
         let byteLength = try nonNegativeInteger("byteLength")
