@@ -239,7 +239,9 @@ func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, options: CodeGenO
         let seed = testSeed()
         for length in [5, 16, 17, 40, 67, 133, 512] {
             var maker = GraphMaker(seed: seed)
-            let x = try maker.input("x", [6, length], in: -30...30)
+            // Within ±6: x − max is rounded to float32 before e^(x − max), and over a range of
+            // ±30 that rounding alone (up to 2^-19 relative) can exceed the tolerance of short lines.
+            let x = try maker.input("x", [6, length], in: -6...6)
             var values = try #require(maker.inputs["x"]).floats
             values[length / 2] = .nan
             values[2 * length - 1] = .infinity
