@@ -194,22 +194,10 @@ func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, options: CodeGenO
     @Test(arguments: [DataType.float32, .float16], 0..<8) func pooling(_ dataType: DataType, _ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        var g = maker.generator
-        let nhwc = round % 2 == 1
-        let (channels, height, width) = (Int.random(in: 1...19, using: &g), Int.random(in: 5...12, using: &g), Int.random(in: 5...12, using: &g))
-        let window = [Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g)]
-        let padding = (0..<4).map { _ in Int.random(in: 0...1, using: &g) }
-        let strides = [Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g)]
-        let dilations = [Int.random(in: 1...2, using: &g), 1]
-        maker.generator = g
-        let x = try maker.input("x", nhwc ? [2, height, width, channels] : [2, channels, height, width], dataType, in: -2...2)
-        let options: [String: Attribute] = [
-            "windowDimensions": .ints(window.map(Int64.init)), "padding": .ints(padding.map(Int64.init)),
-            "strides": .ints(strides.map(Int64.init)), "dilations": .ints(dilations.map(Int64.init)),
-            "layout": .string(nhwc ? "nhwc" : "nchw"), "outputShapeRounding": .string(round < 4 ? "ceil" : "floor")]
+        let (x, options) = try maker.randomPooling(dataType, round: round, of: 8)
         try maker.node("averagePool2d", [x], options)
         try maker.node("maxPool2d", [x], options)
-        try maker.node("averagePool2d", [x], ["layout": .string(nhwc ? "nhwc" : "nchw")])  // global
+        try maker.node("averagePool2d", [x], ["layout": options["layout"]!])  // global
         try expectMatchesReference(maker, seed: seed)
     }
 
@@ -327,5 +315,26 @@ func expectMatchesReference(_ maker: GraphMaker, seed: UInt64, options: CodeGenO
             #expect(assembly.contains("zmm"))
         }
         #expect(!assembly.contains("call\texpf") && !assembly.contains("expf@PLT"))
+    }
+}
+
+extension GraphMaker {
+    /// A random pooling case, round `round` of `rounds`: an input `x` of 2 batches, 1...19
+    /// channels and 5...12 pixels a side (NHWC in odd rounds), and the options of a window of
+    /// 1...3 a side with padding, strides and dilations, rounding the output shape up in the
+    /// first half of the rounds.
+    mutating func randomPooling(_ dataType: DataType, round: Int, of rounds: Int) throws -> (x: ValueID, options: [String: Attribute]) {
+        let nhwc = round % 2 == 1
+        let (channels, height, width) = (Int.random(in: 1...19, using: &generator), Int.random(in: 5...12, using: &generator),
+                                         Int.random(in: 5...12, using: &generator))
+        let window = [Int.random(in: 1...3, using: &generator), Int.random(in: 1...3, using: &generator)]
+        let padding = (0..<4).map { _ in Int.random(in: 0...1, using: &generator) }
+        let strides = [Int.random(in: 1...3, using: &generator), Int.random(in: 1...3, using: &generator)]
+        let dilations = [Int.random(in: 1...2, using: &generator), 1]
+        let x = try input("x", nhwc ? [2, height, width, channels] : [2, channels, height, width], dataType, in: -2...2)
+        func ints(_ values: [Int]) -> Attribute { .ints(values.map(Int64.init)) }
+        return (x, ["windowDimensions": ints(window), "padding": ints(padding), "strides": ints(strides),
+                    "dilations": ints(dilations), "layout": .string(nhwc ? "nhwc" : "nchw"),
+                    "outputShapeRounding": .string(round < rounds / 2 ? "ceil" : "floor")])
     }
 }

@@ -65,20 +65,9 @@ import WebNNReference
     @Test(arguments: [DataType.float32, .float16], 0..<6) func l2Pool2d(_ dataType: DataType, _ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        var g = maker.generator
-        let nhwc = round % 2 == 1
-        let (channels, height, width) = (Int.random(in: 1...19, using: &g), Int.random(in: 5...12, using: &g), Int.random(in: 5...12, using: &g))
-        let window = [Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g)]
-        let padding = (0..<4).map { _ in Int.random(in: 0...1, using: &g) }
-        let strides = [Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g)]
-        let dilations = [Int.random(in: 1...2, using: &g), 1]
-        maker.generator = g
-        let x = try maker.input("x", nhwc ? [2, height, width, channels] : [2, channels, height, width], dataType, in: -2...2)
-        try maker.node("l2Pool2d", [x], [
-            "windowDimensions": Self.ints(window), "padding": Self.ints(padding), "strides": Self.ints(strides),
-            "dilations": Self.ints(dilations), "layout": .string(nhwc ? "nhwc" : "nchw"),
-            "outputShapeRounding": .string(round < 3 ? "ceil" : "floor")])
-        try maker.node("l2Pool2d", [x], ["layout": .string(nhwc ? "nhwc" : "nchw")])  // global
+        let (x, options) = try maker.randomPooling(dataType, round: round, of: 6)
+        try maker.node("l2Pool2d", [x], options)
+        try maker.node("l2Pool2d", [x], ["layout": options["layout"]!])  // global
         try expectMatchesReference(maker, seed: seed)
     }
 
