@@ -31,7 +31,6 @@ public struct ModelDescription: Sendable {
 
     init(_ library: ModelLibrary) throws {
         path = library.path
-        prefix = library.prefix
         json = string(library.describe())
         cpuFeatures = string(library.cpuFeatures())
         let described: DescriptionJSON
@@ -44,6 +43,7 @@ public struct ModelDescription: Sendable {
             throw ModelError.descriptionMismatch(
                 path: path, detail: "\"abiVersion\" is \(described.abiVersion) in the JSON, \(Model.abiVersion) from the query functions")
         }
+        prefix = described.prefix
         name = described.name
         compilerVersion = described.compiler
         target = described.target

@@ -5,7 +5,8 @@ import Foundation
 /// run as 6 tasks (one per element) that go through 64 bytes of scratch.
 ///
 /// Macros make variants: PREFIX, ABI_VERSION, CPU_STATUS (of P_check_cpu), RUN_STATUS (P_run
-/// returns it after checking its arguments), JSON_X_SHAPE (the shape of `x` in P_describe).
+/// returns it after checking its arguments), JSON_X_SHAPE (the shape of `x` in P_describe),
+/// JSON_PREFIX (the prefix P_describe states; PREFIX's by default).
 /// `P_parallel_calls` counts the runs that got a parallel_for callback.
 enum MockModel {
     static let source = #"""
@@ -30,6 +31,9 @@ enum MockModel {
         #endif
         #define STRING_(x) #x
         #define STRING(x) STRING_(x)
+        #ifndef JSON_PREFIX
+        #define JSON_PREFIX STRING(PREFIX)
+        #endif
         #define JOIN_(a, b) a##_##b
         #define JOIN(a, b) JOIN_(a, b)
         #define F(name) JOIN(PREFIX, name)
@@ -56,7 +60,7 @@ enum MockModel {
         int64_t F(scratch_size)(void) { return 64; }
         int32_t F(check_cpu)(void) { return CPU_STATUS; }
         const char *F(describe)(void) {
-          return "{\"abiVersion\":1,\"name\":\"add_bias\",\"prefix\":\"" STRING(PREFIX) "\","
+          return "{\"abiVersion\":1,\"name\":\"add_bias\",\"prefix\":\"" JSON_PREFIX "\","
                  "\"compiler\":\"mock 1.0\","
                  "\"target\":{\"triple\":\"x86_64-pc-linux-gnu\",\"cpu\":\"generic\",\"features\":\"+mock\"},"
                  "\"scratchSize\":64,"

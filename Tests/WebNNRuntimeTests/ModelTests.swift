@@ -74,6 +74,9 @@ import Testing
             return
         }
         #expect(detail.contains("\"inputs\""))
+        let misnamed = try MockModel.build(defines: [#"JSON_PREFIX="other""#])
+        #expect(throws: ModelError.descriptionMismatch(
+            path: misnamed, detail: "\"prefix\" is other in the JSON, mock_add from the query functions")) { try Model(path: misnamed) }
         let broken = try MockModel.build(defines: [#"JSON_X_SHAPE="[2,""#])
         let brokenError = #expect(throws: ModelError.self) { try Model(path: broken) }
         guard case .badDescription? = brokenError else {
