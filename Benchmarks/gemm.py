@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Times single matrix products, webnnc against ONNX Runtime's MatMul, and prints GFLOP/s.
+"""Times single matrix products, webnnc against ONNX Runtime's MatMul (and OpenVINO's, in wall
+time, where it is installed), and prints GFLOP/s.
 
 Each shape is a one-node graph written both ways by generate.py's DualGraph: a dense layer
 `matmul(a[M, K], w[K, N])` with a constant (random) w, as in a transformer's projections, or a
@@ -126,18 +127,21 @@ def main():
             runners = {label: benchmark.webnnc_runner(compilers[label], library, threads)
                        for label, library in libraries.items()}
             runners["onnxruntime"] = benchmark.onnxruntime_runner(folder / f"{name}.onnx", threads)
+            if benchmark.openvino is not None:
+                runners["openvino"] = benchmark.openvino_runner(folder / f"{name}.onnx", threads)
             stats = benchmark.interleaved(runners, max(args.rounds, iterations * threads), 3, args.rounds)
             row["wall"][threads] = {label: flops / (s["minMs"] * 1e6) for label, s in stats.items()}
         results.append(row)
         print(json.dumps(row), flush=True)
     header = "| shape | " + " | ".join(f"{label} 1 thread (CPU time)" for label in labels)
-    header += "".join(f" | {label} {t} thr. (wall, best)" for t in args.threads for label in labels)
+    wall_labels = list(results[0]["wall"][args.threads[0]]) if results else labels
+    header += "".join(f" | {label} {t} thr. (wall, best)" for t in args.threads for label in wall_labels)
     header += " | webnnc / ORT time, 1 thread |" + (" webnnc % of peak, 1 thread |" if args.peak else "")
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for row in results:
         line = f"| {row['shape']} | " + " | ".join(f"{row['cpu'][l]:.0f}" for l in labels)
-        line += "".join(f" | {row['wall'][t][l]:.0f}" for t in args.threads for l in labels)
+        line += "".join(f" | {row['wall'][t][l]:.0f}" for t in args.threads for l in wall_labels)
         line += f" | {row['cpu']['onnxruntime'] / row['cpu']['webnnc']:.2f} |"
         if args.peak:
             line += f" {100 * row['cpu']['webnnc'] / args.peak:.0f} % |"

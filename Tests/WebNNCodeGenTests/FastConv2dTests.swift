@@ -99,7 +99,7 @@ import WebNNReference
 
 /// Pointwise convolutions are tiled through the whole image (`PointwiseTiling`): images whose
 /// pixel count leaves every kind of remainder, several runs per image, strided ones, and one
-/// pixel, nhwc as in ResNet's bottlenecks; filters over `WeightPrefetch.minimumFilterBytes`
+/// pixel, nhwc as in ResNet's bottlenecks; filters over `WeightPrefetch.minimumWeightBytes`
 /// (prefetched a group ahead) with several runs, one run, and one pixel.
 @Suite struct PointwiseConvolutionTests {
     @Test(arguments: [(7, 7, 1, 40, 12), (14, 14, 2, 24, 12), (56, 56, 1, 16, 12), (28, 28, 2, 9, 12), (1, 1, 1, 8, 12),

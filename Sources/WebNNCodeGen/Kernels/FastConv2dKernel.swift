@@ -244,7 +244,7 @@ struct FastConv2dKernel: KernelEmitter {
         let weightBase = group * vectorsPerTile * blockStride + (kh * kernelWidth + kw) * (inputChannels * vectorWidth)
         return e.forLoop(from: e.int(0), to: e.int(inputChannels), carrying: accumulators) { ic, accumulators in
             var acc = accumulators
-            if let prefetch { e.prefetch(w, prefetch.first + ic * prefetch.floatsPerChannel) }
+            if let prefetch { e.prefetch(w, prefetch.first + ic * prefetch.floatsPerStep) }
             let weights = (0..<vectors).map { v in
                 e.loadVector(w, weightBase + ic * vectorWidth + v * blockStride, lanes: vectorWidth, width: vectorWidth)
             }
@@ -328,45 +328,51 @@ struct PointwiseTiling {
     }
 }
 
-/// The packed weights of the next channel group, prefetched a slice per tile while a pointwise
-/// run computes the current group, for filters too large to stay in L2 between runs. Without
-/// it, each group's weights arrive from memory in one burst at the group's first tile, faster
-/// than one core's share of the memory bandwidth (1×1 2048 → 512 at 7²: 128 KB in ~12 k FMA
-/// cycles), and that tile waits; spread over the run's tiles they arrive in time (ResNet-50's
-/// 1×1 convolutions at 14² and 7²: 5–10 % faster).
+/// The packed weights of the next channel group (or GEMM panel), prefetched a slice per tile
+/// while a run of tiles computes the current one, for weights too large to stay in L2 between
+/// runs. Without it, each group's weights arrive from memory in one burst at the group's first
+/// tile, faster than one core's share of the memory bandwidth (1×1 2048 → 512 at 7²: 128 KB in
+/// ~12 k FMA cycles), and that tile waits; spread over the run's tiles they arrive in time
+/// (ResNet-50's 1×1 convolutions at 14² and 7²: 5–10 % faster).
 struct WeightPrefetch {
-    /// Filters of at most this many bytes stay in L2 and are not prefetched.
-    static let minimumFilterBytes = 128 << 10
+    /// Weights of at most this many bytes stay in L2 and are not prefetched.
+    static let minimumWeightBytes = 128 << 10
 
-    /// Floats of the packed filter per channel group, and the next group's first float.
-    let groupFloats: Int
-    let nextGroupStart: IRValue
-    /// Floats prefetched per tile (a run's tiles cover the whole group).
+    /// Floats prefetched per tile (a run's tiles cover the whole next group).
     let floatsPerTile: Int
-    let inputChannels: Int
+    let nextGroupStart: IRValue
+    /// Iterations of a tile's reduction loop.
+    let reductionLength: Int
 
-    /// What a tile prefetches: from float `first`, `floatsPerChannel` more per input channel of
-    /// the tile's reduction.
+    /// What a tile prefetches: from float `first`, `floatsPerStep` more per iteration of the
+    /// tile's reduction loop.
     struct Range {
         let first: IRValue
-        let floatsPerChannel: Int
+        let floatsPerStep: Int
     }
 
-    /// Nil when the kernel's filter is small enough to stay in cache.
-    init?(_ kernel: FastConv2dKernel, tiling: PointwiseTiling, group: IRValue) {
-        let groups = kernel.channelGroups
-        groupFloats = kernel.vectorsPerTile * kernel.inputChannels * kernel.vectorWidth
-        guard groups * groupFloats * 4 > WeightPrefetch.minimumFilterBytes else { return nil }
+    /// Prefetches the `groupFloats` floats from `nextGroupStart` over a run of `tiling`'s tiles;
+    /// nil when all the weights (`weightBytes`) are small enough to stay in cache.
+    init?(weightBytes: Int, groupFloats: Int, nextGroupStart: IRValue, reductionLength: Int, tiling: PointwiseTiling) {
+        guard weightBytes > WeightPrefetch.minimumWeightBytes else { return nil }
         let tilesPerRun = max(1, (tiling.fullTileCount + tiling.runs - 1) / tiling.runs)
         floatsPerTile = (groupFloats + tilesPerRun - 1) / tilesPerRun
-        nextGroupStart = (group + 1) % groups * groupFloats
-        inputChannels = kernel.inputChannels
+        self.nextGroupStart = nextGroupStart
+        self.reductionLength = reductionLength
+    }
+
+    /// The next channel group of a pointwise convolution.
+    init?(_ kernel: FastConv2dKernel, tiling: PointwiseTiling, group: IRValue) {
+        let groups = kernel.channelGroups
+        let groupFloats = kernel.vectorsPerTile * kernel.inputChannels * kernel.vectorWidth
+        self.init(weightBytes: groups * groupFloats * 4, groupFloats: groupFloats,
+                  nextGroupStart: (group + 1) % groups * groupFloats, reductionLength: kernel.inputChannels, tiling: tiling)
     }
 
     /// The slice of tile `tileInRun` (counted from the run's first tile).
     func range(tileInRun: IRValue) -> Range {
         Range(first: nextGroupStart + tileInRun * floatsPerTile,
-              floatsPerChannel: (floatsPerTile + inputChannels - 1) / inputChannels)
+              floatsPerStep: (floatsPerTile + reductionLength - 1) / reductionLength)
     }
 }
 

@@ -187,16 +187,22 @@ struct GemmKernel: KernelEmitter {
                         (packPanel(e, buffers, bBase: bBase, panel: panel, columns: columns, kStart: kStart,
                                    kLength: kLength, into: $0), e.int(0))
                     } ?? (buffers.operands[1].pointer, bBase + panel * (k * panelWidth) + kStart * panelWidth)
-                    let tile = { (tileRows: Int, tileFirstRow: IRValue) in
+                    // The next panel's block (wrapping to the first panel) while this one's tiles run.
+                    let weightPrefetch = packedB ? WeightPrefetch(
+                        weightBytes: 4 * panels * k * panelWidth, groupFloats: kBlock * panelWidth,
+                        nextGroupStart: bBase + (panel + 1) % panels * (k * panelWidth) + kStart * panelWidth,
+                        reductionLength: kBlock, tiling: rows) : nil
+                    let tile = { (tileRows: Int, tileFirstRow: IRValue, tileInRun: IRValue?) in
                         emitTile(e, buffers, batch: batch, a: (aSource.pointer, (0..<tileRows).map { aSource.offset(tileFirstRow + $0) },
                                                                aSource.stride),
                                  panelPointer: panelPointer, panelBase: panelBase, panel: panel, columns: columns,
-                                 firstRow: tileFirstRow, kLength: kLength, blocks: blocks)
+                                 firstRow: tileFirstRow, kLength: kLength, blocks: blocks,
+                                 prefetch: tileInRun.flatMap { weightPrefetch?.range(tileInRun: $0) })
                     }
-                    e.forLoop(from: firstTile, to: endTile) { index in tile(rowsPerTile, index * rowsPerTile) }
+                    e.forLoop(from: firstTile, to: endTile) { index in tile(rowsPerTile, index * rowsPerTile, index - firstTile) }
                     if !rows.lastTiles.isEmpty {
                         e.ifThen(lastRun) {
-                            for (first, count) in rows.lastTiles { tile(count, e.int(first)) }
+                            for (first, count) in rows.lastTiles { tile(count, e.int(first), nil) }
                         }
                     }
                 }
@@ -274,12 +280,13 @@ struct GemmKernel: KernelEmitter {
     /// `a.offsets.count` rows from `firstRow` × the panel's `columns` columns over one K block:
     /// the reduction in registers (from zero, or from the partial sums stored for the blocks
     /// before), then, after the last block, beta · c; one store per element, and the epilogue.
+    /// With `prefetch`, each k also prefetches its slice of the next panel (`WeightPrefetch`).
     /// Row r's a element k is `a.pointer[a.offsets[r] + k · a.stride]` (already scaled by alpha
     /// when packed, stride 1).
     private func emitTile(_ e: FunctionEmitter, _ buffers: StepBuffers, batch: IRValue,
                           a: (pointer: IRValue, offsets: [IRValue], stride: Int),
                           panelPointer: IRValue, panelBase: IRValue, panel: IRValue, columns: Int,
-                          firstRow: IRValue, kLength: IRValue, blocks: KBlockFlags?) {
+                          firstRow: IRValue, kLength: IRValue, blocks: KBlockFlags?, prefetch: WeightPrefetch.Range?) {
         let rows = a.offsets.count
         let vectors = (columns + vectorWidth - 1) / vectorWidth
         let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
@@ -300,6 +307,7 @@ struct GemmKernel: KernelEmitter {
         let scaleA = attributes.alpha != 1 && aPitch == nil
         let sums = e.forLoop(from: e.int(0), to: kLength, carrying: initial) { kIndex, accumulators in
             var acc = accumulators
+            if let prefetch { e.prefetch(panelPointer, prefetch.first + kIndex * prefetch.floatsPerStep) }
             let weights = (0..<vectors).map { v in
                 e.loadVector(panelPointer, panelBase + kIndex * panelWidth + v * vectorWidth, lanes: vectorWidth,
                              width: vectorWidth)
