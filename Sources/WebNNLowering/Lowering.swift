@@ -159,9 +159,16 @@ private struct BufferPlanner {
         return nil
     }
 
+    /// A round of an attention run takes at least this many bytes of scores (or all of them):
+    /// each round is one parallel_for per step, and a round of one head at sequence 128 (64 KB)
+    /// spent more on dispatch at 2 threads than it saved in cache (12 rounds: scores and
+    /// context slower at 2 threads than at 1; 3 rounds of 4 heads: faster).
+    static let minimumRoundBytes = 256 << 10
+
     /// Attention's scores → softmax → context as consecutive steps: a batched matmul, a softmax
     /// along the last axis of its result, and a batched matmul whose `a` is the softmax, all three
-    /// with one batch of B > 1 slices (heads): an `InterleavedRun` of B rounds.
+    /// with one batch of B > 1 slices (heads): an `InterleavedRun` whose rounds take an equal
+    /// number of slices, as many rounds as `minimumRoundBytes` allows (none: no run).
     private func attentionRuns() -> [InterleavedRun] {
         var runs: [InterleavedRun] = []
         var index = 0
@@ -172,7 +179,10 @@ private struct BufferPlanner {
                shape.count >= 3, axis == shape.count - 1, softmax.operands.first == scores.result,
                context.operands.first == softmax.result,
                graph[context.result].type.shape.dropLast(2) == shape.dropLast(2), shape.dropLast(2).reduce(1, *) > 1 {
-                runs.append(InterleavedRun(steps: index..<index + 3, rounds: shape.dropLast(2).reduce(1, *)))
+                let slices = shape.dropLast(2).reduce(1, *)
+                let sliceBytes = graph[scores.result].type.byteSize / slices
+                let rounds = (1...slices).last { slices % $0 == 0 && slices / $0 * sliceBytes >= BufferPlanner.minimumRoundBytes } ?? 1
+                if rounds > 1 { runs.append(InterleavedRun(steps: index..<index + 3, rounds: rounds)) }
                 index += 3
             } else {
                 index += 1

@@ -76,13 +76,16 @@ import WebNNReference
 
     /// Attention's products: Q · K^T with K^T a transpose of the keys' heads (b read through
     /// its strides, packed per task) and P · V, on [batch, heads, seq, dim] operands. With
-    /// several heads, scores, softmax and P · V run head by head (an `InterleavedRun` of one
-    /// round per head, every kernel split into its rounds).
-    @Test(arguments: 0..<5) func attentionProducts(_ round: Int) throws {
+    /// several heads and enough scores, scores, softmax and P · V run a group of heads at a time
+    /// (an `InterleavedRun`, every kernel split into its rounds).
+    @Test(arguments: 0..<6) func attentionProducts(_ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        // (1, 21, 1600): Q · K^T over K = 1600, in K blocks with K^T packed per block.
-        let (heads, sequence, dimension) = [(2, 19, 8), (3, 33, 16), (1, 128, 32), (2, 7, 24), (1, 21, 1600)][round]
+        // (1, 21, 1600): Q · K^T over K = 1600, in K blocks with K^T packed per block. Runs need
+        // `minimumRoundBytes` (256 KB) of scores a round: 2 × 256² floats in 2 rounds of one
+        // head, 4 × 183² in 2 rounds of 2 heads; the small cases run step by step.
+        let (heads, sequence, dimension, rounds) = [(2, 19, 8, 1), (3, 33, 16, 1), (1, 128, 32, 1), (4, 183, 8, 2),
+                                                    (2, 256, 16, 2), (1, 21, 1600, 1)][round]
         // Queries scaled by 1/sqrt(dimension), as attention scales its scores: unscaled scores over
         // K = 1600 reach ±40, and the softmax turns their legitimate float32 rounding (~1e-4
         // relative) into percent-level differences of P that the tolerance of P · V cannot see.
@@ -102,9 +105,9 @@ import WebNNReference
         }
         let program = try Lowering.lower(maker.graph)
         let variant = try VariantProgram(program, target: try GemmKernelTests.target, vnniStandIn: nil)
-        #expect(variant.interleavedRuns.map(\.rounds) == (heads > 1 ? [heads] : []), "seed \(seed)")
+        #expect(variant.interleavedRuns.map(\.rounds) == (rounds > 1 ? [rounds] : []), "seed \(seed)")
         // The scores and the probabilities are the run's own: every round uses one slice of them.
-        #expect(program.interleavedRuns.map(\.localBuffers.count) == (heads > 1 ? [2] : []), "seed \(seed)")
+        #expect(program.interleavedRuns.map(\.localBuffers.count) == (rounds > 1 ? [2] : []), "seed \(seed)")
         // Every buffer of a run stays live through the run: no two of its scratch buffers overlap
         // (the keys' transpose, read by the first step only, would otherwise be free for P · V).
         for run in program.interleavedRuns {

@@ -104,8 +104,8 @@ struct GemmKernel: KernelEmitter {
             bBatchStrides = broadcastStrides(Array(b.dropLast(2)), to: batchShape).map { $0 * bRows * bColumns }
         }
         // A tile of fewer vectors (one vector of columns) takes more rows.
-        self.rowsPerTile = vectorsPerTile == vectors ? rowsPerTile
-            : FastConv2dPacking.tile(vectorWidth: vectorWidth, vectorCount: vectorsPerTile, rowWidth: nil).1
+        self.rowsPerTile = vectorWidth == 16 && vectorsPerTile == 2 ? 14 : (vectorsPerTile == vectors ? rowsPerTile
+            : FastConv2dPacking.tile(vectorWidth: vectorWidth, vectorCount: vectorsPerTile, rowWidth: nil).1)
         aStrides = attributes.aTranspose ? (1, aColumns) : (aColumns, 1)
         aBatchStrides = broadcastStrides(Array(a.dropLast(2)), to: batchShape).map { $0 * aRows * aColumns }
         cStrides = try c.map { cShape in

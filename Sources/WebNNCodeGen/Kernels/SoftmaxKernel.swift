@@ -27,20 +27,22 @@ struct SoftmaxKernel: KernelEmitter {
         length = shape[axis]
         inner = shape[(axis + 1)...].reduce(1, *)
         self.vectorWidth = inner == 1 && dataType == .float32 && length >= (vectorWidth ?? 0) ? vectorWidth : nil
-        // Blocks of whole lines; where a divisor of the lines per matrix (rank ≥ 2) is at least
-        // half the target, that divisor, so that tasks never straddle two matrices (heads).
+        // Balanced blocks of whole lines within a matrix (the last two axes: a head's scores).
         let target = max(1, SoftmaxKernel.elementsPerTask / length)
-        let lines = shape.count >= 2 && axis == shape.count - 1 ? shape[shape.count - 2] : 1
-        linesPerTask = lines <= target ? max(lines, 1) : (((target + 1) / 2)...target).reversed().first { lines % $0 == 0 } ?? target
+        linesPerMatrix = shape.count >= 2 && axis == shape.count - 1 ? max(shape[shape.count - 2], 1) : 1
+        tasksPerMatrix = (linesPerMatrix + target - 1) / target
+        linesPerTask = (linesPerMatrix + tasksPerMatrix - 1) / tasksPerMatrix
     }
 
     private var innerBlocks: Int { (inner + SoftmaxKernel.innerBlock - 1) / SoftmaxKernel.innerBlock }
-    /// Lines per task of the vector path.
-    let linesPerTask: Int
-    var taskCount: Int { vectorWidth != nil ? (outer + linesPerTask - 1) / linesPerTask : outer * innerBlocks }
-    /// Tasks are outer-major; the vector path's blocks of lines must not straddle two rounds.
+    /// The vector path's tasks are blocks of `linesPerTask` lines (the last one of a matrix may
+    /// be shorter) that never straddle two matrices of `linesPerMatrix` lines, so that the
+    /// kernel splits into rounds of whole matrices (heads) whatever the sequence length.
+    let linesPerMatrix: Int, tasksPerMatrix: Int, linesPerTask: Int
+    var taskCount: Int { vectorWidth != nil ? outer / linesPerMatrix * tasksPerMatrix : outer * innerBlocks }
+    /// Tasks are outer-major.
     func splits(intoRounds rounds: Int) -> Bool {
-        outer % rounds == 0 && (vectorWidth == nil || outer / rounds % linesPerTask == 0)
+        (vectorWidth != nil ? outer / linesPerMatrix : outer) % rounds == 0
     }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
@@ -68,11 +70,12 @@ struct SoftmaxKernel: KernelEmitter {
         }
     }
 
-    /// The vector path: lines `[task · linesPerTask, ...)` of `length` contiguous floats.
+    /// The vector path: a block of lines of `length` contiguous floats.
     private func emitLines(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue, vectorWidth: Int) {
         let (x, y) = (buffers.operands[0].pointer, buffers.result.pointer)
-        let first = task * linesPerTask
-        let end = e.minimum(first + linesPerTask, e.int(outer))
+        let matrixStart = task / tasksPerMatrix * linesPerMatrix
+        let first = matrixStart + task % tasksPerMatrix * linesPerTask
+        let end = e.minimum(first + linesPerTask, matrixStart + linesPerMatrix)
         let vectors = length / vectorWidth, rest = length % vectorWidth
         /// `combine` over the line's elements from `start`: the whole vectors in four independent
         /// chains (one chain would wait out the instruction's latency at every vector), the chains
