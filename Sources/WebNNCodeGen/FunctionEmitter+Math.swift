@@ -20,16 +20,23 @@ extension FunctionEmitter {
     /// denormal range are rounded once, correctly.
     func exp(_ x: IRValue) -> IRValue {
         let clamped = select(x > 89, float(89), select(x < -104, float(-104), x))
+        return select(isNaN(x), x, exponential(of: clamped, plus: nil))
+    }
+
+    /// e^(x + small) for x in [−104, 89] (a clamped exponent) and |small| of a few units at
+    /// most, reduced as x − n·ln2 + small: where x is large and exact (gelu's −z²), none of its
+    /// bits are lost to the rounding of the sum x + small, which e^ would magnify by |x|.
+    func exponential(of x: IRValue, plus small: IRValue?) -> IRValue {
         let magic: Float = 12_582_912  // 1.5·2^23: adding it rounds to an integer in the low bits
-        let shifted = clamped * float(1.442_695_04) + float(magic)
+        let shifted = (small.map { x + $0 } ?? x) * float(1.442_695_04) + float(magic)
         let n = shifted - float(magic)
-        let reduced = mulAdd(n, float(2.121_944_4e-4), mulAdd(n, float(-0.693_359_375), clamped))
+        let high = mulAdd(n, float(-0.693_359_375), x)  // exact (n has few bits, ln2's high part 9)
+        let reduced = mulAdd(n, float(2.121_944_4e-4), small.map { high + $0 } ?? high)
         let taylor: [Float] = [1, 1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040]
         let mantissa = polynomial(reduced, taylor)
         let exponent = bitCast(shifted, to: types.i32) - 0x4B40_0000
         let halfExponent = arithmeticShiftRight(exponent, wrap(LLVMConstInt(types.i32, 1, 0)))
-        let scaled = mantissa * powerOfTwo(halfExponent) * powerOfTwo(exponent - halfExponent)
-        return select(isNaN(x), x, scaled)
+        return mantissa * powerOfTwo(halfExponent) * powerOfTwo(exponent - halfExponent)
     }
 
     /// 2^n as a float, for an `i32` n in the normal exponent range [-126, 127].

@@ -130,7 +130,8 @@ extension FunctionEmitter {
     /// gelu(x) = x·Φ(x) = 0.5·x·erfc(−x/√2), with erfc by Numerical Recipes' Chebyshev fit
     /// (relative error ≤ 1.2e-7 everywhere): t·e^(−z² + P(t)), t = 1/(1 + z/2). z² = x²/2 is
     /// taken from x exactly (x split into two 12-bit halves), since e^(−z²) magnifies any error
-    /// in z² by z²; for x ≥ 0, erfc(−z) = 2 − erfc(z).
+    /// in z² by z², and its exact high part is reduced apart from the rest (`exponential(of:plus:)`,
+    /// one exponential); for x ≥ 0, erfc(−z) = 2 − erfc(z).
     func gelu(_ x: IRValue) -> IRValue {
         let magnitude = absolute(x)
         let t = float(1) / mulAdd(magnitude, float(0.353_553_390_6), float(1))  // 1 + z/2, z = |x|/√2
@@ -140,7 +141,9 @@ extension FunctionEmitter {
         let scaled = bounded * float(4097)
         let high = scaled - (scaled - bounded), low = bounded - high
         let rest = mulAdd(high * float(2), low, low * low) * float(0.5)
-        let tail = t * exp(p - rest) * exp(-(high * high) * float(0.5))  // erfc(|x|/√2)
+        // erfc(|x|/√2) = t·e^(−high²/2 + (P − rest)); e^ of an argument below −104 is 0.
+        let argument = -(high * high) * float(0.5)
+        let tail = select(argument < float(-104), float(0), t * exponential(of: argument, plus: p - rest))
         let complement = select(x < float(0), tail, float(2) - tail)
         let result = x * float(0.5) * complement
         return select(magnitude == float(.infinity), select(x > float(0), x, float(-0.0)), result)

@@ -163,7 +163,7 @@ import WebNNReference
         #expect(GemmPacking.panelWidth(vectorWidth: 8, n: 5) == 8)
         let kernel = try GemmKernel(MatMulAttributes(), a: [1, 128, 384], b: [384, 384], c: nil, result: [1, 128, 384],
                                     vectorWidth: 16)
-        #expect(kernel.panelWidth == 32 && kernel.rowsPerTile == 12)
+        #expect(kernel.panelWidth == 32 && kernel.rowsPerTile == 14)
         let narrow = try GemmKernel(MatMulAttributes(), a: [1, 128, 384], b: [384, 384], c: nil, result: [1, 128, 384],
                                     vectorWidth: 8)
         #expect(narrow.panelWidth == 16 && narrow.rowsPerTile == 6)
