@@ -32,10 +32,21 @@ enum QuantizedFusion {
         try GraphRebuilder.rewrite(&graph, with: rewrite)
     }
 
+    /// The constant `value` is, also through reshapes of constants: the ONNX importer gives a
+    /// per-tensor scale or zero point the input's rank by a reshape (the spec's dequantizeLinear
+    /// wants equal ranks), and this pass runs before constant folding, which would turn the
+    /// dequantized int8 weights into float ones.
+    private static func constant(_ value: ValueID, _ rebuilder: GraphRebuilder) -> TensorData? {
+        if let data = rebuilder.constant(value) { return data }
+        guard let producer = rebuilder.producer(of: value), producer.op == "reshape", let source = producer.operands[0],
+              let data = constant(source, rebuilder) else { return nil }
+        return TensorData(type: TensorType(data.type.dataType, rebuilder.graph[value].type.shape), bytes: data.bytes)
+    }
+
     /// A per-tensor (scale, zero point, zero point's type) of constants, nil otherwise.
     private static func perTensor(_ scale: ValueID, _ zeroPoint: ValueID,
                                   _ rebuilder: GraphRebuilder) -> (scale: Float, zeroPoint: Int, type: DataType)? {
-        guard let s = rebuilder.constant(scale), let z = rebuilder.constant(zeroPoint),
+        guard let s = constant(scale, rebuilder), let z = constant(zeroPoint, rebuilder),
               s.type.elementCount == 1, z.type.elementCount == 1, s.type.dataType == .float32,
               [.uint8, .int8].contains(z.type.dataType) else { return nil }
         let value = s.floats[0]
@@ -75,15 +86,15 @@ enum QuantizedFusion {
               let dequantizeA = rebuilder.producer(of: da), dequantizeA.op == "dequantizeLinear",
               let a = dequantizeA.operand("input"), perTensor(dequantizeA.operand("scale")!, dequantizeA.operand("zeroPoint")!, rebuilder) != nil,
               let dequantizeB = rebuilder.producer(of: db), dequantizeB.op == "dequantizeLinear",
-              let weights = rebuilder.constant(dequantizeB.operand("input")!), weights.type.dataType == .int8,
-              let scales = rebuilder.constant(dequantizeB.operand("scale")!), scales.type.dataType == .float32,
-              let zeros = rebuilder.constant(dequantizeB.operand("zeroPoint")!), zeros.integers.allSatisfy({ $0 == 0 }) else { return nil }
+              let weights = constant(dequantizeB.operand("input")!, rebuilder), weights.type.dataType == .int8,
+              let scales = constant(dequantizeB.operand("scale")!, rebuilder), scales.type.dataType == .float32,
+              let zeros = constant(dequantizeB.operand("zeroPoint")!, rebuilder), zeros.integers.allSatisfy({ $0 == 0 }) else { return nil }
         let transposed = gemm.bool("bTranspose") == true
         let (m, k) = (rebuilder.graph[a].type.shape[0], rebuilder.graph[a].type.shape[1])
         let n = weights.type.shape[transposed ? 0 : 1]
         let c = gemm.operand("c")
         guard c.map({ rebuilder.graph[$0].type.shape == [n] }) ?? true else { return nil }
-        func constant(_ data: TensorData, shape: [Int], _ suffix: String) throws -> ValueID {
+        func addConstant(_ data: TensorData, shape: [Int], _ suffix: String) throws -> ValueID {
             try rebuilder.addConstant(TensorData(type: TensorType(data.type.dataType, shape), bytes: data.bytes)!,
                                       name: rebuilder.freshName(name + suffix))
         }
@@ -98,8 +109,8 @@ enum QuantizedFusion {
             outputNames: [rebuilder.freshName(name + "_a_dq")])[0]
         let filterShape = transposed ? [n, 1, 1, k] : [k, 1, 1, n]
         let filter = try rebuilder.addNode(
-            Node(op: "dequantizeLinear", operands: [try constant(weights, shape: filterShape, "_b_q"), try constant(scales, shape: scaleShape, "_b_s"),
-                                                    try constant(zeros, shape: scaleShape, "_b_z")]),
+            Node(op: "dequantizeLinear", operands: [try addConstant(weights, shape: filterShape, "_b_q"), try addConstant(scales, shape: scaleShape, "_b_s"),
+                                                    try addConstant(zeros, shape: scaleShape, "_b_z")]),
             outputNames: [rebuilder.freshName(name + "_b_dq")])[0]
         var convolution = Node(op: "conv2d", operands: [dequantizedImage, filter],
                                attributes: ["inputLayout": .string("nhwc"), "filterLayout": .string(transposed ? "ohwi" : "ihwo")],
@@ -113,7 +124,7 @@ enum QuantizedFusion {
 
     /// A per-tensor scale or zero point constant as `[1, 1, 1, 1]`.
     private static func reshapedScalar(_ value: ValueID, _ rebuilder: inout GraphRebuilder) throws -> ValueID {
-        let data = rebuilder.constant(value)!
+        let data = constant(value, rebuilder)!
         return try rebuilder.addConstant(TensorData(type: TensorType(data.type.dataType, [1, 1, 1, 1]), bytes: data.bytes)!,
                                          name: rebuilder.freshName(rebuilder.graph[value].name + "_4d"))
     }
@@ -129,9 +140,9 @@ enum QuantizedFusion {
               let x = dequantizeX.operand("input"),
               let input = perTensor(dequantizeX.operand("scale")!, dequantizeX.operand("zeroPoint")!, rebuilder),
               let dequantizeW = rebuilder.producer(of: dw), dequantizeW.op == "dequantizeLinear",
-              let w = dequantizeW.operand("input"), let weights = rebuilder.constant(w), weights.type.dataType == .int8,
-              let weightScales = rebuilder.constant(dequantizeW.operand("scale")!), weightScales.type.dataType == .float32,
-              let weightZeroPoints = rebuilder.constant(dequantizeW.operand("zeroPoint")!),
+              let w = dequantizeW.operand("input"), let weights = constant(w, rebuilder), weights.type.dataType == .int8,
+              let weightScales = constant(dequantizeW.operand("scale")!, rebuilder), weightScales.type.dataType == .float32,
+              let weightZeroPoints = constant(dequantizeW.operand("zeroPoint")!, rebuilder),
               weightZeroPoints.integers.allSatisfy({ $0 == 0 }) else { return nil }
         let parameters = try Conv2dParameters(convolution, rebuilder.graph)
         let channels = parameters.outputChannels
@@ -153,9 +164,9 @@ enum QuantizedFusion {
         var bias = [Int64](repeating: 0, count: channels)
         if let b = convolution.operand("bias") {
             if let dequantizeB = rebuilder.producer(of: b), dequantizeB.op == "dequantizeLinear",
-               let bq = rebuilder.constant(dequantizeB.operand("input")!), bq.type.dataType == .int32,
-               let bs = rebuilder.constant(dequantizeB.operand("scale")!), bs.type.dataType == .float32,
-               let bz = rebuilder.constant(dequantizeB.operand("zeroPoint")!), bz.integers.allSatisfy({ $0 == 0 }),
+               let bq = constant(dequantizeB.operand("input")!, rebuilder), bq.type.dataType == .int32,
+               let bs = constant(dequantizeB.operand("scale")!, rebuilder), bs.type.dataType == .float32,
+               let bz = constant(dequantizeB.operand("zeroPoint")!, rebuilder), bz.integers.allSatisfy({ $0 == 0 }),
                bq.type.shape == [channels], bs.type.elementCount == 1 || bs.type.elementCount == channels {
                 let values = bq.integers, scales = bs.floats
                 for o in 0..<channels {
@@ -166,7 +177,7 @@ enum QuantizedFusion {
                         bias[o] = Int64((Double(Float(Double(values[o]) * Double(scale))) / accumulatorScales[o]).rounded(.toNearestOrEven))
                     }
                 }
-            } else if let floats = rebuilder.constant(b), floats.type.dataType == .float32 {
+            } else if let floats = constant(b, rebuilder), floats.type.dataType == .float32 {
                 let values = floats.floats
                 for o in 0..<channels { bias[o] = Int64((Double(values[o]) / accumulatorScales[o]).rounded(.toNearestOrEven)) }
             } else {

@@ -279,32 +279,42 @@ import WebNNTransforms
     }
 
     /// A QDQ gemm (per-column weight scales, int32 bias, relu; weights [K, N] or transposed
-    /// [N, K]) becomes a 1×1 quantizedConv2d between reshapes.
-    @Test(arguments: [false, true]) func qdqGemm(_ transposed: Bool) throws {
+    /// [N, K]) becomes a 1×1 quantizedConv2d between reshapes. With `reshapedParameters`, the
+    /// scales and zero points are what the ONNX importer writes: a scalar or vector constant
+    /// reshaped to the operand's rank (fuse-qdq runs before constant folding; it missed these,
+    /// and every imported QDQ model ran as float convolutions).
+    @Test(arguments: [false, true], [false, true]) func qdqGemm(_ transposed: Bool, _ reshapedParameters: Bool) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
         let (m, k, n) = (3, 37, 19)
         let a = try maker.input("a", [m, k], in: -1...1)
         func constant(_ name: String, _ data: TensorData) throws -> ValueID { try maker.graph.addConstant(name, Constant(data: data)) }
-        let aq = try maker.node("quantizeLinear", [a, try constant("sa", TensorData(float32: [0.01], shape: [1, 1])),
-                                                   try constant("za", TensorData(.uint8, shape: [1, 1], integers: [120]))], output: false)
-        let da = try maker.node("dequantizeLinear", [aq, try constant("sa2", TensorData(float32: [0.01], shape: [1, 1])),
-                                                     try constant("za2", TensorData(.uint8, shape: [1, 1], integers: [120]))], output: false)
+        func parameter(_ name: String, _ data: TensorData) throws -> ValueID {
+            guard reshapedParameters else { return try constant(name, data) }
+            let count = data.type.elementCount
+            let flat = TensorData(type: TensorType(data.type.dataType, count == 1 ? [] : [count]), bytes: data.bytes)!
+            return try maker.node("reshape", [try constant(name, flat)], ["newShape": .ints(data.type.shape.map { Int64($0) })],
+                                  output: false)
+        }
+        let aq = try maker.node("quantizeLinear", [a, try parameter("sa", TensorData(float32: [0.01], shape: [1, 1])),
+                                                   try parameter("za", TensorData(.uint8, shape: [1, 1], integers: [120]))], output: false)
+        let da = try maker.node("dequantizeLinear", [aq, try parameter("sa2", TensorData(float32: [0.01], shape: [1, 1])),
+                                                     try parameter("za2", TensorData(.uint8, shape: [1, 1], integers: [120]))], output: false)
         let weights = (0..<k * n).map { _ in Int64(Int.random(in: -127...127, using: &maker.generator)) }
         let columnScales = (0..<n).map { _ in Float.random(in: 0.002...0.01, using: &maker.generator) }
         let scaleShape = transposed ? [n, 1] : [1, n]
         let db = try maker.node("dequantizeLinear", [
             try constant("w", TensorData(.int8, shape: transposed ? [n, k] : [k, n], integers: weights)),
-            try constant("ws", TensorData(float32: columnScales, shape: scaleShape)),
-            try constant("wz", TensorData(.int8, shape: scaleShape, integers: Array(repeating: 0, count: n)))], output: false)
+            try parameter("ws", TensorData(float32: columnScales, shape: scaleShape)),
+            try parameter("wz", TensorData(.int8, shape: scaleShape, integers: Array(repeating: 0, count: n)))], output: false)
         let dc = try maker.node("dequantizeLinear", [
             try constant("b", TensorData(.int32, shape: [n], integers: (0..<n).map { Int64($0 * 29 - 200) })),
             try constant("bs", TensorData(float32: columnScales.map { $0 * 0.01 }, shape: [n])),
             try constant("bz", TensorData(.int32, shape: [n], integers: Array(repeating: 0, count: n)))], output: false)
         let y = try maker.node("gemm", [da, db, dc], ["bTranspose": .bool(transposed)], output: false)
         let r = try maker.node("relu", [y], output: false)
-        try maker.node("quantizeLinear", [r, try constant("sy", TensorData(float32: [0.02], shape: [1, 1])),
-                                          try constant("zy", TensorData(.uint8, shape: [1, 1], integers: [5]))])
+        try maker.node("quantizeLinear", [r, try parameter("sy", TensorData(float32: [0.02], shape: [1, 1])),
+                                          try parameter("zy", TensorData(.uint8, shape: [1, 1], integers: [5]))])
         try expectQDQFusion(maker, seed: seed, into: QuantizedConv2dParameters.operatorName, removing: ["gemm", "conv2d"],
                             rarelyOffByOne: false)
     }
