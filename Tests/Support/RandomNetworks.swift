@@ -361,7 +361,9 @@ public struct RandomNetworks {
         addOutput(b.coin() ? try b.node("softmax", [y], ["axis": .int(1)]) : y)
     }
 
-    /// A transformer-like mixer over the pixels: [N, HW, C] x [C, D], gelu, x [D, C], residual.
+    /// A transformer-like mixer over the pixels: [N, HW, C] x [C, D], gelu, x [D, C], residual;
+    /// then either nothing, the softmax of the tokens' products, or self-attention over heads
+    /// (scores, scale, softmax, probabilities × values: what lowering runs head by head).
     private mutating func attention(_ x: ValueID) throws {
         let (batch, c, height, width) = sizes(x)
         var tokens: ValueID
@@ -376,9 +378,22 @@ public struct RandomNetworks {
         y = try activate(try b.node("add", [y, try b.constant([d])]), b.pick([.gelu, .relu, .swish]))
         y = try b.node("matmul", [y, try b.constant([d, c], range: -(3.0 / Double(d)).squareRoot()...(3.0 / Double(d)).squareRoot())])
         y = try b.node("add", [tokens, y])
-        if b.coin() {
+        switch b.int(0...2) {
+        case 0:
             let scores = try b.node("matmul", [y, try b.node("transpose", [y], ["permutation": .ints([0, 2, 1])])])
             y = try b.node("softmax", [scores], ["axis": .int(2)])
+        case 1:
+            let heads = b.pick([1, 2, 3, 4].filter { c % $0 == 0 })
+            let tokenCount = height * width
+            var values = try b.node("reshape", [y], ["newShape": .ints([batch, tokenCount, heads, c / heads].map(Int64.init))])
+            values = try b.node("transpose", [values], ["permutation": .ints([0, 2, 1, 3])])
+            var scores = try b.node("matmul", [values, try b.node("transpose", [values], ["permutation": .ints([0, 1, 3, 2])])])
+            scores = try b.node("mul", [scores, try b.constant([1], range: 0.1...0.5)])
+            let probabilities = try b.node("softmax", [scores], ["axis": .int(3)])
+            y = try b.node("transpose", [try b.node("matmul", [probabilities, values])], ["permutation": .ints([0, 2, 1, 3])])
+            y = try b.node("reshape", [y], ["newShape": .ints([batch, tokenCount, c].map(Int64.init))])
+        default:
+            break
         }
         addOutput(y)
     }
