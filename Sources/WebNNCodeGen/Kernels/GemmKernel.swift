@@ -296,13 +296,13 @@ struct GemmKernel: KernelEmitter {
         let zero = e.wrap(LLVMConstNull(vectorType))
         let y = buffers.result.pointer
         let firstColumn = panel * panelWidth
-        let resultRow = { (r: Int) in (batch * m + firstRow + r) * n }
+        let resultRow = { (r: IRValue) in (batch * m + firstRow + r) * n }
         let lanes = { (v: Int) in min(vectorWidth, columns - v * vectorWidth) }
         var initial = Array(repeating: zero, count: rows * vectors)
         if let blocks {
             for r in 0..<rows {
                 for v in 0..<vectors {
-                    let stored = e.loadVector(y, resultRow(r) + firstColumn + v * vectorWidth, lanes: lanes(v), width: vectorWidth)
+                    let stored = e.loadVector(y, resultRow(e.int(r)) + firstColumn + v * vectorWidth, lanes: lanes(v), width: vectorWidth)
                     initial[r * vectors + v] = e.select(blocks.first, zero, stored)
                 }
             }
@@ -351,7 +351,7 @@ struct GemmKernel: KernelEmitter {
                     let withC = e.floatAdd(value, c)
                     value = blocks.map { e.select($0.last, withC, value) } ?? withC
                 }
-                e.storeVector(value, y, resultRow(r) + firstColumn + v * vectorWidth, lanes: lanes(v))
+                e.storeVector(value, y, resultRow(e.int(r)) + firstColumn + v * vectorWidth, lanes: lanes(v))
             }
         }
         let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
@@ -360,7 +360,7 @@ struct GemmKernel: KernelEmitter {
         // in registers (unrolled over a 14 × 2-vector tile, gelu's spilled and reloaded them).
         let apply = {
             _ = e.forLoop(from: e.int(0), to: e.int(rows), carrying: [], unrolled: false) { r, _ in
-                let base = (batch * m + firstRow + r) * n + firstColumn
+                let base = resultRow(r) + firstColumn
                 e.forLoop(from: 0, to: columns) { column in
                     let index = base + column
                     e.store(epilogue.apply(e, e.load(buffers.result, index), buffers, resultIndex: index), buffers.result, index)
