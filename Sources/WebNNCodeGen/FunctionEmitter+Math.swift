@@ -44,6 +44,47 @@ extension FunctionEmitter {
         bitCast(shiftLeft(n + 127, wrap(LLVMConstInt(types.i32, 23, 0))), to: types.f32)
     }
 
+    /// e^x of a `<width x float>` vector whose lanes are ≤ 0 or NaN (a softmax's x − max): the
+    /// same reduction, polynomial and rounding as `exp` (bit-identical results; a NaN stays a
+    /// NaN, maybe another one), in explicit vector code with no overflow clamp and no NaN
+    /// select, and with AVX-512 the 2^n scaling in one `vscalefps` (which rounds a denormal
+    /// result once, as the two exact multiplications do) instead of nine integer and float
+    /// operations.
+    func exponentialOfNonPositive(_ x: IRValue, width: Int) -> IRValue {
+        let constant = { (value: Float) in self.splat(self.float(value), width: width) }
+        let clamped = select(x < constant(-104), constant(-104), x)  // (a NaN compares false: kept)
+        let scaled = clamped * constant(1.442_695_04)
+        let n: IRValue, scale: (IRValue) -> IRValue
+        let vectorType = LLVMVectorType(types.f32, UInt32(width))!
+        if width == 16 && module.machine.target.enabledFeatures.contains("avx512f") {
+            n = callIntrinsic("llvm.roundeven", overloadedOn: [vectorType], [scaled])
+            scale = { mantissa in
+                let allLanes = self.wrap(LLVMConstInt(LLVMInt16TypeInContext(self.module.context), 0xFFFF, 0))
+                return self.callIntrinsic("llvm.x86.avx512.mask.scalef.ps.512",
+                                          [mantissa, n, mantissa, allLanes, self.int32(4)])  // 4: MXCSR's rounding
+            }
+        } else {
+            let magic = constant(12_582_912)  // 1.5·2^23, as in `exponential`
+            let shifted = scaled + magic
+            n = shifted - magic
+            scale = { mantissa in
+                let integerType = LLVMVectorType(self.types.i32, UInt32(width))!
+                let integer = { (value: Int32) in self.splatValue(self.wrap(LLVMConstInt(self.types.i32, UInt64(UInt32(bitPattern: value)), 0)), lanes: width) }
+                let exponent = self.bitCast(shifted, to: integerType) - integer(0x4B40_0000)
+                let half = self.arithmeticShiftRight(exponent, integer(1))
+                let power = { (k: IRValue) in self.bitCast(self.shiftLeft(k + integer(127), integer(23)), to: vectorType) }
+                return mantissa * power(half) * power(exponent - half)
+            }
+        }
+        let high = mulAdd(n, constant(-0.693_359_375), clamped)
+        let reduced = mulAdd(n, constant(2.121_944_4e-4), high)
+        var mantissa = constant(1.0 / 5040)
+        for coefficient in [Float](arrayLiteral: 1, 1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720).reversed() {
+            mantissa = mulAdd(mantissa, reduced, constant(coefficient))
+        }
+        return scale(mantissa)
+    }
+
     /// 1 / (1 + e^-x), computed from e^-|x| so that nothing overflows and tiny results keep
     /// their precision.
     func sigmoid(_ x: IRValue) -> IRValue {

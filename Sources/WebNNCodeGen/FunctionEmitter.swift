@@ -10,8 +10,11 @@ struct IRValue {
     unowned let emitter: FunctionEmitter
 
     var type: LLVMTypeRef { LLVMTypeOf(reference) }
-    /// A `float` or `double` (the operators below then use float instructions).
-    var isFloat: Bool { LLVMGetTypeKind(type) == LLVMFloatTypeKind || LLVMGetTypeKind(type) == LLVMDoubleTypeKind }
+    /// A `float` or `double`, or a vector of them (the operators below then use float instructions).
+    var isFloat: Bool {
+        let scalar = LLVMGetTypeKind(type) == LLVMVectorTypeKind ? LLVMGetElementType(type)! : type
+        return LLVMGetTypeKind(scalar) == LLVMFloatTypeKind || LLVMGetTypeKind(scalar) == LLVMDoubleTypeKind
+    }
 }
 
 /// Emits the body of one function: loops, branches, typed memory access and float math.

@@ -143,17 +143,19 @@ private struct BufferPlanner {
 
     /// The scratch offset of an operand of step `index` whose buffer the result can take over
     /// (in place): the step is element-wise (each result element is computed from the operands'
-    /// elements in the same iteration, read before it is stored), and the operand has the
-    /// result's type (so it is read at the element's own index, not broadcast), lives in scratch
-    /// (not an input, output or constant) and is last read here, through any reshape alias of
-    /// its buffer too.
-    private func inPlaceOffset(of step: PendingStep, at index: Int, lastUse: [ValueID: Int],
+    /// elements in the same iteration, read before it is stored) or a softmax (each line is read
+    /// whole before any of it is stored: attention's probabilities then take the scores' buffer,
+    /// half the memory a head's round keeps in cache), and the operand has the result's type (so
+    /// it is read at the element's own index, not broadcast), lives in scratch (not an input,
+    /// output or constant) and is last read here (`lastRead`: by the steps themselves, not the
+    /// lifetimes interleaved runs extend), through any reshape alias of its buffer too.
+    private func inPlaceOffset(of step: PendingStep, at index: Int, lastRead: [ValueID: Int],
                                _ locations: [ValueID: BufferLocation]) -> Int? {
         switch step.kernel {
-        case .unary, .binary, .select, .fusedElementwise: break
+        case .unary, .binary, .select, .fusedElementwise, .softmax: break
         default: return nil
         }
-        for operand in step.operands where graph[operand].type == graph[step.result].type && lastUse[root(of: operand)] == index {
+        for operand in step.operands where graph[operand].type == graph[step.result].type && lastRead[root(of: operand)] == index {
             if case .scratch(let offset)? = locations[root(of: operand)] { return offset }
         }
         return nil
@@ -199,6 +201,7 @@ private struct BufferPlanner {
         for (index, step) in steps.enumerated() {
             for operand in step.operands { lastUse[root(of: operand)] = index }
         }
+        let lastRead = lastUse
         let runs = attentionRuns()
         // A run's step results that only the run's own steps read (not outputs, not concat views).
         let localValues = runs.map { run in
@@ -231,7 +234,7 @@ private struct BufferPlanner {
             }
             let last = max(index, lastUse[step.result] ?? index)
             let offset: Int
-            if let shared = inPlaceOffset(of: step, at: index, lastUse: lastUse, locations) {
+            if let shared = inPlaceOffset(of: step, at: index, lastRead: lastRead, locations) {
                 allocator.reuse(offset: shared, lastUse: last)
                 offset = shared
             } else {

@@ -233,7 +233,7 @@ struct GemmKernel: KernelEmitter {
         let scaled = { (value: IRValue, width: Int?) -> IRValue in
             guard attributes.alpha != 1 else { return value }
             let alpha = e.float(attributes.alpha)
-            return e.floatMultiply(value, width.map { e.splat(alpha, width: $0) } ?? alpha)
+            return value * (width.map { e.splat(alpha, width: $0) } ?? alpha)
         }
         if aStrides.k == 1 {
             let vectorEnd = kLength / vectorWidth * vectorWidth
@@ -318,7 +318,7 @@ struct GemmKernel: KernelEmitter {
             for r in 0..<rows {
                 // The spec's emulation scales a before the product: alpha · a, rounded, then × b.
                 var element = e.load(a.pointer, a.offsets[r] + kIndex * a.stride)
-                if scaleA { element = e.floatMultiply(element, e.float(attributes.alpha)) }
+                if scaleA { element = element * e.float(attributes.alpha) }
                 let broadcast = e.splat(element, width: vectorWidth)
                 for v in 0..<vectors {
                     acc[r * vectors + v] = e.callIntrinsic("llvm.fma", overloadedOn: [vectorType],
@@ -347,8 +347,8 @@ struct GemmKernel: KernelEmitter {
                                                               e.int32(Int32(lane)).reference, "")!)
                         }
                     }
-                    if attributes.beta != 1 { c = e.floatMultiply(c, e.splat(e.float(attributes.beta), width: vectorWidth)) }
-                    let withC = e.floatAdd(value, c)
+                    if attributes.beta != 1 { c = c * e.splat(e.float(attributes.beta), width: vectorWidth) }
+                    let withC = value + c
                     value = blocks.map { e.select($0.last, withC, value) } ?? withC
                 }
                 e.storeVector(value, y, resultRow(e.int(r)) + firstColumn + v * vectorWidth, lanes: lanes(v))
@@ -373,11 +373,6 @@ struct GemmKernel: KernelEmitter {
 }
 
 extension FunctionEmitter {
-    /// `a + b` and `a · b` of floats or float vectors (the `IRValue` operators take a vector
-    /// for an integer).
-    func floatAdd(_ a: IRValue, _ b: IRValue) -> IRValue { wrap(LLVMBuildFAdd(builder, a.reference, b.reference, "")!) }
-    func floatMultiply(_ a: IRValue, _ b: IRValue) -> IRValue { wrap(LLVMBuildFMul(builder, a.reference, b.reference, "")!) }
-
     /// Stores the first `lanes` lanes of a float vector at `x[index...]` (unaligned): one vector
     /// store when all lanes are stored, else one element at a time.
     func storeVector(_ vector: IRValue, _ x: IRValue, _ index: IRValue, lanes: Int? = nil) {

@@ -77,14 +77,13 @@ struct SoftmaxKernel: KernelEmitter {
         let first = matrixStart + task % tasksPerMatrix * linesPerTask
         let end = e.minimum(first + linesPerTask, matrixStart + linesPerMatrix)
         let vectors = length / vectorWidth, rest = length % vectorWidth
-        /// `combine` over the line's elements from `start`: the whole vectors in four independent
-        /// chains (one chain would wait out the instruction's latency at every vector), the chains
-        /// pairwise, the lanes by halving, then the leftover elements in order. The order depends
-        /// on the length only.
-        func reduce(_ pointer: IRValue, _ start: IRValue, identity: Float, _ combine: (IRValue, IRValue) -> IRValue) -> IRValue {
-            func vector(_ index: IRValue) -> IRValue {
-                e.loadVector(pointer, start + index * vectorWidth, lanes: vectorWidth, width: vectorWidth)
-            }
+        /// `combine` over the line's `vectors` whole vectors (`vector(i)`) and then its `rest`
+        /// leftover elements (`element(j)`): the vectors in four independent chains (one chain
+        /// would wait out the instruction's latency at every vector), the chains pairwise, the
+        /// lanes by halving, then the leftover elements in order. The order depends on the length
+        /// only.
+        func reduce(identity: Float, vector: (IRValue) -> IRValue, element: (IRValue) -> IRValue,
+                    _ combine: (IRValue, IRValue) -> IRValue) -> IRValue {
             let chainCount = 4, groups = vectors / chainCount
             let initial = Array(repeating: e.splat(e.float(identity), width: vectorWidth), count: chainCount)
             var chains = e.forLoop(from: e.int(0), to: e.int(groups), carrying: initial) { group, chains in
@@ -98,18 +97,29 @@ struct SoftmaxKernel: KernelEmitter {
                 folded = combine(e.shuffle(folded, folded, Array(0..<width)), e.shuffle(folded, folded, Array(width..<2 * width)))
             }
             var result = e.wrap(LLVMBuildExtractElement(e.builder, folded.reference, e.int32(0).reference, "")!)
-            for index in 0..<rest { result = combine(result, e.load(pointer, start + (vectors * vectorWidth + index))) }
+            for index in 0..<rest { result = combine(result, element(e.int(vectors * vectorWidth + index))) }
             return result
         }
         e.forLoop(from: first, to: end) { line in
             let start = line * length
             // a > b ? a : b (one vmaxps) may miss a NaN, which needs no care here: a NaN in the
             // line makes its sum NaN and so every output NaN, as the maximum being NaN would.
-            let maximum = reduce(x, start, identity: -.infinity) { e.select(e.isGreater($0, $1, of: .float32), $0, $1) }
-            e.forLoop(from: 0, to: length) { a in
-                e.store(e.exp(e.load(x, start + a) - maximum), y, start + a)
-            }
-            let inverse = e.float(1) / reduce(y, start, identity: 0) { e.floatAdd($0, $1) }
+            let maximum = reduce(identity: -.infinity, vector: { e.loadVector(x, start + $0 * vectorWidth, lanes: vectorWidth, width: vectorWidth) },
+                                 element: { e.load(x, start + $0) }) { e.select(e.isGreater($0, $1, of: .float32), $0, $1) }
+            // e^(x − max) stored and summed in one pass.
+            let maximumVector = e.splat(maximum, width: vectorWidth)
+            let sum = reduce(identity: 0, vector: { index in
+                let offset = start + index * vectorWidth
+                let exponential = e.exponentialOfNonPositive(
+                    e.loadVector(x, offset, lanes: vectorWidth, width: vectorWidth) - maximumVector, width: vectorWidth)
+                e.storeVector(exponential, y, offset)
+                return exponential
+            }, element: { index in
+                let exponential = e.exp(e.load(x, start + index) - maximum)
+                e.store(exponential, y, start + index)
+                return exponential
+            }) { $0 + $1 }
+            let inverse = e.float(1) / sum
             e.forLoop(from: 0, to: length) { a in
                 e.store(e.load(y, start + a) * inverse, y, start + a)
             }
