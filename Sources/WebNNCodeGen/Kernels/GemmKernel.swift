@@ -220,6 +220,16 @@ struct GemmKernel: KernelEmitter {
         }
     }
 
+    /// An epilogue that is only a `linear` activation (attention's scaling of the scores): its
+    /// `alpha · x + beta` (one fmuladd, as the element-wise kernel computes it) is applied to the
+    /// registers before they are stored, not in a second pass over the stored tile.
+    private var registerScale: (Float, Float)? {
+        guard case .linear(let alpha, let beta)? = attributes.epilogue.activation, attributes.epilogue.operandCount == 0 else {
+            return nil
+        }
+        return (Float(alpha), Float(beta))
+    }
+
     /// Whether the current K block is the first (the tile starts from zero, not from its stored
     /// partial sums) and the last (c and the epilogue follow).
     private struct KBlockFlags { let first: IRValue, last: IRValue }
@@ -351,11 +361,15 @@ struct GemmKernel: KernelEmitter {
                     let withC = value + c
                     value = blocks.map { e.select($0.last, withC, value) } ?? withC
                 }
+                if let (alpha, beta) = registerScale {
+                    let scaled = e.mulAdd(value, e.splat(e.float(alpha), width: vectorWidth), e.splat(e.float(beta), width: vectorWidth))
+                    value = blocks.map { e.select($0.last, scaled, value) } ?? scaled
+                }
                 e.storeVector(value, y, resultRow(e.int(r)) + firstColumn + v * vectorWidth, lanes: lanes(v))
             }
         }
         let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
-        guard !epilogue.isEmpty else { return }
+        guard !epilogue.isEmpty, registerScale == nil else { return }
         // A loop over the rows, not unrolled: one copy of the epilogue's code, its constants
         // in registers (unrolled over a 14 × 2-vector tile, gelu's spilled and reloaded them).
         let apply = {
