@@ -202,13 +202,13 @@ struct LibraryEmitter {
                 e.store(e.bytePointer(scratch, offset: e.int(offset) + (e.int(run.rounds - 1) - round) * sliceBytes), context, e.int(slot))
             }
         }
+        func storeRound(_ round: IRValue, ofStep index: Int, _ context: IRValue) {
+            e.store(round, context, e.int(1 + variant.program.steps[index].operands.count))  // the i64 after the pointers
+        }
         /// One round of the step's tasks (`round` nil: a kernel of one round).
         func runRound(ofStep index: Int, _ context: IRValue, round: IRValue?) {
             let start = e.callIntrinsic("llvm.readcyclecounter", [])
-            if let round {
-                let step = variant.program.steps[index]
-                e.store(round, context, e.int(1 + step.operands.count))  // the i64 after the pointers
-            }
+            if let round { storeRound(round, ofStep: index, context) }
             runTasks(e, task: tasks[variant.bodyOfStep[index]], count: variant.kernels[index].taskCount,
                      context: context, parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
             addTicks(e, since: start, to: stepTicks, index: index)
@@ -224,6 +224,27 @@ struct LibraryEmitter {
             let runs = Dictionary(uniqueKeysWithValues: variant.interleavedRuns.map { ($0.steps.lowerBound, $0) })
             var index = 0
             while index < variant.program.steps.count {
+                if let run = runs[index], variant.fusedRunStarts.contains(index) {
+                    // One parallel_for a round, each task running every step's task of that index
+                    // (timed as the first step).
+                    let contexts = run.steps.map { context(ofStep: $0) }
+                    let fusedContext = e.entryAlloca(types.pointer, count: contexts.count)
+                    for (slot, context) in contexts.enumerated() { e.store(context, fusedContext, e.int(slot)) }
+                    let fusedTask = emitFusedTask(run.steps.map { tasks[variant.bodyOfStep[$0]] },
+                                                  name: "\(symbolPrefix).fused\(index)")
+                    forEachRound(run.rounds) { round in
+                        let start = e.callIntrinsic("llvm.readcyclecounter", [])
+                        for (step, context) in zip(run.steps, contexts) {
+                            pointLocalBuffers(ofStep: step, context, run: run, round: round)
+                            storeRound(round, ofStep: step, context)
+                        }
+                        runTasks(e, task: fusedTask, count: variant.kernels[index].taskCount, context: fusedContext,
+                                 parallelFor: parallelFor, parallelForType: parallelForType, pool: pool)
+                        addTicks(e, since: start, to: stepTicks, index: index)
+                    }
+                    index = run.steps.upperBound
+                    continue
+                }
                 if let run = runs[index] {  // round by round: every step's round r, then r + 1
                     let contexts = run.steps.map { context(ofStep: $0) }
                     forEachRound(run.rounds) { round in
@@ -246,6 +267,19 @@ struct LibraryEmitter {
         }
         e.returnValue(e.int32(0))
         return run
+    }
+
+    /// `internal void name(ptr contexts, i64 index)`: `tasks[i](contexts[i], index)` for each i,
+    /// in order (a fused run's task).
+    private func emitFusedTask(_ tasks: [LLVMValueRef], name: String) -> LLVMValueRef {
+        let function = module.addFunction(name, returning: types.void, parameters: [types.pointer, types.i64], exported: false)
+        let e = FunctionEmitter(module: module, function: function)
+        for (slot, task) in tasks.enumerated() {
+            let context = e.load(e.parameter(0), e.int(slot), type: types.pointer)
+            e.call(task, type: module.functionType(of: task), [context, e.parameter(1)])
+        }
+        e.returnVoid()
+        return function
     }
 
     /// `P_run_profiled(inputs, outputs, scratch, parallel_for, pool, step_ticks)`: checks the

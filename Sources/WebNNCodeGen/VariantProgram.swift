@@ -12,6 +12,13 @@ struct VariantProgram {
     /// The program's interleaved runs whose every kernel splits into their rounds (their kernels
     /// are `RoundSplitKernel`s): the library runs these round by round.
     let interleavedRuns: [InterleavedRun]
+    /// The first steps of the interleaved runs that run fused: attention's scores, softmax and
+    /// context whose kernels cut a head's rows into the same blocks (`GemmKernel.RowCut.blocks`),
+    /// so that one task runs all three steps on one block, one parallel_for a round: the block's
+    /// scores (`attentionBlockBytes`) stay in L2 from the product that writes them through the
+    /// softmax to the product that reads them, where step by step each round's whole slice of
+    /// scores went through the cache three times.
+    let fusedRunStarts: Set<Int>
     /// The body each step runs: an index into `bodySteps`.
     let bodyOfStep: [Int]
     /// The first step of each distinct body; steps with equal `StepSignature`s share one.
@@ -27,9 +34,21 @@ struct VariantProgram {
         interleavedRuns = self.program.interleavedRuns.filter { run in
             run.steps.allSatisfy { kernels[$0].rounds == 1 && kernels[$0].splits(intoRounds: run.rounds) }
         }
+        var fusedRunStarts: Set<Int> = []
         for run in interleavedRuns {
-            for index in run.steps { kernels[index] = RoundSplitKernel(kernel: kernels[index], rounds: run.rounds) }
+            if let fused = try VariantProgram.fusedAttention(run, self.program.steps, kernels, vectorWidth: vectorWidth) {
+                let first = run.steps.lowerBound
+                for (index, kernel) in zip(run.steps, fused) {
+                    kernels[index] = RoundSplitKernel(kernel: kernel, rounds: run.rounds, label: index == first
+                        ? "FusedAttention(" + fused.map(\.name).joined(separator: ", ") + ")"
+                        : "\(kernel.name) (fused: timed in the run's first step)")
+                }
+                fusedRunStarts.insert(first)
+            } else {
+                for index in run.steps { kernels[index] = RoundSplitKernel(kernel: kernels[index], rounds: run.rounds) }
+            }
         }
+        self.fusedRunStarts = fusedRunStarts
         self.kernels = kernels
         var bodies: [StepSignature: Int] = [:]
         var bodySteps: [Int] = []
@@ -41,6 +60,27 @@ struct VariantProgram {
             return bodySteps.count - 1
         }
         self.bodySteps = bodySteps
+    }
+
+    /// The scores of a fused attention task's row block take about this many bytes (L2 holds
+    /// them with the block's rows of q and the head's k and v).
+    static let attentionBlockBytes = 128 << 10
+
+    /// The kernels of `run` cut into the row blocks of a fused run, or nil when its steps are not
+    /// a batched product into a vector-path softmax into a batched product over the same rows
+    /// (both products of activations, as attention's are) whose tasks then pair up one to one.
+    private static func fusedAttention(_ run: InterleavedRun, _ steps: [KernelStep], _ kernels: [KernelEmitter],
+                                       vectorWidth: Int?) throws -> [KernelEmitter]? {
+        guard run.steps.count == 3, let scores = kernels[run.steps.lowerBound] as? GemmKernel,
+              let softmax = kernels[run.steps.lowerBound + 1] as? SoftmaxKernel, softmax.vectorWidth != nil,
+              let context = kernels[run.steps.lowerBound + 2] as? GemmKernel,
+              !scores.packedB, !context.packedB, scores.m == context.m else { return nil }
+        let targetRows = max(1, attentionBlockBytes / (4 * scores.n))
+        let blocks = (scores.m + targetRows - 1) / targetRows
+        let rowBlock = (scores.m + blocks - 1) / blocks
+        let fused = try run.steps.map { try makeKernelEmitter(for: steps[$0], vectorWidth: vectorWidth, rowBlock: rowBlock) }
+        guard Set(fused.map(\.taskCount)).count == 1, fused.allSatisfy({ $0.splits(intoRounds: run.rounds) }) else { return nil }
+        return fused
     }
 
     /// At most this many kernel modules per variant and pipeline: enough to keep every thread

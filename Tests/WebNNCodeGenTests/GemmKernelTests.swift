@@ -77,7 +77,10 @@ import WebNNReference
     /// Attention's products: Q · K^T with K^T a transpose of the keys' heads (b read through
     /// its strides, packed per task) and P · V, on [batch, heads, seq, dim] operands. With
     /// several heads and enough scores, scores, softmax and P · V run a group of heads at a time
-    /// (an `InterleavedRun`, every kernel split into its rounds).
+    /// (an `InterleavedRun`, every kernel split into its rounds), fused: each task takes a block
+    /// of a head's rows through all three steps (183 rows: blocks of 92 and 91). The softmax
+    /// writes the probabilities over the scores. Also run with 8-float vectors where the host
+    /// has AVX2 (the AVX-512 path scales its exponentials with `vscalefps`).
     @Test(arguments: 0..<6) func attentionProducts(_ round: Int) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
@@ -108,6 +111,9 @@ import WebNNReference
         #expect(variant.interleavedRuns.map(\.rounds) == (rounds > 1 ? [rounds] : []), "seed \(seed)")
         // The scores and the probabilities are the run's own: every round uses one slice of them.
         #expect(program.interleavedRuns.map(\.localBuffers.count) == (rounds > 1 ? [2] : []), "seed \(seed)")
+        #expect(variant.fusedRunStarts.count == (rounds > 1 ? 1 : 0), "seed \(seed)")
+        let softmax = try #require(program.steps.first { if case .softmax = $0.kernel { true } else { false } })
+        #expect(softmax.operandsSharingResult == [true], "seed \(seed): the softmax is not in place")
         // Every buffer of a run stays live through the run: no two of its scratch buffers overlap
         // (the keys' transpose, read by the first step only, would otherwise be free for P · V).
         for run in program.interleavedRuns {
@@ -121,6 +127,9 @@ import WebNNReference
             #expect(zip(sorted, sorted.dropFirst()).allSatisfy { $0.key + $0.value <= $1.key }, "seed \(seed): \(sorted)")
         }
         try expectMatchesReference(maker, seed: seed)
+        if QuantizedConv2dTests.hostHasAVX2 {
+            try expectMatchesReference(maker, seed: seed, options: CodeGenOptions(prefix: "model", target: QuantizedConv2dTests.avx2))
+        }
     }
 
     /// The cache blocking of large products (BLIS's kc, mc and panel groups), for both vector

@@ -43,7 +43,7 @@ struct GemmKernel: KernelEmitter {
     let aBatchStrides: [Int], bBatchStrides: [Int]
     /// Whether b is the compile-time packed constant.
     let packedB: Bool
-    let rows: PointwiseTiling
+    let rows: RowCut
     /// K is reduced in `kBlocks` blocks of `kBlock` (the last one may be shorter).
     let kBlock: Int, kBlocks: Int
     /// With several K blocks, the row pitch (floats) of the task's packed block of a.
@@ -66,7 +66,9 @@ struct GemmKernel: KernelEmitter {
     static let targetTasks = 4
 
     /// `packedB`: the shape of b packed by `GemmPacking`, or nil when b is read as it is (`b`).
-    init(_ attributes: MatMulAttributes, a: [Int], b: [Int], c: [Int]?, result: [Int], vectorWidth: Int) throws {
+    /// `rowBlock`: tasks take blocks of that many rows (`RowCut.blocks`) and every panel.
+    init(_ attributes: MatMulAttributes, a: [Int], b: [Int], c: [Int]?, result: [Int], vectorWidth: Int,
+         rowBlock: Int? = nil) throws {
         guard a.count >= 2, b.count >= 2, result.count >= 2 else {
             throw CodeGenError.unsupported("matmul of \(a) and \(b) into \(result)")
         }
@@ -130,10 +132,16 @@ struct GemmKernel: KernelEmitter {
             aPitch = nil
             rowsPerRun = max(self.rowsPerTile, GemmKernel.runBytes / (4 * k))
         }
-        rows = PointwiseTiling(pixels: m, tileWidth: self.rowsPerTile, vectors: vectorsPerTile, pixelsPerRun: rowsPerRun)
+        if let rowBlock {
+            rows = RowCut(rows: m, block: rowBlock, tileWidth: self.rowsPerTile, vectors: vectorsPerTile)
+            panelsPerTask = panels
+            return
+        }
+        let tiling = PointwiseTiling(pixels: m, tileWidth: self.rowsPerTile, vectors: vectorsPerTile, pixelsPerRun: rowsPerRun)
+        rows = .runs(tiling)
         if aPitch != nil {
-            let batches = batchShape.reduce(1, *)
-            let groups = min(panels, max(1, (GemmKernel.targetTasks + batches * rows.runs - 1) / (batches * rows.runs)))
+            let runs = batchShape.reduce(1, *) * tiling.runs
+            let groups = min(panels, max(1, (GemmKernel.targetTasks + runs - 1) / runs))
             panelsPerTask = (panels + groups - 1) / groups
         } else {
             panelsPerTask = 1
@@ -144,16 +152,12 @@ struct GemmKernel: KernelEmitter {
     var panels: Int { (n + panelWidth - 1) / panelWidth }
     private var panelGroups: Int { (panels + panelsPerTask - 1) / panelsPerTask }
     private var batchCount: Int { batchShape.reduce(1, *) }
-    var taskCount: Int { batchCount * rows.runs * panelGroups }
+    var taskCount: Int { batchCount * rows.count * panelGroups }
     /// Tasks are batch-major.
     func splits(intoRounds rounds: Int) -> Bool { batchShape.count >= 1 && batchCount % rounds == 0 }
-    /// The most rows of one run (its full tiles, and the last tiles in the last run).
-    private var longestRun: Int {
-        (rows.fullTileCount + rows.runs - 1) / rows.runs * rowsPerTile + rows.lastTiles.reduce(0) { $0 + $1.1 }
-    }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
-        let group = task % panelGroups, run = task / panelGroups % rows.runs, batch = task / (panelGroups * rows.runs)
+        let group = task % panelGroups, run = task / panelGroups % rows.count, batch = task / (panelGroups * rows.count)
         var aBase = e.int(0), bBase = e.int(0)
         var remaining = batch
         for axis in batchShape.indices.reversed() {
@@ -162,10 +166,8 @@ struct GemmKernel: KernelEmitter {
             if aBatchStrides[axis] != 0 { aBase = aBase + index * aBatchStrides[axis] }
             if bBatchStrides[axis] != 0 { bBase = bBase + index * bBatchStrides[axis] }
         }
-        let (firstTile, endTile) = rows.fullTiles(e, run: run)
-        let lastRun = run == e.int(rows.runs - 1)
-        let firstRow = firstTile * rowsPerTile
-        let aBlock = aPitch.map { e.entryAlloca(e.types.f32, count: longestRun * $0) }
+        let (firstRow, endRow) = rows.range(e, run: run)
+        let aBlock = aPitch.map { e.entryAlloca(e.types.f32, count: rows.longestRun * $0) }
         let bPanel = packedB ? nil : e.entryAlloca(e.types.f32, count: kBlock * panelWidth)
         let firstPanel = group * panelsPerTask
         let endPanel = panelGroups * panelsPerTask == panels ? firstPanel + panelsPerTask
@@ -178,8 +180,7 @@ struct GemmKernel: KernelEmitter {
             // a, at (row, k of the block) = pointer[offset(row) + k · stride]
             let aSource: (pointer: IRValue, offset: (IRValue) -> IRValue, stride: Int)
             if let aBlock, let aPitch {
-                packA(e, buffers, aBase: aBase, firstRow: firstRow,
-                      endRow: e.select(lastRun, e.int(m), endTile * rowsPerTile), kStart: kStart, kLength: kLength, into: aBlock)
+                packA(e, buffers, aBase: aBase, firstRow: firstRow, endRow: endRow, kStart: kStart, kLength: kLength, into: aBlock)
                 aSource = (aBlock, { row in (row - firstRow) * aPitch }, 1)
             } else {
                 aSource = (buffers.operands[0].pointer, { row in aBase + row * aStrides.m + kStart * aStrides.k }, aStrides.k)
@@ -194,19 +195,13 @@ struct GemmKernel: KernelEmitter {
                     let weightPrefetch = packedB ? WeightPrefetch(
                         weightBytes: 4 * panels * k * panelWidth, groupFloats: kBlock * panelWidth,
                         nextGroupStart: bBase + (panel + 1) % panels * (k * panelWidth) + kStart * panelWidth,
-                        reductionLength: kBlock, tiling: rows) : nil
-                    let tile = { (tileRows: Int, tileFirstRow: IRValue, tileInRun: IRValue?) in
+                        reductionLength: kBlock, tiling: rows.prefetchTiling) : nil
+                    rows.forEachTile(e, run: run) { tileRows, tileFirstRow, tileInRun in
                         emitTile(e, buffers, batch: batch, a: (aSource.pointer, (0..<tileRows).map { aSource.offset(tileFirstRow + $0) },
                                                                aSource.stride),
                                  panelPointer: panelPointer, panelBase: panelBase, panel: panel, columns: columns,
                                  firstRow: tileFirstRow, kLength: kLength, blocks: blocks,
                                  prefetch: tileInRun.flatMap { weightPrefetch?.range(tileInRun: $0) })
-                    }
-                    e.forLoop(from: firstTile, to: endTile) { index in tile(rowsPerTile, index * rowsPerTile, index - firstTile) }
-                    if !rows.lastTiles.isEmpty {
-                        e.ifThen(lastRun) {
-                            for (first, count) in rows.lastTiles { tile(count, e.int(first), nil) }
-                        }
                     }
                 }
                 if lastColumns == panelWidth {
@@ -228,6 +223,83 @@ struct GemmKernel: KernelEmitter {
             return nil
         }
         return (Float(alpha), Float(beta))
+    }
+
+    /// How the tasks cut the rows: into `runs` of whole tiles (`PointwiseTiling`: full tiles
+    /// shared out evenly, the last tiles in the last run), or into `blocks` of `size` rows, the
+    /// last one shorter, each tiled on its own, so that task t of any kernel cut alike covers the
+    /// same rows, whatever its tile (an attention run's fused tasks, `SoftmaxKernel`'s lines).
+    enum RowCut {
+        case runs(PointwiseTiling)
+        case blocks(size: Int, count: Int, full: PointwiseTiling, last: PointwiseTiling)
+
+        init(rows: Int, block: Int, tileWidth: Int, vectors: Int) {
+            let count = (rows + block - 1) / block
+            let tiling = { (pixels: Int) in PointwiseTiling(pixels: pixels, tileWidth: tileWidth, vectors: vectors, pixelsPerRun: pixels) }
+            self = .blocks(size: block, count: count, full: tiling(block), last: tiling(rows - (count - 1) * block))
+        }
+
+        var count: Int {
+            switch self {
+            case .runs(let tiling): return tiling.runs
+            case .blocks(_, let count, _, _): return count
+            }
+        }
+
+        /// The most rows of one run or block.
+        var longestRun: Int {
+            switch self {
+            case .runs(let tiling):
+                return (tiling.fullTileCount + tiling.runs - 1) / tiling.runs * tiling.tileWidth + tiling.lastTiles.reduce(0) { $0 + $1.1 }
+            case .blocks(let size, _, _, _): return size
+            }
+        }
+
+        /// The tiling whose runs a weight prefetch spreads over.
+        var prefetchTiling: PointwiseTiling {
+            switch self {
+            case .runs(let tiling): return tiling
+            case .blocks(_, _, let full, _): return full
+            }
+        }
+
+        /// Rows `[first, end)` of run (or block) `run`.
+        func range(_ e: FunctionEmitter, run: IRValue) -> (IRValue, IRValue) {
+            switch self {
+            case .runs(let tiling):
+                let (firstTile, endTile) = tiling.fullTiles(e, run: run)
+                let pixels = tiling.fullTileCount * tiling.tileWidth + tiling.lastTiles.reduce(0) { $0 + $1.1 }
+                return (firstTile * tiling.tileWidth, e.select(run == e.int(tiling.runs - 1), e.int(pixels), endTile * tiling.tileWidth))
+            case .blocks(let size, let count, _, let last):
+                let rows = (count - 1) * size + last.fullTileCount * last.tileWidth + last.lastTiles.reduce(0) { $0 + $1.1 }
+                return (run * size, e.minimum(run * size + size, e.int(rows)))
+            }
+        }
+
+        /// `tile(rows, firstRow, tileInRun)` for each tile of run (or block) `run`; `tileInRun`
+        /// counts the full tiles and is nil for the last ones.
+        func forEachTile(_ e: FunctionEmitter, run: IRValue, _ tile: (Int, IRValue, IRValue?) -> Void) {
+            func tiles(_ tiling: PointwiseTiling, from first: IRValue, to end: IRValue, offset: IRValue, last: IRValue?) {
+                e.forLoop(from: first, to: end) { index in tile(tiling.tileWidth, offset + index * tiling.tileWidth, index - first) }
+                guard !tiling.lastTiles.isEmpty else { return }
+                func lastTiles() { for (first, count) in tiling.lastTiles { tile(count, offset + first, nil) } }
+                if let last { e.ifThen(last, lastTiles) } else { lastTiles() }
+            }
+            switch self {
+            case .runs(let tiling):
+                let (firstTile, endTile) = tiling.fullTiles(e, run: run)
+                tiles(tiling, from: firstTile, to: endTile, offset: e.int(0), last: run == e.int(tiling.runs - 1))
+            case .blocks(let size, let count, let full, let last):
+                func block(_ tiling: PointwiseTiling) {
+                    tiles(tiling, from: e.int(0), to: e.int(tiling.fullTileCount), offset: run * size, last: nil)
+                }
+                if count == 1 {
+                    block(last)
+                } else {
+                    e.ifThenElse(run == e.int(count - 1), then: { block(last) }, else: { block(full) })
+                }
+            }
+        }
     }
 
     /// Whether the current K block is the first (the tile starts from zero, not from its stored

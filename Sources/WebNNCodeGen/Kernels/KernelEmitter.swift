@@ -37,9 +37,11 @@ extension KernelEmitter {
 struct RoundSplitKernel: KernelEmitter {
     let kernel: KernelEmitter
     let rounds: Int
+    /// What profiles call the step instead of the kernel's name (a fused run's steps).
+    var label: String? = nil
 
     var taskCount: Int { kernel.taskCount / rounds }
-    var name: String { kernel.name }
+    var name: String { label ?? kernel.name }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
         kernel.emitTask(e, buffers, task: task)
@@ -73,7 +75,9 @@ func supportedDataTypes(_ kernel: Kernel) -> Set<DataType> {
 
 /// The emitter for a step, checking its data types and that it has the operands its kernel needs.
 /// `vectorWidth`: the target's float vector width for the register-tiled kernels (nil: none).
-func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> KernelEmitter {
+/// `rowBlock`: a matmul's or softmax's tasks take blocks of that many rows (an attention run's
+/// fused tasks, see `VariantProgram`).
+func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil, rowBlock: Int? = nil) throws -> KernelEmitter {
     if case .dataMovement(let kernel) = step.kernel { return try makeDataMovementEmitter(kernel, step) }  // IndexingKernel.swift
     if case .reduction(let kernel) = step.kernel { return try makeReductionEmitter(kernel, step) }  // ReductionKernel.swift
     if case .quantizedConv2d(let attributes) = step.kernel {  // mixed types, checked there
@@ -147,7 +151,8 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
         let c = operandCount - fused == 3 ? shapes[2] : nil
         if dataType == .float32, let vectorWidth {
             do {
-                return try GemmKernel(attributes, a: shapes[0], b: shapes[1], c: c, result: resultShape, vectorWidth: vectorWidth)
+                return try GemmKernel(attributes, a: shapes[0], b: shapes[1], c: c, result: resultShape, vectorWidth: vectorWidth,
+                                      rowBlock: rowBlock)
             } catch _ where !attributes.packedB {}  // a batched c: the general kernel
         }
         return try MatMulKernel(attributes, a: shapes[0], b: shapes[1], c: c, result: resultShape)
@@ -156,7 +161,8 @@ func makeKernelEmitter(for step: KernelStep, vectorWidth: Int? = nil) throws -> 
         return try Pool2dKernel(attributes, input: shapes[0], result: resultShape)
     case .softmax(let axis):
         try require(1...1)
-        return try SoftmaxKernel(shape: shapes[0], axis: axis, dataType: dataType, vectorWidth: vectorWidth)
+        return try SoftmaxKernel(shape: shapes[0], axis: axis, dataType: dataType, vectorWidth: vectorWidth,
+                                 linesPerTask: rowBlock)
     case .batchNormalization(let attributes):
         try require(3...5)
         return try BatchNormalizationKernel(attributes, shape: shapes[0], operandCount: operandCount)

@@ -21,17 +21,20 @@ struct SoftmaxKernel: KernelEmitter {
     /// Elements per task of the vector path (whole lines).
     static let elementsPerTask = 4096
 
-    init(shape: [Int], axis: Int, dataType: DataType = .float32, vectorWidth: Int? = nil) throws {
+    /// `linesPerTask`: the vector path's tasks take blocks of that many lines of a matrix (an
+    /// attention run's row blocks, `GemmKernel.RowCut.blocks`) instead of about
+    /// `elementsPerTask` elements.
+    init(shape: [Int], axis: Int, dataType: DataType = .float32, vectorWidth: Int? = nil, linesPerTask: Int? = nil) throws {
         guard axis < shape.count else { throw CodeGenError.unsupported("softmax of \(shape) along axis \(axis)") }
         outer = shape[..<axis].reduce(1, *)
         length = shape[axis]
         inner = shape[(axis + 1)...].reduce(1, *)
         self.vectorWidth = inner == 1 && dataType == .float32 && length >= (vectorWidth ?? 0) ? vectorWidth : nil
         // Balanced blocks of whole lines within a matrix (the last two axes: a head's scores).
-        let target = max(1, SoftmaxKernel.elementsPerTask / length)
+        let target = linesPerTask ?? max(1, SoftmaxKernel.elementsPerTask / length)
         linesPerMatrix = shape.count >= 2 && axis == shape.count - 1 ? max(shape[shape.count - 2], 1) : 1
         tasksPerMatrix = (linesPerMatrix + target - 1) / target
-        linesPerTask = (linesPerMatrix + tasksPerMatrix - 1) / tasksPerMatrix
+        self.linesPerTask = linesPerTask ?? (linesPerMatrix + tasksPerMatrix - 1) / tasksPerMatrix
     }
 
     private var innerBlocks: Int { (inner + SoftmaxKernel.innerBlock - 1) / SoftmaxKernel.innerBlock }
