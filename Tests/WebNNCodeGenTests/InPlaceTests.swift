@@ -76,14 +76,28 @@ import WebNNLowering
         try expectMatchesReference(maker, seed: 1)
     }
 
-    /// A value that dies in a step that is not element-wise, or whose type differs from the
-    /// result's (a comparison, a cast), keeps its own buffer.
+    /// A softmax writes its result over its input (each line is read whole, for the maximum,
+    /// before any of it is stored), along the last axis and along another.
+    @Test(arguments: [0, 1]) func softmaxWritesInPlace(axis: Int) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let x = try maker.input("x", [7, 37])
+        let scaled = try maker.node("mul", [x, try maker.constant("three", [], in: 3...3)], output: false)
+        try maker.node("abs", [try maker.node("softmax", [scaled], ["axis": .int(Int64(axis))], output: false)])
+        let program = try Lowering.lower(maker.graph)
+        let softmax = try #require(program.steps.first { if case .softmax = $0.kernel { true } else { false } })
+        #expect(softmax.operandsSharingResult == [true])
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    /// A value that dies in a step that is not element-wise or a softmax, or whose type differs
+    /// from the result's (a comparison, a cast), keeps its own buffer.
     @Test func otherStepsDoNotWriteInPlace() throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
         let x = try maker.input("x", [3, 5])
         let a = try maker.node("neg", [x], output: false)
-        let b = try maker.node("softmax", [a], ["axis": .int(1)], output: false)
+        let b = try maker.node("layerNormalization", [a], ["axes": .ints([1])], output: false)
         let c = try maker.node("greater", [b, try maker.constant("half", [], in: 0.5...0.5)], output: false)
         let d = try maker.node("cast", [c], ["dataType": .string("float32")], output: false)
         try maker.node("mul", [d, x])
