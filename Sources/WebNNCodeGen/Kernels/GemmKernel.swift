@@ -10,8 +10,10 @@ import WebNNLowering
 /// `vectorsPerTile` × VW floats, laid out `[K][panelWidth]` (so the `vectorsPerTile` weight
 /// vectors of one k are one contiguous run), zero-padded past N: a constant `b` is packed so at
 /// compile time (`GemmPacking`; the step's `b` operand is then `[b's batch..., panels, K,
-/// panelWidth]`), any other `b` (attention's K^T and V) is packed by each task into a stack
-/// panel, read through its own strides, so a transposed or strided `b` costs no separate copy.
+/// panelWidth]`); any other `b` (attention's K^T and V) is read in place where its rows are
+/// contiguous (a full panel is then a `panelWidth`-float slice of each of K rows), and otherwise
+/// (a transposed b, a last partial panel) packed by each task into a stack panel, read through
+/// its own strides, so a transposed or strided `b` costs no separate copy.
 ///
 /// A tile is `rows × vectorsPerTile` accumulators (`<VW x float>`, lanes = columns) kept in
 /// registers over a K block: per k, `vectorsPerTile` panel loads and one broadcast of
@@ -149,6 +151,11 @@ struct GemmKernel: KernelEmitter {
     }
 
     var panelWidth: Int { vectorsPerTile * vectorWidth }
+    /// Whether an unpacked b whose rows are contiguous (attention's K^T and V) is read in place,
+    /// each full panel a `panelWidth`-float slice of K rows `bStrides.k` floats apart, instead of
+    /// copied into a stack panel by every task.
+    private var bReadInPlace: Bool { !packedB && bStrides.n == 1 }
+    private var lastColumnsFull: Bool { n % panelWidth == 0 }
     var panels: Int { (n + panelWidth - 1) / panelWidth }
     private var panelGroups: Int { (panels + panelsPerTask - 1) / panelsPerTask }
     private var batchCount: Int { batchShape.reduce(1, *) }
@@ -168,7 +175,7 @@ struct GemmKernel: KernelEmitter {
         }
         let (firstRow, endRow) = rows.range(e, run: run)
         let aBlock = aPitch.map { e.entryAlloca(e.types.f32, count: rows.longestRun * $0) }
-        let bPanel = packedB ? nil : e.entryAlloca(e.types.f32, count: kBlock * panelWidth)
+        let bPanel = packedB || (bReadInPlace && lastColumnsFull) ? nil : e.entryAlloca(e.types.f32, count: kBlock * panelWidth)
         let firstPanel = group * panelsPerTask
         let endPanel = panelGroups * panelsPerTask == panels ? firstPanel + panelsPerTask
             : e.minimum(firstPanel + panelsPerTask, e.int(panels))
@@ -187,10 +194,18 @@ struct GemmKernel: KernelEmitter {
             }
             e.forLoop(from: firstPanel, to: endPanel) { panel in
                 let emit = { (columns: Int) in
-                    let (panelPointer, panelBase) = bPanel.map {
-                        (packPanel(e, buffers, bBase: bBase, panel: panel, columns: columns, kStart: kStart,
-                                   kLength: kLength, into: $0), e.int(0))
-                    } ?? (buffers.operands[1].pointer, bBase + panel * (k * panelWidth) + kStart * panelWidth)
+                    let (panelPointer, panelBase, panelStride): (IRValue, IRValue, Int)
+                    if bReadInPlace && columns == panelWidth {
+                        (panelPointer, panelBase, panelStride) = (buffers.operands[1].pointer,
+                                                                  bBase + panel * panelWidth + kStart * bStrides.k, bStrides.k)
+                    } else if let bPanel {
+                        (panelPointer, panelBase, panelStride) = (packPanel(e, buffers, bBase: bBase, panel: panel, columns: columns,
+                                                                            kStart: kStart, kLength: kLength, into: bPanel),
+                                                                  e.int(0), panelWidth)
+                    } else {
+                        (panelPointer, panelBase, panelStride) = (buffers.operands[1].pointer,
+                                                                  bBase + panel * (k * panelWidth) + kStart * panelWidth, panelWidth)
+                    }
                     // The next panel's block (wrapping to the first panel) while this one's tiles run.
                     let weightPrefetch = packedB ? WeightPrefetch(
                         weightBytes: 4 * panels * k * panelWidth, groupFloats: kBlock * panelWidth,
@@ -199,7 +214,7 @@ struct GemmKernel: KernelEmitter {
                     rows.forEachTile(e, run: run) { tileRows, tileFirstRow, tileInRun in
                         emitTile(e, buffers, batch: batch, a: (aSource.pointer, (0..<tileRows).map { aSource.offset(tileFirstRow + $0) },
                                                                aSource.stride),
-                                 panelPointer: panelPointer, panelBase: panelBase, panel: panel, columns: columns,
+                                 panel: (panelPointer, panelBase, panelStride), panelIndex: panel, columns: columns,
                                  firstRow: tileFirstRow, kLength: kLength, blocks: blocks,
                                  prefetch: tileInRun.flatMap { weightPrefetch?.range(tileInRun: $0) })
                     }
@@ -370,7 +385,7 @@ struct GemmKernel: KernelEmitter {
     /// when packed, stride 1).
     private func emitTile(_ e: FunctionEmitter, _ buffers: StepBuffers, batch: IRValue,
                           a: (pointer: IRValue, offsets: [IRValue], stride: Int),
-                          panelPointer: IRValue, panelBase: IRValue, panel: IRValue, columns: Int,
+                          panel panelSource: (pointer: IRValue, base: IRValue, rowStride: Int), panelIndex panel: IRValue, columns: Int,
                           firstRow: IRValue, kLength: IRValue, blocks: KBlockFlags?, prefetch: WeightPrefetch.Range?) {
         let rows = a.offsets.count
         let vectors = (columns + vectorWidth - 1) / vectorWidth
@@ -392,9 +407,9 @@ struct GemmKernel: KernelEmitter {
         let scaleA = attributes.alpha != 1 && aPitch == nil
         let sums = e.forLoop(from: e.int(0), to: kLength, carrying: initial) { kIndex, accumulators in
             var acc = accumulators
-            if let prefetch { e.prefetch(panelPointer, prefetch.first + kIndex * prefetch.floatsPerStep) }
+            if let prefetch { e.prefetch(panelSource.pointer, prefetch.first + kIndex * prefetch.floatsPerStep) }
             let weights = (0..<vectors).map { v in
-                e.loadVector(panelPointer, panelBase + kIndex * panelWidth + v * vectorWidth, lanes: vectorWidth,
+                e.loadVector(panelSource.pointer, panelSource.base + kIndex * panelSource.rowStride + v * vectorWidth, lanes: vectorWidth,
                              width: vectorWidth)
             }
             for r in 0..<rows {
