@@ -64,7 +64,11 @@ struct GemmKernel: KernelEmitter {
     static let aBlockBytes = 96 << 10
     /// With a packed a, panels are grouped so that there are about this many tasks (a group
     /// reuses one packed block, so fewer groups pack less; more balance threads better: 8 cost
-    /// 128×1536×384 ~15 % at 1 thread against 2 or 4).
+    /// 128×1536×384 ~15 % at 1 thread against 2 or 4). A packed constant b read with a in place
+    /// groups its panels for about twice as many tasks: a task's tiles then prefetch the task's
+    /// own next panel (`WeightPrefetch`), where one panel a task had two threads prefetching each
+    /// other's (the encoder at seq 128, 2 threads: minimum 3-5 % lower in 3 of 4 alternating
+    /// rounds; seq 512 no different; 1 thread runs the same panels in the same order).
     static let targetTasks = 4
 
     /// `packedB`: the shape of b packed by `GemmPacking`, or nil when b is read as it is (`b`).
@@ -141,9 +145,10 @@ struct GemmKernel: KernelEmitter {
         }
         let tiling = PointwiseTiling(pixels: m, tileWidth: self.rowsPerTile, vectors: vectorsPerTile, pixelsPerRun: rowsPerRun)
         rows = .runs(tiling)
-        if aPitch != nil {
+        if aPitch != nil || packedB {
             let runs = batchShape.reduce(1, *) * tiling.runs
-            let groups = min(panels, max(1, (GemmKernel.targetTasks + runs - 1) / runs))
+            let target = aPitch != nil ? GemmKernel.targetTasks : 2 * GemmKernel.targetTasks
+            let groups = min(panels, max(1, (target + runs - 1) / runs))
             panelsPerTask = (panels + groups - 1) / groups
         } else {
             panelsPerTask = 1
