@@ -105,6 +105,11 @@ import WebNNReference
         }
         let vector = try maker.input("vector", [1000], dataType, in: -1...1)
         try maker.node("layerNormalization", [vector, nil, nil], ["axes": Self.ints([0])])
+        // A transformer's rows: 233 slices of 40, several slices a task (`elementsPerTask`),
+        // the last task shorter.
+        let rows = try maker.input("rows", [233, 40], dataType, in: -2...2)
+        try maker.node("layerNormalization", [rows, try maker.constant("rowScale", [40], dataType, in: 0.5...2),
+                                              try maker.constant("rowBias", [40], dataType, in: -1...1)], ["axes": Self.ints([1])])
         try expectMatchesReference(maker, seed: seed)
     }
 

@@ -65,28 +65,45 @@ struct MeanVarianceNormalizationKernel: KernelEmitter {
     }
 
     private var innerBlocks: Int { (inner + innerBlock - 1) / innerBlock }
-    var taskCount: Int { outerSizes.reduce(1, *) * innerBlocks }
+    private var outerCount: Int { outerSizes.reduce(1, *) }
+    /// Elements per task of the slice path (whole slices): one slice a task (a transformer's
+    /// 384-float rows) had two threads contend for the task counter more than they normalized.
+    static let elementsPerTask = 4096
+    /// Slices per task of the slice path (1 on the general path, whose tasks are one slice's inner blocks).
+    private var slicesPerTask: Int {
+        sliceVectorWidth == nil ? 1 : max(1, MeanVarianceNormalizationKernel.elementsPerTask / reducedSizes.reduce(1, *))
+    }
+    var taskCount: Int { (outerCount + slicesPerTask - 1) / slicesPerTask * innerBlocks }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
         let (x, y) = (buffers.operands[0], buffers.result)
         let scale = attributes.hasScale ? buffers.operands[1] : nil
         let bias = attributes.hasBias ? buffers.operands[attributes.hasScale ? 2 : 1] : nil
-        let outer = task / innerBlocks, block = task % innerBlocks
-        // The outer position's offsets in the input and in scale/bias.
-        var remaining = outer
-        var outerOffset = e.int(0), outerParameterOffset = e.int(0)
-        for axis in outerSizes.indices.reversed() {
-            let index = remaining % outerSizes[axis]
-            remaining = remaining / outerSizes[axis]
-            outerOffset = outerOffset + index * outerStrides[axis]
-            outerParameterOffset = outerParameterOffset + index * outerParameterStrides[axis]
+        /// The outer position's offsets in the input and in scale/bias.
+        func offsets(ofOuter outer: IRValue) -> (IRValue, IRValue) {
+            var remaining = outer
+            var outerOffset = e.int(0), outerParameterOffset = e.int(0)
+            for axis in outerSizes.indices.reversed() {
+                let index = remaining % outerSizes[axis]
+                remaining = remaining / outerSizes[axis]
+                outerOffset = outerOffset + index * outerStrides[axis]
+                outerParameterOffset = outerParameterOffset + index * outerParameterStrides[axis]
+            }
+            return (outerOffset, outerParameterOffset)
         }
         let count = e.double(Double(reducedSizes.reduce(1, *)))
         let epsilon = e.extendToDouble(e.constant(attributes.epsilon, as: x.dataType))
         if let sliceVectorWidth {
-            return emitSlice(e, buffers, offset: outerOffset, parameterOffset: outerParameterOffset, count: count,
-                             epsilon: epsilon, vectorWidth: sliceVectorWidth)
+            let first = task * slicesPerTask
+            e.forLoop(from: first, to: e.minimum(first + slicesPerTask, e.int(outerCount))) { outer in
+                let (offset, parameterOffset) = offsets(ofOuter: outer)
+                emitSlice(e, buffers, offset: offset, parameterOffset: parameterOffset, count: count,
+                          epsilon: epsilon, vectorWidth: sliceVectorWidth)
+            }
+            return
         }
+        let outer = task / innerBlocks, block = task % innerBlocks
+        let (outerOffset, outerParameterOffset) = offsets(ofOuter: outer)
         let firstInner = block * innerBlock
         let endInner = e.minimum(firstInner + innerBlock, e.int(inner))
         // Tile element t holds the statistics of inner position firstInner + t.
