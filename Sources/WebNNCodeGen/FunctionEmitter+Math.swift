@@ -4,14 +4,27 @@ import CLLVM
 /// vectorizer turns them into straight-line SIMD code. Accuracy, measured in ULP against a
 /// double-precision result: exp ≤ 2, sigmoid ≤ 3, tanh ≤ 5 (WebNN allows 32, 34, 16).
 extension FunctionEmitter {
-    /// `c[0] + x*(c[1] + x*(c[2] + ...))` by Horner's rule.
+    /// `c[0] + x*(c[1] + x*(c[2] + ...))` by Horner's rule (x a float or a float vector).
     func polynomial(_ x: IRValue, _ coefficients: [Float]) -> IRValue {
-        var result = float(coefficients.last!)
+        var result = float(coefficients.last!, like: x)
         for coefficient in coefficients.dropLast().reversed() {
-            result = mulAdd(result, x, float(coefficient))
+            result = mulAdd(result, x, float(coefficient, like: x))
         }
         return result
     }
+
+    /// `value` as a constant of x's type: a float, or a vector of `value`s.
+    private func float(_ value: Float, like x: IRValue) -> IRValue {
+        LLVMGetTypeKind(x.type) == LLVMVectorTypeKind ? splat(float(value), width: Int(LLVMGetVectorSize(x.type))) : float(value)
+    }
+
+    /// The constants of `exponential` and `exponentialOfNonPositive`: log2(e); ln 2 in two parts
+    /// (the high part has 9 bits, so n · high is exact); 1.5·2^23, whose addition rounds to an
+    /// integer in the low bits; the Taylor coefficients of e^r for |r| ≤ ln2/2.
+    private static let log2e: Float = 1.442_695_04
+    private static let ln2High: Float = 0.693_359_375, ln2Low: Float = -2.121_944_4e-4
+    private static let roundingMagic: Float = 12_582_912
+    private static let exponentialTaylor: [Float] = [1, 1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040]
 
     /// e^x, with IEEE results for overflow (+inf), underflow (denormals, then 0) and NaN.
     ///
@@ -27,13 +40,11 @@ extension FunctionEmitter {
     /// most, reduced as x − n·ln2 + small: where x is large and exact (gelu's −z²), none of its
     /// bits are lost to the rounding of the sum x + small, which e^ would magnify by |x|.
     func exponential(of x: IRValue, plus small: IRValue?) -> IRValue {
-        let magic: Float = 12_582_912  // 1.5·2^23: adding it rounds to an integer in the low bits
-        let shifted = (small.map { x + $0 } ?? x) * float(1.442_695_04) + float(magic)
-        let n = shifted - float(magic)
-        let high = mulAdd(n, float(-0.693_359_375), x)  // exact (n has few bits, ln2's high part 9)
-        let reduced = mulAdd(n, float(2.121_944_4e-4), small.map { high + $0 } ?? high)
-        let taylor: [Float] = [1, 1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040]
-        let mantissa = polynomial(reduced, taylor)
+        let shifted = (small.map { x + $0 } ?? x) * float(Self.log2e) + float(Self.roundingMagic)
+        let n = shifted - float(Self.roundingMagic)
+        let high = mulAdd(n, float(-Self.ln2High), x)  // exact (n has few bits, ln2's high part 9)
+        let reduced = mulAdd(n, float(-Self.ln2Low), small.map { high + $0 } ?? high)
+        let mantissa = polynomial(reduced, Self.exponentialTaylor)
         let exponent = bitCast(shifted, to: types.i32) - 0x4B40_0000
         let halfExponent = arithmeticShiftRight(exponent, wrap(LLVMConstInt(types.i32, 1, 0)))
         return mantissa * powerOfTwo(halfExponent) * powerOfTwo(exponent - halfExponent)
@@ -51,9 +62,9 @@ extension FunctionEmitter {
     /// result once, as the two exact multiplications do) instead of nine integer and float
     /// operations.
     func exponentialOfNonPositive(_ x: IRValue, width: Int) -> IRValue {
-        let constant = { (value: Float) in self.splat(self.float(value), width: width) }
+        let constant = { (value: Float) in self.float(value, like: x) }
         let clamped = select(x < constant(-104), constant(-104), x)  // (a NaN compares false: kept)
-        let scaled = clamped * constant(1.442_695_04)
+        let scaled = clamped * constant(Self.log2e)
         let n: IRValue, scale: (IRValue) -> IRValue
         let vectorType = LLVMVectorType(types.f32, UInt32(width))!
         if width == 16 && module.machine.target.enabledFeatures.contains("avx512f") {
@@ -64,7 +75,7 @@ extension FunctionEmitter {
                                           [mantissa, n, mantissa, allLanes, self.int32(4)])  // 4: MXCSR's rounding
             }
         } else {
-            let magic = constant(12_582_912)  // 1.5·2^23, as in `exponential`
+            let magic = constant(Self.roundingMagic)
             let shifted = scaled + magic
             n = shifted - magic
             scale = { mantissa in
@@ -76,13 +87,9 @@ extension FunctionEmitter {
                 return mantissa * power(half) * power(exponent - half)
             }
         }
-        let high = mulAdd(n, constant(-0.693_359_375), clamped)
-        let reduced = mulAdd(n, constant(2.121_944_4e-4), high)
-        var mantissa = constant(1.0 / 5040)
-        for coefficient in [Float](arrayLiteral: 1, 1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720).reversed() {
-            mantissa = mulAdd(mantissa, reduced, constant(coefficient))
-        }
-        return scale(mantissa)
+        let high = mulAdd(n, constant(-Self.ln2High), clamped)
+        let reduced = mulAdd(n, constant(-Self.ln2Low), high)
+        return scale(polynomial(reduced, Self.exponentialTaylor))
     }
 
     /// 1 / (1 + e^-x), computed from e^-|x| so that nothing overflows and tiny results keep
