@@ -178,7 +178,7 @@ struct GemmKernel: KernelEmitter {
             if aBatchStrides[axis] != 0 { aBase = aBase + index * aBatchStrides[axis] }
             if bBatchStrides[axis] != 0 { bBase = bBase + index * bBatchStrides[axis] }
         }
-        let (firstRow, endRow) = rows.range(e, run: run)
+        let (firstRow, endRow) = rows.range(e, run: run, of: m)
         let aBlock = aPitch.map { e.entryAlloca(e.types.f32, count: rows.longestRun * $0) }
         let bPanel = packedB || (bReadInPlace && lastColumnsFull) ? nil : e.entryAlloca(e.types.f32, count: kBlock * panelWidth)
         let firstPanel = group * panelsPerTask
@@ -283,15 +283,13 @@ struct GemmKernel: KernelEmitter {
             }
         }
 
-        /// Rows `[first, end)` of run (or block) `run`.
-        func range(_ e: FunctionEmitter, run: IRValue) -> (IRValue, IRValue) {
+        /// Rows `[first, end)` of run (or block) `run` of the `rows` rows.
+        func range(_ e: FunctionEmitter, run: IRValue, of rows: Int) -> (IRValue, IRValue) {
             switch self {
             case .runs(let tiling):
                 let (firstTile, endTile) = tiling.fullTiles(e, run: run)
-                let pixels = tiling.fullTileCount * tiling.tileWidth + tiling.lastTiles.reduce(0) { $0 + $1.1 }
-                return (firstTile * tiling.tileWidth, e.select(run == e.int(tiling.runs - 1), e.int(pixels), endTile * tiling.tileWidth))
-            case .blocks(let size, let count, _, let last):
-                let rows = (count - 1) * size + last.fullTileCount * last.tileWidth + last.lastTiles.reduce(0) { $0 + $1.1 }
+                return (firstTile * tiling.tileWidth, e.select(run == e.int(tiling.runs - 1), e.int(rows), endTile * tiling.tileWidth))
+            case .blocks(let size, _, _, _):
                 return (run * size, e.minimum(run * size + size, e.int(rows)))
             }
         }
