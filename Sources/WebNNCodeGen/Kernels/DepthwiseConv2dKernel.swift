@@ -154,7 +154,7 @@ struct DepthwiseConv2dKernel: KernelEmitter {
         let rowOffset = row.n * outputStrides["n"]! + row.oh * outputStrides["h"]!
         for r in 0..<pixels {
             let pixelOffset = rowOffset + (firstColumn + r) * outputStrides["w"]! + firstChannel
-            storeLanes(e, buffers, sums[r], lanes: lanes) { lane in pixelOffset + lane }
+            storeLanes(e, buffers, sums[r], lanes: lanes, at: pixelOffset)
         }
     }
 
@@ -204,7 +204,7 @@ struct DepthwiseConv2dKernel: KernelEmitter {
             let rowOffset = row.n * outputStrides["n"]! + channel * outputStrides["c"]! + row.oh * outputStrides["h"]!
             for (a, lanes) in vectorLanes.enumerated() {
                 let vectorOffset = rowOffset + firstColumn + a * vectorWidth
-                storeLanes(e, buffers, sums[ci * vectorLanes.count + a], lanes: lanes) { lane in vectorOffset + lane }
+                storeLanes(e, buffers, sums[ci * vectorLanes.count + a], lanes: lanes, at: vectorOffset)
             }
         }
     }
@@ -239,14 +239,17 @@ struct DepthwiseConv2dKernel: KernelEmitter {
         return e.wrap(shuffle)
     }
 
-    /// The epilogue and store of lanes `0..<lanes` of `sum`, lane l to result element `index(l)`.
-    private func storeLanes(_ e: FunctionEmitter, _ buffers: StepBuffers, _ sum: IRValue, lanes: Int,
-                            index: (Int) -> IRValue) {
+    /// The epilogue and store of lanes `0..<lanes` of `sum` to the result elements from `first`:
+    /// one vector where all lanes are stored and the epilogue has a vector form, else lane by lane.
+    private func storeLanes(_ e: FunctionEmitter, _ buffers: StepBuffers, _ sum: IRValue, lanes: Int, at first: IRValue) {
         let epilogue = EpilogueEmitter(epilogue: attributes.epilogue)
+        if lanes == Int(LLVMGetVectorSize(sum.type)),
+           let value = epilogue.applyToVector(e, sum, buffers, resultIndex: first) {
+            return e.storeVector(value, buffers.result.pointer, first)
+        }
         for lane in 0..<lanes {
             let value = e.wrap(LLVMBuildExtractElement(e.builder, sum.reference, e.int32(Int32(lane)).reference, "")!)
-            let resultIndex = index(lane)
-            e.store(epilogue.apply(e, value, buffers, resultIndex: resultIndex), buffers.result, resultIndex)
+            e.store(epilogue.apply(e, value, buffers, resultIndex: first + lane), buffers.result, first + lane)
         }
     }
 }

@@ -281,7 +281,15 @@ struct FastConv2dKernel: KernelEmitter {
         let vectors = (channels + vectorWidth - 1) / vectorWidth
         for (r, pixelOffset) in outputOffsets.enumerated() {
             for v in 0..<vectors {
-                for lane in 0..<min(vectorWidth, channels - v * vectorWidth) {
+                let lanes = min(vectorWidth, channels - v * vectorWidth)
+                if lanes == vectorWidth && outputStrides["c"]! == 1 {
+                    let index = pixelOffset + firstChannel + v * vectorWidth
+                    if let value = epilogue.applyToVector(e, sums[r * vectors + v], buffers, resultIndex: index) {
+                        e.storeVector(value, buffers.result.pointer, index)
+                        continue
+                    }
+                }
+                for lane in 0..<lanes {
                     let index = pixelOffset + (firstChannel + (v * vectorWidth + lane)) * outputStrides["c"]!
                     let sum = e.wrap(LLVMBuildExtractElement(e.builder, sums[r * vectors + v].reference,
                                                              e.int32(Int32(lane)).reference, "")!)
