@@ -6,7 +6,7 @@ import WebNNIR
 import WebNNLowering
 import WebNNReference
 
-/// split, slice, expand, tile, reverse, gather, reduce* and argMin/argMax compiled for every data
+/// split, slice, expand, tile, reverse, transpose, pad, gather, reduce* and argMin/argMax compiled for every data
 /// type they allow and compared with the reference interpreter: data movement, indexing and
 /// integers exactly, float reductions within WPT tolerance.
 @Suite struct DataMovementTests {
@@ -50,6 +50,21 @@ import WebNNReference
         let first = try maker.graph.addNode(Node(op: "split", operands: [x], attributes: ["splits": .int(1), "axis": .int(Int64(axis))]))[0]
         let back = try maker.node("reverse", [first], output: false)
         try maker.node("slice", [back], ["starts": .ints(shape.map { _ in 0 }), "sizes": DataMovementTests.ints(shape)])
+        try expectMatchesReference(maker, seed: seed)
+    }
+
+    /// Copies whose innermost axis is short and another axis long, which `LoopNest` runs as a
+    /// loop over the long axis with the short one unrolled in it: an NCHW → NHWC transpose of a
+    /// 3-channel image and a tile of a 2-column matrix; an expand and a slice of it beside them.
+    @Test(arguments: DataType.allCases) func shortInnermostAxes(_ dataType: DataType) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let image = try maker.input("image", [2, 3, 9, 13], dataType, in: -100...100)
+        try maker.node("transpose", [image], ["permutation": DataMovementTests.ints([0, 2, 3, 1])])
+        let columns = try maker.input("columns", [45, 2], dataType, in: -100...100)
+        try maker.node("tile", [columns], ["repetitions": DataMovementTests.ints([2, 3])])
+        try maker.node("expand", [columns], ["newShape": DataMovementTests.ints([3, 45, 2])])
+        try maker.node("slice", [columns], ["starts": DataMovementTests.ints([1, 0]), "sizes": DataMovementTests.ints([40, 2])])
         try expectMatchesReference(maker, seed: seed)
     }
 

@@ -18,7 +18,7 @@ func makeDataMovementEmitter(_ kernel: DataMovementKernel, _ step: KernelStep) t
             throw CodeGenError.unsupported("\(step.kernel) of \(shapes) into \(resultShape)")
         }
         return StridedCopyKernel(pieces: [LoopNest(shape: map.shape, strides: [map.resultStrides, map.inputStrides],
-                                                   offsets: [0, map.inputOffset])])
+                                                   offsets: [0, map.inputOffset], anyOrder: true)])
     case .gather(let axis):
         guard step.operands.count == 2, axis < shapes[0].count,
               [DataType.int32, .uint32, .int64].contains(step.operands[1].type.dataType) else {
@@ -156,6 +156,18 @@ struct PositionalCopyKernel: KernelEmitter {
                 let (index, isOutside) = source(e, position, axis: axis)
                 base = base + index * strides[axis]
                 if let isOutside { outside = e.or(outside, isOutside) }
+            }
+            if mode == .constant, triangle == nil, rank > 0 {
+                // Fill, copy (a plain loop over contiguous elements), fill: a row outside x copies none.
+                let (first, length) = (beginning[rank - 1], input[rank - 1])
+                let copyEnd = e.select(outside, e.int(first), e.int(first + length))
+                let target = row * rowLength
+                e.forLoop(from: e.int(0), to: e.int(first)) { column in e.storeBits(fillBits, y, target + column) }
+                e.forLoop(from: e.int(first), to: copyEnd) { column in
+                    e.storeBits(e.loadBits(x, base + column - first), y, target + column)
+                }
+                e.forLoop(from: copyEnd, to: e.int(rowLength)) { column in e.storeBits(fillBits, y, target + column) }
+                return
             }
             e.forLoop(from: 0, to: rowLength) { column in
                 var (index, isOutside) = rank == 0 ? (e.int(0), nil) : source(e, column, axis: rank - 1)

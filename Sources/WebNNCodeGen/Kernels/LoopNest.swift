@@ -3,8 +3,9 @@ import WebNNBasics
 /// An N-d iteration over a shape that visits several buffers through their own element strides
 /// (0 for a broadcast axis), split into tasks.
 ///
-/// The innermost axis is a plain counted loop (what the vectorizer wants); the other axes are
-/// flattened into "rows". A task covers a group of whole rows, or, when rows are long, a chunk of
+/// The innermost axis is a plain counted loop (what the vectorizer wants; for a copy with a short
+/// innermost axis, the loop over a long one with the short one unrolled in it); the other axes
+/// are flattened into "rows". A task covers a group of whole rows, or, when rows are long, a chunk of
 /// one row.
 struct LoopNest {
     /// The iteration shape, after merging axes that are contiguous in every buffer.
@@ -15,22 +16,44 @@ struct LoopNest {
     let offsets: [Int]
     let rowsPerTask: Int
     let columnsPerTask: Int
+    /// Whether the innermost axis is unrolled inside the loop over the axis before it.
+    let unrolledInner: Bool
 
     /// About this many elements per task: enough to amortize a task's overhead.
     static let elementsPerTask = 16_384
 
-    init(shape: [Int], strides: [[Int]], offsets: [Int]? = nil) {
-        (self.shape, self.strides) = LoopNest.mergeAxes(shape.isEmpty ? [1] : shape,
-                                                       shape.isEmpty ? strides.map { _ in [0] } : strides)
+    /// `anyOrder`: the elements may be visited in any order (a copy). Then a short innermost
+    /// axis (under 16) with another one at least 4 times longer is unrolled inside a loop over
+    /// that one (an NCHW → NHWC transpose of a 3-channel image: one loop of 50,176 pixels that
+    /// stores 3 channels each, which LLVM vectorizes as interleaved stores, not 50,176 rows of 3
+    /// that each pay their index arithmetic).
+    init(shape: [Int], strides: [[Int]], offsets: [Int]? = nil, anyOrder: Bool = false) {
+        var (merged, mergedStrides) = LoopNest.mergeAxes(shape.isEmpty ? [1] : shape,
+                                                         shape.isEmpty ? strides.map { _ in [0] } : strides)
+        unrolledInner = anyOrder && merged.count >= 2 && merged.last! < 16
+            && merged.dropLast().max()! >= 4 * merged.last!
+        if unrolledInner {
+            let longest = merged.dropLast().indices.max { merged[$0] < merged[$1] }!
+            let move = { (axes: [Int]) in
+                var axes = axes
+                axes.insert(axes.remove(at: longest), at: axes.count - 1)
+                return axes
+            }
+            (merged, mergedStrides) = (move(merged), mergedStrides.map(move))
+        }
+        (self.shape, self.strides) = (merged, mergedStrides)
         self.offsets = offsets ?? strides.map { _ in 0 }
-        let rowLength = self.shape.last!
-        rowsPerTask = max(1, LoopNest.elementsPerTask / rowLength)
+        let rowLength = merged[merged.count - (unrolledInner ? 2 : 1)]
+        rowsPerTask = max(1, LoopNest.elementsPerTask / (rowLength * (unrolledInner ? merged.last! : 1)))
         columnsPerTask = rowsPerTask > 1 ? rowLength : min(rowLength, LoopNest.elementsPerTask)
     }
 
-    private var rowCount: Int { shape.dropLast().reduce(1, *) }
+    /// The loop over "columns" is the last axis, or with `unrolledInner` the one before it.
+    private var columnAxisFromEnd: Int { unrolledInner ? 2 : 1 }
+    private var columnAxis: Int { shape.count - columnAxisFromEnd }
+    private var rowCount: Int { shape.dropLast(columnAxisFromEnd).reduce(1, *) }
     private var rowGroups: Int { (rowCount + rowsPerTask - 1) / rowsPerTask }
-    private var chunksPerRow: Int { (shape.last! + columnsPerTask - 1) / columnsPerTask }
+    private var chunksPerRow: Int { (shape[columnAxis] + columnsPerTask - 1) / columnsPerTask }
 
     var taskCount: Int { rowGroups * chunksPerRow }
 
@@ -40,11 +63,11 @@ struct LoopNest {
         let firstRow = rowGroup * rowsPerTask
         let lastRow = e.minimum(firstRow + rowsPerTask, e.int(rowCount))
         let firstColumn = chunk * columnsPerTask
-        let lastColumn = e.minimum(firstColumn + columnsPerTask, e.int(shape.last!))
+        let lastColumn = e.minimum(firstColumn + columnsPerTask, e.int(shape[columnAxis]))
         e.forLoop(from: firstRow, to: lastRow) { row in
             var rowOffsets = offsets.map { e.int($0) }
             var remaining = row
-            for axis in stride(from: shape.count - 2, through: 0, by: -1) {
+            for axis in stride(from: columnAxis - 1, through: 0, by: -1) {
                 let index = remaining % shape[axis]
                 remaining = remaining / shape[axis]
                 rowOffsets = zip(rowOffsets, strides).map { offset, bufferStrides in
@@ -52,9 +75,13 @@ struct LoopNest {
                 }
             }
             e.forLoop(from: firstColumn, to: lastColumn) { column in
-                body(zip(rowOffsets, strides).map { offset, bufferStrides in
-                    bufferStrides.last! == 0 ? offset : offset + column * bufferStrides.last!
-                })
+                let columnOffsets = zip(rowOffsets, strides).map { offset, bufferStrides in
+                    bufferStrides[columnAxis] == 0 ? offset : offset + column * bufferStrides[columnAxis]
+                }
+                guard unrolledInner else { return body(columnOffsets) }
+                for inner in 0..<shape.last! {
+                    body(zip(columnOffsets, strides).map { offset, bufferStrides in offset + inner * bufferStrides.last! })
+                }
             }
         }
     }

@@ -16,7 +16,8 @@ struct StridedCopyKernel: KernelEmitter {
         }
         let inputStrides = rowMajorStrides(input)
         return StridedCopyKernel(pieces: [LoopNest(shape: result, strides: [rowMajorStrides(result),
-                                                                            permutation.map { inputStrides[$0] }])])
+                                                                            permutation.map { inputStrides[$0] }],
+                                                   anyOrder: true)])
     }
 
     static func concat(inputs: [[Int]], axis: Int, result: [Int]) throws -> StridedCopyKernel {
