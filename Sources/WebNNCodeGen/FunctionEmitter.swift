@@ -58,7 +58,8 @@ final class FunctionEmitter {
     }
 
     /// `for (i = start; i < end; i += step) body(i)` over `i64`; `step` must be positive.
-    func forLoop(from start: IRValue, to end: IRValue, step: Int = 1, _ body: (IRValue) -> Void) {
+    /// `vectorized: false` tells LLVM not to vectorize it (`llvm.loop.vectorize.enable` false).
+    func forLoop(from start: IRValue, to end: IRValue, step: Int = 1, vectorized: Bool = true, _ body: (IRValue) -> Void) {
         let preheader = LLVMGetInsertBlock(builder)!
         let header = newBlock("loop"), bodyBlock = newBlock("loop.body"), exit = newBlock("loop.exit")
         LLVMBuildBr(builder, header)
@@ -69,7 +70,8 @@ final class FunctionEmitter {
         body(wrap(index))
         let next = wrap(index) + step
         let latch = LLVMGetInsertBlock(builder)!
-        LLVMBuildBr(builder, header)
+        let backEdge = LLVMBuildBr(builder, header)!
+        if !vectorized { addLoopHint(backEdge, "llvm.loop.vectorize.enable", false) }
         var incomingValues: [LLVMValueRef?] = [start.reference, next.reference]
         var incomingBlocks: [LLVMBasicBlockRef?] = [preheader, latch]
         LLVMAddIncoming(index, &incomingValues, &incomingBlocks, 2)
@@ -101,7 +103,7 @@ final class FunctionEmitter {
         let next = wrap(index) + 1
         let latch = LLVMGetInsertBlock(builder)!
         let backEdge = LLVMBuildBr(builder, header)!
-        if !unrolled { disableUnrolling(backEdge) }
+        if !unrolled { addLoopHint(backEdge, "llvm.loop.unroll.disable") }
         for (phi, (first, last)) in zip([index] + carried, zip([start] + initial, [next] + updated)) {
             var values: [LLVMValueRef?] = [first.reference, last.reference]
             var blocks: [LLVMBasicBlockRef?] = [preheader, latch]
@@ -111,15 +113,15 @@ final class FunctionEmitter {
         return carried.map(wrap)
     }
 
-    /// Marks the loop whose back edge is `branch` with `llvm.loop.unroll.disable` (a loop ID
-    /// node that refers to itself, then the hint).
-    private func disableUnrolling(_ branch: LLVMValueRef) {
+    /// Marks the loop whose back edge is `branch` with the hint `name` (and its flag, if any):
+    /// a loop ID node that refers to itself, then the hint.
+    private func addLoopHint(_ branch: LLVMValueRef, _ name: String, _ flag: Bool? = nil) {
         let context = module.context
-        let name = "llvm.loop.unroll.disable"
         var hint: [LLVMMetadataRef?] = [LLVMMDStringInContext2(context, name, name.utf8.count)]
+        if let flag { hint.append(LLVMValueAsMetadata(LLVMConstInt(types.i1, flag ? 1 : 0, 0))) }
         var none: [LLVMMetadataRef?] = []
         let placeholder = LLVMTemporaryMDNode(context, &none, 0)
-        var operands: [LLVMMetadataRef?] = [placeholder, LLVMMDNodeInContext2(context, &hint, 1)]
+        var operands: [LLVMMetadataRef?] = [placeholder, LLVMMDNodeInContext2(context, &hint, hint.count)]
         let loopID = LLVMMDNodeInContext2(context, &operands, 2)!
         LLVMMetadataReplaceAllUsesWith(placeholder, loopID)
         LLVMSetMetadata(branch, LLVMGetMDKindIDInContext(context, "llvm.loop", 9), LLVMMetadataAsValue(context, loopID))
