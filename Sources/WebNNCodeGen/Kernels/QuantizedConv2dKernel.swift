@@ -355,13 +355,15 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
 }
 
 /// Integer depthwise convolution (`groups` = input channels = output channels), nhwc. The filter
-/// is packed with the taps of a kernel row in pairs along kw (padded to even with zero weights):
-/// `[ceil(c / L)][kh][kw / 2][L][2]` int16 (stored as bytes: shape `[blocks, kh, kw, 2L]` int8);
-/// operands: input, packed filter, initial accumulators (the bias), scale, both padded. A task is
-/// one output row; per tile of pixels and vector of L channels, each pair of taps interleaves
-/// its two vectors of bytes, widens them to int16 less the zero point (of the taps inside the
-/// input) and adds `vpmaddwd` by the pair's weights to the int32 lanes; taps in the padding are
-/// left out (at compile time at the edge columns). Exact.
+/// is packed `[ceil(c / L)][kh][kw][L]` int32, each weight in the low 16 bits of its lane and 0
+/// in the high ones (stored as bytes: shape `[blocks, kh, kw, 4L]` int8); operands: input, packed
+/// filter, initial accumulators (the bias), scale, all padded to whole blocks. A task is one
+/// output row; per tile of pixels and vector of L channels, each tap widens its L bytes to int32
+/// (less the zero point) and adds `vpmaddwd` by its weights to the int32 lanes: a lane's low
+/// words multiply (x − z fits int16) and its high word meets the weight's 0, so each lane gets
+/// exactly (x − z)·w (one widening and one `vpdpwssd` with VNNI, where interleaving pairs of
+/// taps took three shuffles more per pair). Taps in the padding are left out (at compile time at
+/// the edge columns). Exact.
 struct QuantizedDepthwiseConv2dKernel: KernelEmitter {
     let attributes: QuantizedConv2dAttributes
     let packing: QuantizedPacking
@@ -377,8 +379,7 @@ struct QuantizedDepthwiseConv2dKernel: KernelEmitter {
          result: [Int]) throws {
         let conv = attributes.convolution
         guard conv.inputLayout == .nhwc, input.rank == 4, result.count == 4, packedFilter.count == 4,
-              conv.groups == input.shape[3], result[3] == input.shape[3], packedFilter[2] % 2 == 0,
-              packedFilter[3] == 2 * packing.lanes else {
+              conv.groups == input.shape[3], result[3] == input.shape[3], packedFilter[3] == 4 * packing.lanes else {
             throw CodeGenError.unsupported("packed depthwise quantizedConv2d of \(input.shape) with filter \(packedFilter)")
         }
         self.attributes = attributes
@@ -431,36 +432,27 @@ struct QuantizedDepthwiseConv2dKernel: KernelEmitter {
         let firstChannel = block * lanes
         let initial = e.loadVector(buffers.operands[2].pointer, firstChannel, element: e.types.i32, lanes: lanes)
         let scale = e.loadVector(buffers.operands[3].pointer, firstChannel, element: e.types.f32, lanes: lanes)
-        let words = e.vectorType(e.i16, 2 * lanes)
-        let zeroBytes = e.wrap(LLVMConstNull(e.vectorType(e.types.i8, lanes)))
-        let interleave = (0..<lanes).flatMap { [$0, lanes + $0] }
+        let words = e.vectorType(e.i16, 2 * lanes), dwords = e.vectorType(e.types.i32, lanes)
+        let zeroPoints = e.constantVector(e.types.i32, Array(repeating: packing.inRegisterZeroPoint, count: lanes))
         let madd = lanes == 16 ? "llvm.x86.avx512.pmaddw.d.512" : "llvm.x86.avx2.pmadd.wd"
         let sums = e.forLoop(from: kernelRows.0, to: kernelRows.1, carrying: Array(repeating: initial, count: pixels)) { kh, acc0 in
             var acc = acc0
             let rowBase = n * (inputHeight * inputWidth * channels) + window.inputRow(oh, kh) * (inputWidth * channels) + firstChannel
-            for pair in 0..<kernelWidth / 2 {
-                // 2L int16 weights: per channel, taps 2·pair and 2·pair + 1.
-                let weights = e.loadVector(w, ((block * kernelHeight + kh) * (kernelWidth / 2) + pair) * (2 * lanes),
-                                           element: e.i16, lanes: 2 * lanes)
+            for kw in 0..<kernelWidth {
+                // L int32 weights as 2L int16: per channel, the weight, then 0.
+                let weights = e.loadVector(w, ((block * kernelHeight + kh) * kernelWidth + kw) * (2 * lanes), element: e.i16, lanes: 2 * lanes)
                 for r in 0..<pixels {
-                    // Each tap's bytes, or nil where it lies in the padding (known at an edge).
-                    let taps = (0..<2).map { t -> IRValue? in
-                        let kw = 2 * pair + t
-                        if let edgeColumn {
-                            let c = window.inputColumn(edgeColumn + r, kw)
-                            guard c >= 0 && c < inputWidth else { return nil }
-                            return bytes(e, x, rowBase + c * channels, count: count)
-                        }
-                        return bytes(e, x, rowBase + window.inputColumn(firstColumn + r, kw) * channels, count: count)
+                    let column: IRValue
+                    if let edgeColumn {  // a tap in the padding (known at an edge) is left out
+                        let c = window.inputColumn(edgeColumn + r, kw)
+                        guard c >= 0 && c < inputWidth else { continue }
+                        column = e.int(c)
+                    } else {
+                        column = window.inputColumn(firstColumn + r, kw)
                     }
-                    if taps[0] == nil && taps[1] == nil { continue }
-                    let pairs = e.shuffle(taps[0] ?? zeroBytes, taps[1] ?? zeroBytes, interleave)
-                    var wide = e.extend(pairs, to: words, signed: signedInput)
-                    if packing.inRegisterZeroPoint != 0 {  // only from the taps that are there
-                        let zeroPoints = (0..<lanes).flatMap { _ in (0..<2).map { taps[$0] == nil ? 0 : packing.inRegisterZeroPoint } }
-                        wide = e.vectorSub(wide, e.constantVector(e.i16, zeroPoints))
-                    }
-                    acc[r] = e.vectorAdd(acc[r], e.callIntrinsic(madd, [wide, weights]))
+                    var wide = e.extend(bytes(e, x, rowBase + column * channels, count: count), to: dwords, signed: signedInput)
+                    if packing.inRegisterZeroPoint != 0 { wide = e.vectorSub(wide, zeroPoints) }
+                    acc[r] = e.vectorAdd(acc[r], e.callIntrinsic(madd, [e.bitCast(wide, to: words), weights]))
                 }
             }
             return acc
@@ -636,15 +628,14 @@ enum QuantizedConvPacking {
             var packed: TensorData
             var initial = [Int32]()
             if isDepthwise {
-                // Taps in pairs along kw (padded to even with zero weights): per block, kernel row
-                // and pair, 2L int16 weights, channel c's two taps side by side, for vpmaddwd.
+                // Per block, kernel row and column, L int32 weights: each weight's 16 bits, then 0.
                 lanes = features.contains("avx512bw") ? 16 : 8
-                let blocks = (o + lanes - 1) / lanes, pairs = (w + 1) / 2
-                var data = [Int16](repeating: 0, count: blocks * h * pairs * 2 * lanes)
+                let blocks = (o + lanes - 1) / lanes
+                var data = [Int16](repeating: 0, count: blocks * h * w * 2 * lanes)
                 for c in 0..<o {
                     for kh in 0..<h {
                         for kw in 0..<w {
-                            data[((c / lanes * h + kh) * pairs + kw / 2) * 2 * lanes + (c % lanes) * 2 + kw % 2] = Int16(weight(c, 0, kh, kw))
+                            data[((c / lanes * h + kh) * w + kw) * 2 * lanes + (c % lanes) * 2] = Int16(weight(c, 0, kh, kw))
                         }
                     }
                 }
@@ -652,7 +643,7 @@ enum QuantizedConvPacking {
                     let bits = UInt16(bitPattern: value)
                     return [UInt8(bits & 0xff), UInt8(bits >> 8)]
                 }
-                packed = TensorData(type: TensorType(.int8, [blocks, h, 2 * pairs, 2 * lanes]), bytes: bytes)!
+                packed = TensorData(type: TensorType(.int8, [blocks, h, w, 4 * lanes]), bytes: bytes)!
                 initial = (0..<blocks * lanes).map { $0 < o ? Int32(truncatingIfNeeded: bias[$0]) : 0 }
                 packing = QuantizedPacking(dotProduct: .depthwise, lanes: lanes, inRegisterZeroPoint: zeroPoint)
             } else {
