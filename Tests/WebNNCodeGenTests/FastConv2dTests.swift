@@ -81,6 +81,47 @@ import WebNNReference
         try expectMatchesReference(maker, seed: seed)
     }
 
+    /// Interior rows of narrow images run two at a time (`FastConv2dKernel.rowPairs`): 3×3
+    /// layers at 7² and 14² as in ResNet-50's last stages, an odd number of interior rows (a
+    /// single row after the pairs), stride 2, dilation 2, asymmetric padding, two images, a
+    /// residual and relu; with the host's vectors and with 8 floats (x86-64-v3), where a 6-pixel
+    /// row pairs.
+    @Test(arguments: [(7, 7, 1, 1, [1, 1, 1, 1]), (14, 14, 1, 1, [1, 1, 1, 1]), (9, 12, 1, 1, [2, 0, 1, 1]),
+                      (15, 13, 2, 1, [1, 1, 1, 1]), (11, 9, 1, 2, [2, 2, 2, 2]), (8, 6, 1, 1, [1, 1, 1, 1])])
+    func rowPairs(_ height: Int, _ width: Int, _ stride: Int, _ dilation: Int, _ padding: [Int]) throws {
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let input = try maker.input("input", [2, height, width, 24])
+        let outputHeight = (height + padding[0] + padding[1] - 2 * dilation - 1) / stride + 1
+        let outputWidth = (width + padding[2] + padding[3] - 2 * dilation - 1) / stride + 1
+        let residual = try maker.input("residual", [2, outputHeight, outputWidth, 32])
+        try maker.node("conv2d", [input, try maker.constant("filter", [32, 24, 3, 3]), try maker.constant("bias", [32]), residual], [
+            "padding": .ints(padding.map(Int64.init)), "strides": .ints([Int64(stride), Int64(stride)]),
+            "dilations": .ints([Int64(dilation), Int64(dilation)]), "inputLayout": .string("nhwc"), "fusedActivation": .string("relu"),
+        ])
+        let host = try ResolvedTarget(TargetOptions())
+        guard FastConv2dPacking.vectorWidth(host) != nil else {
+            print("rowPairs: this CPU has no AVX2 + FMA (no fast convolution); compared with the interpreter only")
+            try expectMatchesReference(maker, seed: seed)
+            return
+        }
+        for options in [TargetOptions(), TargetOptions(cpu: "x86-64-v3")] {
+            let target = try ResolvedTarget(options)
+            let step = FastConv2dPacking.pack(try Lowering.lower(maker.graph), target: target).steps.first {
+                if case .conv2d = $0.kernel { return true } else { return false }
+            }!
+            guard case .conv2d(let attributes) = step.kernel else { return }
+            let kernel = try FastConv2dKernel(attributes, input: step.operands[0].type.shape, packedFilter: step.operands[1].type.shape,
+                                              hasBias: true, result: step.result.type.shape,
+                                              resultStrides: rowMajorStrides(step.result.type.shape))
+            // Pairs wherever the tile is 2 vectors and two rows fit it (7 columns of zmm, 3 of ymm).
+            let expected = kernel.vectorsPerTile == 2 && outputWidth <= 2 * kernel.pairColumns
+            #expect((kernel.rowPairs != nil) == expected, "seed \(seed), \(options): row pairs \(String(describing: kernel.rowPairs))")
+            if FastConv2dPacking.vectorWidth(target) == 16 { #expect(kernel.rowPairs != nil || outputWidth > 14) }
+            try expectMatchesReference(maker, seed: seed, options: CodeGenOptions(prefix: "model", target: options))
+        }
+    }
+
     /// A row's kernel-column loop stays a loop (`llvm.loop.unroll.disable`): unrolled, LLVM
     /// shares broadcasts between taps and spills the accumulators of a 3-channel stem.
     @Test func kernelColumnLoopIsNotUnrolled() throws {

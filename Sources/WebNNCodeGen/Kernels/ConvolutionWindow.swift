@@ -40,6 +40,14 @@ struct ConvolutionWindow {
         return (first, e.maximum(end, first))
     }
 
+    /// The output rows `[start, end)` whose every kernel row lies in the input.
+    var interiorRows: (Int, Int) {
+        let start = min(outputHeight, (padTop + strideH - 1) / strideH)
+        let lastRowRoom = inputHeight - 1 - (kernelHeight - 1) * dilationH + padTop
+        let end = lastRowRoom < 0 ? start : max(start, min(outputHeight, lastRowRoom / strideH + 1))
+        return (start, end)
+    }
+
     /// The output columns `[start, end)` whose whole window lies in the input.
     var interiorColumns: (Int, Int) {
         let start = min(outputWidth, (padLeft + strideW - 1) / strideW)

@@ -44,6 +44,13 @@ struct FastConv2dKernel: KernelEmitter {
     let window: ConvolutionWindow
     /// How a pointwise convolution's pixels are cut; nil for row-by-row convolutions.
     let pointwise: PointwiseTiling?
+    /// Interior rows (all kernel rows inside the input) run two at a time, `count` pairs from
+    /// row `first`, where a row is narrow: a tile of two rows × up to `pairColumns` columns
+    /// (14 pixels × 2 zmm vectors) uses each weight vector for twice the pixels of a one-row
+    /// tile of a 7-pixel row, which re-read its channel group's weights from L2 for every 7
+    /// pixels (ResNet-50's 3×3 layers at 7² and 14², L2-bound).
+    let rowPairs: (first: Int, count: Int)?
+    let pairColumns: Int
 
     /// Output pixels per task of a pointwise convolution (rounded to whole tiles).
     static let pixelsPerRun = 48
@@ -85,11 +92,16 @@ struct FastConv2dKernel: KernelEmitter {
             ? PointwiseTiling(pixels: outputHeight * outputWidth, tileWidth: pixels, vectors: vectors,
                               pixelsPerRun: FastConv2dKernel.pixelsPerRun)
             : nil
+        // Two rows of up to half the pixels the registers hold beside the weights and a broadcast.
+        pairColumns = ((vectorWidth >= 16 ? 32 : 16) - vectors - 1) / vectors / 2
+        let (top, bottom) = window.interiorRows
+        rowPairs = !isPointwise && vectors == 2 && outputWidth <= 2 * pairColumns && bottom - top >= 2
+            ? (top, (bottom - top) / 2) : nil
     }
 
     var channelsPerGroup: Int { vectorsPerTile * vectorWidth }
     var channelGroups: Int { (outputChannels + channelsPerGroup - 1) / channelsPerGroup }
-    private var spatialTasks: Int { pointwise?.runs ?? outputHeight }
+    private var spatialTasks: Int { pointwise?.runs ?? outputHeight - (rowPairs?.count ?? 0) }
 
     /// Whether consecutive tasks share a pixel run or row (and walk the channel groups) rather
     /// than share a channel group (and walk the runs or rows). A pointwise run's input pixels
@@ -114,8 +126,17 @@ struct FastConv2dKernel: KernelEmitter {
         let emit = { (channels: Int) in
             if let pointwise {
                 emitRun(e, buffers, n: n, group: group, run: spatial, tiling: pointwise, channels: channels)
+            } else if let rowPairs {
+                // Spatial tasks: the rows before the pairs, the pairs, the rows after them.
+                let pairIndex = spatial - rowPairs.first
+                e.ifThenElse(e.and(pairIndex >= e.int(0), pairIndex < e.int(rowPairs.count)), then: {
+                    emitRow(e, buffers, n: n, group: group, oh: rowPairs.first + pairIndex * 2, rows: 2, channels: channels)
+                }, else: {
+                    let oh = e.select(pairIndex < e.int(0), spatial, spatial + rowPairs.count)
+                    emitRow(e, buffers, n: n, group: group, oh: oh, rows: 1, channels: channels)
+                })
             } else {
-                emitRow(e, buffers, n: n, group: group, oh: spatial, channels: channels)
+                emitRow(e, buffers, n: n, group: group, oh: spatial, rows: 1, channels: channels)
             }
         }
         let lastGroupChannels = outputChannels - (channelGroups - 1) * channelsPerGroup
@@ -137,18 +158,20 @@ struct FastConv2dKernel: KernelEmitter {
         }
     }
 
-    /// One output row of a group of `channels` output channels (compile-time count).
+    /// `rows` output rows from `oh` (1, or 2 interior rows) of a group of `channels` output
+    /// channels (compile-time count).
     private func emitRow(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, group: IRValue, oh: IRValue,
-                         channels: Int) {
+                         rows: Int, channels: Int) {
         let firstChannel = group * channelsPerGroup
         let initial = initialAccumulators(e, buffers, firstChannel: firstChannel, channels: channels)
-        let kernelRows = window.validKernelRows(e, oh: oh)
-        let tile = { (pixels: Int, firstColumn: IRValue, edgeColumn: Int?) in
-            emitTile(e, buffers, n: n, group: group, oh: oh, firstChannel: firstChannel, channels: channels, initial: initial,
-                     kernelRows: kernelRows, pixels: pixels, firstColumn: firstColumn, edgeColumn: edgeColumn)
+        let kernelRows = rows == 1 ? window.validKernelRows(e, oh: oh) : (e.int(0), e.int(kernelHeight))
+        let tile = { (columns: Int, firstColumn: IRValue, edgeColumn: Int?) in
+            emitTile(e, buffers, n: n, group: group, oh: oh, rows: rows, firstChannel: firstChannel, channels: channels,
+                     initial: initial, kernelRows: kernelRows, columns: columns, firstColumn: firstColumn, edgeColumn: edgeColumn)
         }
-        window.forEachBalancedTile(e, tileWidth: pixelsPerTile,
-                                   minimumWidth: FastConv2dPacking.minimumTileWidth(vectors: vectorsPerTile), tile)
+        let minimumWidth = FastConv2dPacking.minimumTileWidth(vectors: vectorsPerTile)
+        window.forEachBalancedTile(e, tileWidth: rows == 1 ? pixelsPerTile : pairColumns,
+                                   minimumWidth: (minimumWidth + rows - 1) / rows, tile)
     }
 
     /// Run `run` of a pointwise convolution's pixels for a group of `channels` output channels:
@@ -185,24 +208,30 @@ struct FastConv2dKernel: KernelEmitter {
         }
     }
 
-    /// `pixels` output pixels from `firstColumn` × `channels` output channels: reduce in
-    /// registers, then the epilogue and one store per element. An edge tile (`edgeColumn`, its
-    /// first column at compile time) leaves out, at compile time, the taps of its pixels that
-    /// fall outside the input row (they would read padding zeros).
-    private func emitTile(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, group: IRValue, oh: IRValue,
+    /// `rows` output rows from `oh` × `columns` output columns from `firstColumn` × `channels`
+    /// output channels (pixel r: row r / columns, column r % columns): reduce in registers, then
+    /// the epilogue and one store per element. An edge tile (`edgeColumn`, its first column at
+    /// compile time) leaves out, at compile time, the taps of its pixels that fall outside the
+    /// input row (they would read padding zeros).
+    private func emitTile(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, group: IRValue, oh: IRValue, rows: Int,
                           firstChannel: IRValue, channels: Int, initial: [IRValue], kernelRows: (IRValue, IRValue),
-                          pixels: Int, firstColumn: IRValue, edgeColumn: Int?) {
+                          columns tileColumns: Int, firstColumn: IRValue, edgeColumn: Int?) {
         let vectors = initial.count
+        let pixels = rows * tileColumns
         let image = n * inputStrides["n"]!
         let (sh, sw) = (inputStrides["h"]!, inputStrides["w"]!)
+        /// The tap's FMAs for the tile's pixels `pixelRange`, whose columns (input columns of the
+        /// tap) are `columns`.
         func tap(kh: IRValue, kw: IRValue, pixelRange: [Int], columns: [IRValue], _ accumulators: [IRValue]) -> [IRValue] {
-            let rowBase = image + window.inputRow(oh, kh) * sh
-            return accumulate(e, buffers, group: group, kh: kh, kw: kw, pixelOffsets: columns.map { rowBase + $0 * sw },
+            let rowBases = (0..<rows).map { image + window.inputRow(oh + $0, kh) * sh }
+            let offsets = zip(pixelRange, columns).map { r, column in rowBases[r / tileColumns] + column * sw }
+            return accumulate(e, buffers, group: group, kh: kh, kw: kw, pixelOffsets: offsets,
                               pixelRange: pixelRange, vectors, accumulators)
         }
         let outputOffsets = {
             (0..<pixels).map { r in
-                n * outputStrides["n"]! + oh * outputStrides["h"]! + (firstColumn + r) * outputStrides["w"]!
+                n * outputStrides["n"]! + (oh + r / tileColumns) * outputStrides["h"]!
+                    + (firstColumn + r % tileColumns) * outputStrides["w"]!
             }
         }
         prefetchResidual(e, buffers, outputOffsets: outputOffsets, firstChannel: firstChannel, channels: channels)
@@ -214,13 +243,13 @@ struct FastConv2dKernel: KernelEmitter {
                 // registers (3-channel stems spilled accumulators: 58 % of peak).
                 return e.forLoop(from: e.int(0), to: e.int(kernelWidth), carrying: accumulators,
                                  unrolled: false) { kw, accumulators in
-                    let columns = (0..<pixels).map { r in window.inputColumn(firstColumn + r, kw) }
+                    let columns = (0..<pixels).map { r in window.inputColumn(firstColumn + r % tileColumns, kw) }
                     return tap(kh: kh, kw: kw, pixelRange: Array(0..<pixels), columns: columns, accumulators)
                 }
             }
             var acc = accumulators
             for kw in 0..<kernelWidth {
-                let columns = (0..<pixels).map { r in window.inputColumn(edgeColumn + r, kw) }
+                let columns = (0..<pixels).map { r in window.inputColumn(edgeColumn + r % tileColumns, kw) }
                 let inside = (0..<pixels).filter { columns[$0] >= 0 && columns[$0] < inputWidth }
                 guard !inside.isEmpty else { continue }
                 acc = tap(kh: kh, kw: e.int(kw), pixelRange: inside, columns: inside.map { e.int(columns[$0]) }, acc)
