@@ -45,10 +45,11 @@ struct FastConv2dKernel: KernelEmitter {
     /// How a pointwise convolution's pixels are cut; nil for row-by-row convolutions.
     let pointwise: PointwiseTiling?
     /// Interior rows (all kernel rows inside the input) run two at a time, `count` pairs from
-    /// row `first`, where a row is narrow: a tile of two rows × up to `pairColumns` columns
-    /// (14 pixels × 2 zmm vectors) uses each weight vector for twice the pixels of a one-row
-    /// tile of a 7-pixel row, which re-read its channel group's weights from L2 for every 7
-    /// pixels (ResNet-50's 3×3 layers at 7² and 14², L2-bound).
+    /// row `first`, where a row is narrow (at most 4 tiles of `pairColumns`): a tile of two rows
+    /// × up to `pairColumns` columns (14 pixels × 2 zmm vectors) uses each weight vector for
+    /// more pixels than a one-row tile: a 7-pixel row's re-read its channel group's weights from
+    /// L2 for every 7 (ResNet-50's 3×3 layers at 7², 14² and 28²: 5-25 % faster; at 56², 12-pixel
+    /// tiles, no faster).
     let rowPairs: (first: Int, count: Int)?
     let pairColumns: Int
 
@@ -92,11 +93,14 @@ struct FastConv2dKernel: KernelEmitter {
             ? PointwiseTiling(pixels: outputHeight * outputWidth, tileWidth: pixels, vectors: vectors,
                               pixelsPerRun: FastConv2dKernel.pixelsPerRun)
             : nil
-        // Two rows of up to half the pixels the registers hold beside the weights and a broadcast.
+        // Two rows of up to half the pixels the registers hold beside the weights and a broadcast,
+        // where that is more pixels than the row's widest one-row tile.
         pairColumns = ((vectorWidth >= 16 ? 32 : 16) - vectors - 1) / vectors / 2
         let (top, bottom) = window.interiorRows
-        rowPairs = !isPointwise && vectors == 2 && outputWidth <= 2 * pairColumns && bottom - top >= 2
-            ? (top, (bottom - top) / 2) : nil
+        let widestRowTile = ConvolutionWindow.tileWidths(rowWidth: outputWidth, tileWidth: pixels,
+                                                         minimumWidth: FastConv2dPacking.minimumTileWidth(vectors: vectors)).max() ?? 0
+        rowPairs = !isPointwise && vectors == 2 && outputWidth <= 4 * pairColumns && 2 * pairColumns > widestRowTile
+            && bottom - top >= 2 ? (top, (bottom - top) / 2) : nil
     }
 
     var channelsPerGroup: Int { vectorsPerTile * vectorWidth }
