@@ -84,20 +84,26 @@ import WebNNReference
     /// Interior rows of narrow images run two at a time (`FastConv2dKernel.rowPairs`): 3×3
     /// layers at 7², 14² and 28² as in ResNet-50, an odd number of interior rows (a single row
     /// after the pairs), stride 2, dilation 2, asymmetric padding, two images, a residual and
-    /// relu; with the host's vectors and with 8 floats (x86-64-v3), where a 5-pixel row pairs.
+    /// relu; nhwc and nchw; with the host's vectors and with 8 floats (x86-64-v3), where a 5-pixel
+    /// row pairs.
     @Test(arguments: [(7, 7, 1, 1, [1, 1, 1, 1]), (14, 14, 1, 1, [1, 1, 1, 1]), (9, 12, 1, 1, [2, 0, 1, 1]),
                       (15, 13, 2, 1, [1, 1, 1, 1]), (11, 9, 1, 2, [2, 2, 2, 2]), (8, 5, 1, 1, [1, 1, 1, 1]),
                       (6, 28, 1, 1, [1, 1, 1, 1])])
     func rowPairs(_ height: Int, _ width: Int, _ stride: Int, _ dilation: Int, _ padding: [Int]) throws {
+        for nhwc in [true, false] { try rowPairs(height, width, stride, dilation, padding, nhwc: nhwc) }
+    }
+
+    private func rowPairs(_ height: Int, _ width: Int, _ stride: Int, _ dilation: Int, _ padding: [Int], nhwc: Bool) throws {
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
-        let input = try maker.input("input", [2, height, width, 24])
+        let input = try maker.input("input", nhwc ? [2, height, width, 24] : [2, 24, height, width])
         let outputHeight = (height + padding[0] + padding[1] - 2 * dilation - 1) / stride + 1
         let outputWidth = (width + padding[2] + padding[3] - 2 * dilation - 1) / stride + 1
-        let residual = try maker.input("residual", [2, outputHeight, outputWidth, 32])
+        let residual = try maker.input("residual", nhwc ? [2, outputHeight, outputWidth, 32] : [2, 32, outputHeight, outputWidth])
         try maker.node("conv2d", [input, try maker.constant("filter", [32, 24, 3, 3]), try maker.constant("bias", [32]), residual], [
             "padding": .ints(padding.map(Int64.init)), "strides": .ints([Int64(stride), Int64(stride)]),
-            "dilations": .ints([Int64(dilation), Int64(dilation)]), "inputLayout": .string("nhwc"), "fusedActivation": .string("relu"),
+            "dilations": .ints([Int64(dilation), Int64(dilation)]), "inputLayout": .string(nhwc ? "nhwc" : "nchw"),
+            "fusedActivation": .string("relu"),
         ])
         let host = try ResolvedTarget(TargetOptions())
         guard FastConv2dPacking.vectorWidth(host) != nil else {
@@ -119,7 +125,7 @@ import WebNNReference
             let widestRowTile = ConvolutionWindow.tileWidths(rowWidth: outputWidth, tileWidth: kernel.pixelsPerTile,
                                                              minimumWidth: FastConv2dPacking.minimumTileWidth(vectors: 2)).max()!
             let expected = kernel.vectorsPerTile == 2 && outputWidth <= 4 * kernel.pairColumns && 2 * kernel.pairColumns > widestRowTile
-            #expect((kernel.rowPairs != nil) == expected, "seed \(seed), \(options): row pairs \(String(describing: kernel.rowPairs))")
+            #expect((kernel.rowPairs != nil) == expected, "seed \(seed), \(options), nhwc \(nhwc): row pairs \(String(describing: kernel.rowPairs))")
             let vectorWidth = FastConv2dPacking.vectorWidth(target)
             if vectorWidth == 16 || (vectorWidth == 8 && outputWidth == 5) { #expect(kernel.rowPairs != nil) }
             try expectMatchesReference(maker, seed: seed, options: CodeGenOptions(prefix: "model", target: options))

@@ -21,10 +21,10 @@ import WebNNLowering
 ///   pixel, so its pixels are numbered through the whole image and cut into runs of about
 ///   `pixelsPerRun`: every tile is full but the image's last, and that one is never so narrow
 ///   that FMA latency shows (`PointwiseTiling`).
-/// - Any other convolution runs one output row per task. Rows outside the input are left out of
-///   the kh loop; the columns whose window lies inside the input use unchecked tiles in a loop;
-///   tiles reaching into the edge columns are unrolled and leave out the taps outside the input
-///   at compile time.
+/// - Any other convolution runs one output row per task (two interior rows of a narrow image,
+///   `rowPairs`). Rows outside the input are left out of the kh loop; the columns whose window
+///   lies inside the input use unchecked tiles in a loop; tiles reaching into the edge columns are
+///   unrolled and leave out the taps outside the input at compile time.
 ///
 /// Tasks of a pointwise convolution run the channel groups inside each pixel run; a row-by-row
 /// convolution runs rows inside channel groups or the reverse, whichever re-reads fewer bytes
@@ -51,6 +51,7 @@ struct FastConv2dKernel: KernelEmitter {
     /// L2 for every 7 (ResNet-50's 3×3 layers at 7², 14² and 28²: 5-25 % faster; at 56², 12-pixel
     /// tiles, no faster).
     let rowPairs: (first: Int, count: Int)?
+    /// The most columns of a row-pair tile (half the pixels the registers hold).
     let pairColumns: Int
 
     /// Output pixels per task of a pointwise convolution (rounded to whole tiles).
