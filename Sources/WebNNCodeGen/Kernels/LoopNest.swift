@@ -19,8 +19,9 @@ struct LoopNest {
     /// Whether the innermost axis is unrolled inside the loop over the axis before it.
     let unrolledInner: Bool
     /// A copy whose inner loop steps through a buffer by more than one element: vectorized,
-    /// it would gather or scatter element by element (a transpose of attention's keys: 45
-    /// cycles a 16-float `vpgatherdd` on Ice Lake), so it stays a scalar loop (3x faster there).
+    /// it would gather or scatter element by element (a transpose of attention's keys: ~45
+    /// cycles a 16-float `vpgatherdd` on Ice Lake), so it stays a scalar loop (that transpose
+    /// 10-20 % faster there).
     let gathers: Bool
 
     /// About this many elements per task: enough to amortize a task's overhead.
