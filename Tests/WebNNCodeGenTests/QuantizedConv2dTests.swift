@@ -181,6 +181,52 @@ import WebNNTransforms
         }
     }
 
+    /// A convolution on AVX2's 16-bit pairs with the input widened on the stack: odd channel
+    /// counts (padded to quads), a zero point subtracted while widening (with padding) or folded
+    /// (without), int8 input, a 1×1 kernel with a stride (compacted rows) and padding, more
+    /// output channels than one task covers (several chunks of groups, a partial last group),
+    /// a 7×7 stride-2 stem on 3 channels, dilation; and rows too wide to widen on the stack
+    /// (`widenedBytesLimit`), widened in registers instead.
+    @Test(arguments: [
+        (height: 9, width: 13, inputChannels: 5, outputChannels: 150, kernel: 3, stride: 1, padding: 1, dilation: 1, signed: false, zeroPoint: 17),
+        (height: 11, width: 12, inputChannels: 24, outputChannels: 40, kernel: 1, stride: 2, padding: 1, dilation: 1, signed: false, zeroPoint: 3),
+        (height: 8, width: 15, inputChannels: 16, outputChannels: 272, kernel: 1, stride: 2, padding: 0, dilation: 1, signed: true, zeroPoint: -5),
+        (height: 19, width: 23, inputChannels: 3, outputChannels: 16, kernel: 7, stride: 2, padding: 3, dilation: 1, signed: false, zeroPoint: 127),
+        (height: 12, width: 14, inputChannels: 36, outputChannels: 24, kernel: 3, stride: 1, padding: 2, dilation: 2, signed: true, zeroPoint: 0),
+        (height: 7, width: 7, inputChannels: 64, outputChannels: 33, kernel: 3, stride: 1, padding: 0, dilation: 1, signed: false, zeroPoint: 200),
+        (height: 4, width: 260, inputChannels: 64, outputChannels: 9, kernel: 3, stride: 1, padding: 1, dilation: 1, signed: false, zeroPoint: 1),
+    ])
+    func widenedPairs(_ shape: (height: Int, width: Int, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int,
+                                padding: Int, dilation: Int, signed: Bool, zeroPoint: Int)) throws {
+        guard Self.hostHasAVX2 else {
+            print("QuantizedConv2dTests.widenedPairs: skipped, this host has no AVX2")
+            return
+        }
+        let seed = testSeed()
+        var maker = GraphMaker(seed: seed)
+        let (o, i, k) = (shape.outputChannels, shape.inputChannels, shape.kernel)
+        let x = try maker.input("x", [1, shape.height, shape.width, i], shape.signed ? .int8 : .uint8)
+        let weights = (0..<o * k * k * i).map { _ in Int64(Int.random(in: -128...127, using: &maker.generator)) }
+        let w = try maker.graph.addConstant("w", Constant(data: TensorData(.int8, shape: [o, k, k, i], integers: weights)))
+        let b = try maker.graph.addConstant("b", Constant(data: TensorData(.int32, shape: [o], integers: (0..<o).map { Int64($0 * 37 - 2000) })))
+        let scale = Float(1.0 / (255 * 40 * Double(i * k * k).squareRoot()))
+        let s = try maker.graph.addConstant("s", Constant(data: TensorData(float32: Array(repeating: scale, count: o), shape: [o])))
+        let (p, stride, dilation) = (Int64(shape.padding), Int64(shape.stride), Int64(shape.dilation))
+        try maker.node(QuantizedConv2dParameters.operatorName, [x, w, b, s], [
+            "inputLayout": .string("nhwc"), "filterLayout": .string("ohwi"), "padding": .ints([p, p, p, p]),
+            "strides": .ints([stride, stride]), "dilations": .ints([dilation, dilation]),
+            "inputZeroPoint": .int(Int64(shape.zeroPoint)), "outputZeroPoint": .int(100), "outputDataType": .string("uint8")])
+        let program = QuantizedConvPacking.pack(try Lowering.lower(maker.graph), target: try ResolvedTarget(Self.avx2),
+                                                vnniStandIn: nil)
+        let step = try #require(program.steps.first { if case .quantizedConv2d = $0.kernel { true } else { false } })
+        guard case .quantizedConv2d(let attributes) = step.kernel else { return }
+        let widened = k * shape.width * (i + 3) / 4 * 4 * 2 <= PackedQuantizedConv2dKernel.widenedBytesLimit
+        #expect(widened == (shape.width < 200))
+        #expect(try makeQuantizedConv2dEmitter(attributes, step).name
+                == "PackedQuantizedConv2dKernel(pairs16 x8\(widened ? " widened" : ""))")
+        try expectMatchesReference(maker, seed: seed, options: CodeGenOptions(prefix: "model", target: Self.avx2))
+    }
+
     @Test func saturationRule() {
         #expect(QuantizedConvPacking.isSaturationFree([(64, 64), (127, -128), (-64, -64), (0, -128), (128, 0)]))
         #expect(!QuantizedConvPacking.isSaturationFree([(127, 2)]))

@@ -114,14 +114,26 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
     let kernelHeight: Int, kernelWidth: Int
     let window: ConvolutionWindow
     /// The register tile, `vectorsPerTile` vectors of L output channels × `pixelsPerTile` pixels
-    /// (measured on MobileNet v1's layers, Ice Lake): zmm (32 registers) 4 × 6; ymm byte dot
-    /// products 2 × 6 (+ weights, a broadcast and vpmaddubsw's ones: 16 registers); ymm 16-bit
-    /// pairs 4 × 2, which spreads each quad's activation shuffles over 4 weight vectors (the
-    /// weights are folded into `vpmaddwd` as memory operands).
-    var vectorsPerTile: Int { lanes == 16 || packing.dotProduct == .pairs16 ? 4 : 2 }
-    var pixelsPerTile: Int { lanes == 8 && packing.dotProduct == .pairs16 ? 2 : 6 }
+    /// (measured on MobileNet v1's layers, Ice Lake): zmm (32 registers) 4 × 6; ymm 2 × 6 (+
+    /// weights, a broadcast and vpmaddubsw's ones: 16 registers; for widened 16-bit pairs 3 × 4,
+    /// 4 × 3 and 3 × 3 measured 4-35 % slower on ResNet-50, Zen 4); ymm 16-bit pairs widened in
+    /// registers 4 × 2, which spreads each quad's activation shuffles over 4 weight vectors.
+    var vectorsPerTile: Int { lanes == 16 || (packing.dotProduct == .pairs16 && !widensInput) ? 4 : 2 }
+    var pixelsPerTile: Int { lanes == 8 && packing.dotProduct == .pairs16 && !widensInput ? 2 : 6 }
+    /// Whether the activations are read from a copy of the task's input rows widened to int16
+    /// (less the zero point, channels padded with zeros to whole quads) on the stack: pairs16
+    /// with ymm. Each pair of channels is then one broadcast load, where widening in registers
+    /// took a broadcast and two `vpshufb` per quad and pixel (and 4 × 2 tiles to spread them):
+    /// ResNet-50 int8 built for x86-64-v3 on Zen 4, 61 -> 47.7 ms at 1 thread (its 3×3 layers at
+    /// ~95 % of the `vpmaddwd` + `vpaddd` peak of Benchmarks/peak.c). With zmm on the same Zen 4
+    /// (built for skylake-avx512) widening measured 4 % slower, so 16 lanes widen in registers,
+    /// as do rows too wide for `widenedBytesLimit`.
+    let widensInput: Bool
+    /// The most stack a task's widened rows may take (with GEMM's blocks, tasks stay within
+    /// the 256 KB of stack docs/abi.md asks of the threads that run them).
+    static let widenedBytesLimit = 96 << 10
 
-    var name: String { "PackedQuantizedConv2dKernel(\(packing.dotProduct.rawValue) x\(packing.lanes))" }
+    var name: String { "PackedQuantizedConv2dKernel(\(packing.dotProduct.rawValue) x\(packing.lanes)\(widensInput ? " widened" : ""))" }
 
     init(_ attributes: QuantizedConv2dAttributes, packing: QuantizedPacking, input: TensorType, packedFilter: [Int],
          result: [Int]) throws {
@@ -136,10 +148,13 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
         (inputHeight, inputWidth, inputChannels) = (input.shape[1], input.shape[2], input.shape[3])
         (outputHeight, outputWidth, outputChannels) = (result[1], result[2], result[3])
         (kernelHeight, kernelWidth) = (packedFilter[1], packedFilter[2])
+        compactsColumns = kernelWidth == 1 && conv.strides[1] > 1
+        let widenedBytes = kernelHeight * (compactsColumns ? outputWidth : inputWidth) * (inputChannels + 3) / 4 * 4 * 2
+        widensInput = packing.dotProduct == .pairs16 && packing.lanes == 8 && widenedBytes <= Self.widenedBytesLimit
         // A pointwise convolution (1×1, stride 1, no padding) on narrow rows (MobileNet's 14² and
         // 7²) reads its image as one row of H·W pixels: full tiles instead of 7 = 4 + 3.
         if kernelHeight == 1 && kernelWidth == 1 && conv.strides == [1, 1] && conv.padding.allSatisfy({ $0 == 0 })
-            && outputWidth < 16 {
+            && outputWidth < 16 && !widensInput {
             (inputHeight, inputWidth, outputHeight, outputWidth) = (1, inputHeight * inputWidth, 1, outputHeight * outputWidth)
         }
         window = ConvolutionWindow(conv, inputHeight: inputHeight, inputWidth: inputWidth, outputHeight: outputHeight,
@@ -152,48 +167,53 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
     var channelGroups: Int { (blocks + vectorsPerTile - 1) / vectorsPerTile }
     /// Elements (bytes, or 16-bit weights for pairs16) of the packed filter per block.
     var blockStride: Int { kernelHeight * kernelWidth * quads * 4 * lanes }
-    var taskCount: Int { batch * outputHeight * channelGroups }
+    /// Channel groups per task: one, or with a widened input enough to cover ~128 output
+    /// channels, so that each widened row serves that many (a 1×1 layer's widening costs ~20 %
+    /// of its multiply-adds when it serves one group of 16 channels).
+    var groupsPerTask: Int { widensInput ? min(channelGroups, max(1, 128 / (vectorsPerTile * lanes))) : 1 }
+    var chunks: Int { (channelGroups + groupsPerTask - 1) / groupsPerTask }
+    var taskCount: Int { batch * outputHeight * chunks }
 
-    /// Whether consecutive tasks walk the channel groups of one row (the filter re-read per
-    /// row) rather than the rows of one group (the input re-read per group): whichever re-reads
+    /// Whether consecutive tasks walk the channel chunks of one row (the filter re-read per
+    /// row) rather than the rows of one chunk (the input re-read per chunk): whichever re-reads
     /// fewer bytes.
     private var groupsInnermost: Bool {
         let filterBytes = blocks * blockStride * (packing.dotProduct == .pairs16 ? 2 : 1)
         let inputBytes = inputHeight * inputWidth * inputChannels
-        return outputHeight * filterBytes < channelGroups * inputBytes
+        return outputHeight * filterBytes < chunks * inputBytes
     }
 
     func emitTask(_ e: FunctionEmitter, _ buffers: StepBuffers, task: IRValue) {
-        let perImage = outputHeight * channelGroups
+        let perImage = outputHeight * chunks
         let n = task / perImage, rest = task % perImage
-        let (group, oh) = groupsInnermost ? (rest % channelGroups, rest / channelGroups)
-                                          : (rest / outputHeight, rest % outputHeight)
+        let (chunk, oh) = groupsInnermost ? (rest % chunks, rest / chunks) : (rest / outputHeight, rest % outputHeight)
         let lastVectors = blocks - (channelGroups - 1) * vectorsPerTile
         let lastLanes = outputChannels - (blocks - 1) * lanes
-        let emit = { (vectors: Int, finalLanes: Int) in
-            emitRow(e, buffers, n: n, group: group, oh: oh, vectors: vectors, finalLanes: finalLanes)
+        let kernelRows = window.validKernelRows(e, oh: oh)
+        let widened = widensInput ? widenRows(e, buffers, n: n, oh: oh, kernelRows: kernelRows) : nil
+        let emit = { (group: IRValue, vectors: Int, finalLanes: Int) in
+            emitRow(e, buffers, n: n, group: group, oh: oh, kernelRows: kernelRows, widened: widened, vectors: vectors,
+                    finalLanes: finalLanes)
         }
+        let firstGroup = chunk * groupsPerTask
+        if groupsPerTask == 1 {
+            return lastVectors == vectorsPerTile && lastLanes == lanes
+                ? emit(firstGroup, vectorsPerTile, lanes)
+                : e.ifThenElse(firstGroup == e.int(channelGroups - 1), then: { emit(firstGroup, lastVectors, lastLanes) },
+                               else: { emit(firstGroup, vectorsPerTile, lanes) })
+        }
+        let endGroup = e.minimum(firstGroup + groupsPerTask, e.int(channelGroups))
         if lastVectors == vectorsPerTile && lastLanes == lanes {
-            emit(vectorsPerTile, lanes)
-        } else {
-            let isLast = group == e.int(channelGroups - 1)
-            let lastBlock = LLVMAppendBasicBlockInContext(e.module.context, e.function, "qconv.lastgroup")
-            let fullBlock = LLVMAppendBasicBlockInContext(e.module.context, e.function, "qconv.fullgroup")
-            let done = LLVMAppendBasicBlockInContext(e.module.context, e.function, "qconv.done")
-            LLVMBuildCondBr(e.builder, isLast.reference, lastBlock, fullBlock)
-            LLVMPositionBuilderAtEnd(e.builder, lastBlock)
-            emit(lastVectors, lastLanes)
-            LLVMBuildBr(e.builder, done)
-            LLVMPositionBuilderAtEnd(e.builder, fullBlock)
-            emit(vectorsPerTile, lanes)
-            LLVMBuildBr(e.builder, done)
-            LLVMPositionBuilderAtEnd(e.builder, done)
+            return e.forLoop(from: firstGroup, to: endGroup) { emit($0, vectorsPerTile, lanes) }
         }
+        // The last group (fewer blocks or lanes) after the chunk's full ones.
+        e.forLoop(from: firstGroup, to: e.minimum(endGroup, e.int(channelGroups - 1))) { emit($0, vectorsPerTile, lanes) }
+        e.ifThen(endGroup == e.int(channelGroups)) { emit(e.int(channelGroups - 1), lastVectors, lastLanes) }
     }
 
     /// One output row for `vectors` blocks of the group, the last one's lanes `finalLanes`.
     private func emitRow(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, group: IRValue, oh: IRValue,
-                         vectors: Int, finalLanes: Int) {
+                         kernelRows: (IRValue, IRValue), widened: IRValue?, vectors: Int, finalLanes: Int) {
         let firstBlock = group * vectorsPerTile
         let initial = (0..<vectors).map { v in
             e.loadVector(buffers.operands[2].pointer, (firstBlock + v) * lanes, element: e.types.i32, lanes: lanes)
@@ -201,19 +221,77 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
         let scales = (0..<vectors).map { v in
             e.loadVector(buffers.operands[3].pointer, (firstBlock + v) * lanes, element: e.types.f32, lanes: lanes)
         }
-        let kernelRows = window.validKernelRows(e, oh: oh)
         window.forEachBalancedTile(e, tileWidth: pixelsPerTile, minimumWidth: 3) { pixels, firstColumn, edgeColumn in
             emitTile(e, buffers, n: n, oh: oh, firstBlock: firstBlock, vectors: vectors, finalLanes: finalLanes,
                      initial: initial, scales: scales, kernelRows: kernelRows, pixels: pixels, firstColumn: firstColumn,
-                     edgeColumn: edgeColumn)
+                     edgeColumn: edgeColumn, widened: widened)
         }
+    }
+
+    /// Channels of a widened input pixel: whole quads.
+    private var widenedChannels: Int { 4 * quads }
+    /// Whether a widened row holds only the input columns the kernel reads, at the slots of
+    /// their output columns (a 1×1 kernel with a stride: every other column of the input).
+    let compactsColumns: Bool
+    private var widenedWidth: Int { compactsColumns ? outputWidth : inputWidth }
+
+    /// The valid kernel rows of output row `oh` as int16 `x − inRegisterZeroPoint` on the stack,
+    /// `[kernelHeight][widenedWidth][widenedChannels]` (row slot kh for kernel row kh), the
+    /// channels past the input's zero.
+    private func widenRows(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, oh: IRValue,
+                           kernelRows: (IRValue, IRValue)) -> IRValue {
+        let x = buffers.operands[0].pointer
+        let widened = e.entryAlloca(e.i16, count: kernelHeight * widenedWidth * widenedChannels)
+        let zeroPoint = packing.inRegisterZeroPoint
+        /// Widens `count` bytes from element `from` of the input to element `to` of `widened`.
+        func widen(_ from: IRValue, _ to: IRValue, count: Int) {
+            e.vectorLoop(from: e.int(0), to: e.int(count), lanes: 16) { i, lanes in
+                let bytes = e.loadVector(x, from + i, element: e.types.i8, lanes: lanes)
+                var words = e.extend(bytes, to: e.vectorType(e.i16, lanes), signed: signedInput)
+                if zeroPoint != 0 {
+                    words = e.vectorSub(words, e.constantVector(e.i16, Array(repeating: zeroPoint, count: lanes)))
+                }
+                e.storeUnaligned(words, widened, to + i, element: e.i16)
+            }
+        }
+        e.forLoop(from: kernelRows.0, to: kernelRows.1) { kh in
+            let source = n * (inputHeight * inputWidth * inputChannels) + window.inputRow(oh, kh) * (inputWidth * inputChannels)
+            let target = kh * (widenedWidth * widenedChannels)
+            if inputChannels == widenedChannels && !compactsColumns {
+                return widen(source, target, count: inputWidth * inputChannels)
+            }
+            // Pixel by pixel: the slots of a compacted row, or channels padded with zeros.
+            let slots = (0..<widenedWidth).filter { slot in
+                let column = compactsColumns ? window.inputColumn(slot, 0) : slot
+                return column >= 0 && column < inputWidth
+            }
+            guard let first = slots.first, let last = slots.last else { return }
+            e.forLoop(from: first, to: last + 1) { slot in
+                let column = compactsColumns ? window.inputColumn(slot, 0) : slot
+                let to = target + slot * widenedChannels
+                widen(source + column * inputChannels, to, count: inputChannels)
+                for c in inputChannels..<widenedChannels {
+                    e.storeUnaligned(e.constantVector(e.i16, [0]), widened, to + c, element: e.i16)
+                }
+            }
+        }
+        return widened
     }
 
     private func emitTile(_ e: FunctionEmitter, _ buffers: StepBuffers, n: IRValue, oh: IRValue, firstBlock: IRValue,
                           vectors: Int, finalLanes: Int, initial: [IRValue], scales: [IRValue],
-                          kernelRows: (IRValue, IRValue), pixels: Int, firstColumn: IRValue, edgeColumn: Int?) {
+                          kernelRows: (IRValue, IRValue), pixels: Int, firstColumn: IRValue, edgeColumn: Int?,
+                          widened: IRValue?) {
         let image = n * (inputHeight * inputWidth * inputChannels)
-        func tap(_ kh: IRValue, _ kw: IRValue, _ pixelRange: [Int], _ columns: [IRValue], _ acc: [IRValue]) -> [IRValue] {
+        /// The tap's products for the pixels `pixelRange` at output columns `outputColumns`.
+        func tap(_ kh: IRValue, _ kw: IRValue, _ pixelRange: [Int], _ outputColumns: [IRValue], _ acc: [IRValue]) -> [IRValue] {
+            let columns = outputColumns.map { window.inputColumn($0, kw) }
+            if let widened {
+                let rowBase = kh * (widenedWidth * widenedChannels)
+                let slots = compactsColumns ? outputColumns : columns
+                return reduceWidened(e, buffers, widened, firstBlock: firstBlock, vectors: vectors, kh: kh, kw: kw,
+                                     pixelOffsets: slots.map { rowBase + $0 * widenedChannels }, pixelRange: pixelRange, acc)
+            }
             let rowBase = image + window.inputRow(oh, kh) * (inputWidth * inputChannels)
             return reduce(e, buffers, firstBlock: firstBlock, vectors: vectors, kh: kh, kw: kw,
                           pixelOffsets: columns.map { rowBase + $0 * inputChannels }, pixelRange: pixelRange, acc)
@@ -222,7 +300,7 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
         let sums = e.forLoop(from: kernelRows.0, to: kernelRows.1, carrying: start) { kh, accumulators in
             guard let edgeColumn else {
                 return e.forLoop(from: e.int(0), to: e.int(kernelWidth), carrying: accumulators, unrolled: false) { kw, acc in
-                    tap(kh, kw, Array(0..<pixels), (0..<pixels).map { window.inputColumn(firstColumn + $0, kw) }, acc)
+                    tap(kh, kw, Array(0..<pixels), (0..<pixels).map { firstColumn + $0 }, acc)
                 }
             }
             var acc = accumulators
@@ -232,7 +310,7 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
                     return column >= 0 && column < inputWidth
                 }
                 if inside.isEmpty { continue }
-                acc = tap(kh, e.int(kw), inside, inside.map { e.int(window.inputColumn(edgeColumn + $0, kw)) }, acc)
+                acc = tap(kh, e.int(kw), inside, inside.map { e.int(edgeColumn + $0) }, acc)
             }
             return acc
         }
@@ -274,6 +352,32 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
         }
         if tail > 0 { acc = step(e.int(fullQuads), bytes: tail, acc) }
         return acc
+    }
+
+    /// `reduce` for pairs16 on the widened input (element `pixelOffsets[i]` of `widened`): per
+    /// pair of channels, its two int16 broadcast to every int32 lane, `vpmaddwd` by each
+    /// vector's weights for that pair.
+    private func reduceWidened(_ e: FunctionEmitter, _ buffers: StepBuffers, _ widened: IRValue, firstBlock: IRValue,
+                               vectors: Int, kh: IRValue, kw: IRValue, pixelOffsets: [IRValue], pixelRange: [Int],
+                               _ accumulators: [IRValue]) -> [IRValue] {
+        let w = buffers.operands[1].pointer
+        let tapBase = firstBlock * blockStride + (kh * kernelWidth + kw) * (quads * 4 * lanes)
+        let name = lanes == 16 ? "llvm.x86.avx512.pmaddw.d.512" : "llvm.x86.avx2.pmadd.wd"
+        let words = e.vectorType(e.i16, 2 * lanes)
+        return e.forLoop(from: e.int(0), to: e.int(2 * quads), carrying: accumulators) { pair, accumulators in
+            var acc = accumulators
+            let weights = (0..<vectors).map { v in
+                e.loadVector(w, tapBase + v * blockStride + pair * (2 * lanes), element: e.i16, lanes: 2 * lanes)
+            }
+            for (r, offset) in zip(pixelRange, pixelOffsets) {
+                let word = e.load(e.types.i32, from: e.elementPointer(e.i16, widened, offset + pair * 2), alignment: 2)
+                let activations = e.bitCast(e.splatValue(word, lanes: lanes), to: words)
+                for v in 0..<vectors {
+                    acc[r * vectors + v] = e.vectorAdd(acc[r * vectors + v], e.callIntrinsic(name, [activations, weights[v]]))
+                }
+            }
+            return acc
+        }
     }
 
     /// The 4 activation bytes of input channels [4q, 4q + 4) at element `index` as one int32
