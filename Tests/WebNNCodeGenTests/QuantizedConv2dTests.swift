@@ -186,7 +186,7 @@ import WebNNTransforms
     /// (without), int8 input, a 1×1 kernel with a stride (compacted rows) and padding, more
     /// output channels than one task covers (several chunks of groups, a partial last group),
     /// a 7×7 stride-2 stem on 3 channels, dilation; and rows too wide to widen on the stack
-    /// (`widenedBytesLimit`), widened in registers instead.
+    /// (`widenedBytesLimit`), widened in registers instead; two images.
     @Test(arguments: [
         (height: 9, width: 13, inputChannels: 5, outputChannels: 150, kernel: 3, stride: 1, padding: 1, dilation: 1, signed: false, zeroPoint: 17),
         (height: 11, width: 12, inputChannels: 24, outputChannels: 40, kernel: 1, stride: 2, padding: 1, dilation: 1, signed: false, zeroPoint: 3),
@@ -205,7 +205,7 @@ import WebNNTransforms
         let seed = testSeed()
         var maker = GraphMaker(seed: seed)
         let (o, i, k) = (shape.outputChannels, shape.inputChannels, shape.kernel)
-        let x = try maker.input("x", [1, shape.height, shape.width, i], shape.signed ? .int8 : .uint8)
+        let x = try maker.input("x", [2, shape.height, shape.width, i], shape.signed ? .int8 : .uint8)
         let weights = (0..<o * k * k * i).map { _ in Int64(Int.random(in: -128...127, using: &maker.generator)) }
         let w = try maker.graph.addConstant("w", Constant(data: TensorData(.int8, shape: [o, k, k, i], integers: weights)))
         let b = try maker.graph.addConstant("b", Constant(data: TensorData(.int32, shape: [o], integers: (0..<o).map { Int64($0 * 37 - 2000) })))
