@@ -186,7 +186,8 @@ import WebNNTransforms
     /// (without), int8 input, a 1×1 kernel with a stride (compacted rows) and padding, more
     /// output channels than one task covers (several chunks of groups, a partial last group),
     /// a 7×7 stride-2 stem on 3 channels, dilation; and rows too wide to widen on the stack
-    /// (`widenedBytesLimit`), widened in registers instead; two images.
+    /// (`widenedBytesLimit`), widened in registers instead; a pointwise one on narrow rows (7 rows
+    /// of 6 pixels joined into one); two images.
     @Test(arguments: [
         (height: 9, width: 13, inputChannels: 5, outputChannels: 150, kernel: 3, stride: 1, padding: 1, dilation: 1, signed: false, zeroPoint: 17),
         (height: 11, width: 12, inputChannels: 24, outputChannels: 40, kernel: 1, stride: 2, padding: 1, dilation: 1, signed: false, zeroPoint: 3),
@@ -195,6 +196,7 @@ import WebNNTransforms
         (height: 12, width: 14, inputChannels: 36, outputChannels: 24, kernel: 3, stride: 1, padding: 2, dilation: 2, signed: true, zeroPoint: 0),
         (height: 7, width: 7, inputChannels: 64, outputChannels: 33, kernel: 3, stride: 1, padding: 0, dilation: 1, signed: false, zeroPoint: 200),
         (height: 4, width: 260, inputChannels: 64, outputChannels: 9, kernel: 3, stride: 1, padding: 1, dilation: 1, signed: false, zeroPoint: 1),
+        (height: 14, width: 6, inputChannels: 20, outputChannels: 24, kernel: 1, stride: 1, padding: 0, dilation: 1, signed: false, zeroPoint: 9),
     ])
     func widenedPairs(_ shape: (height: Int, width: Int, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int,
                                 padding: Int, dilation: Int, signed: Bool, zeroPoint: Int)) throws {
