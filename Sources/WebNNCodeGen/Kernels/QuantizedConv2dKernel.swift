@@ -205,12 +205,6 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
                     finalLanes: finalLanes)
         }
         let firstGroup = chunk * groupsPerTask
-        if groupsPerTask == 1 {
-            return lastVectors == vectorsPerTile && lastLanes == lanes
-                ? emit(firstGroup, vectorsPerTile, lanes)
-                : e.ifThenElse(firstGroup == e.int(channelGroups - 1), then: { emit(firstGroup, lastVectors, lastLanes) },
-                               else: { emit(firstGroup, vectorsPerTile, lanes) })
-        }
         let endGroup = e.minimum(firstGroup + groupsPerTask, e.int(channelGroups))
         if lastVectors == vectorsPerTile && lastLanes == lanes {
             return e.forLoop(from: firstGroup, to: endGroup) { emit($0, vectorsPerTile, lanes) }
