@@ -152,7 +152,8 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
         (outputHeight, outputWidth, outputChannels) = (result[1], result[2], result[3])
         (kernelHeight, kernelWidth) = (packedFilter[1], packedFilter[2])
         compactsColumns = kernelWidth == 1 && conv.strides[1] > 1
-        let widenedBytes = kernelHeight * (compactsColumns ? outputWidth : inputWidth) * (inputChannels + 3) / 4 * 4 * 2
+        let widenedPixelBytes = (inputChannels + 3) / 4 * 4 * 2
+        let widenedBytes = kernelHeight * (compactsColumns ? outputWidth : inputWidth) * widenedPixelBytes
         widensInput = packing.dotProduct == .pairs16 && packing.lanes == 8 && widenedBytes <= Self.widenedBytesLimit
         // A pointwise convolution (1×1, stride 1, no padding) on narrow rows (MobileNet's 14² and
         // 7²) reads its image as one row of H·W pixels: full tiles instead of 7 = 4 + 3. Widened,
@@ -160,9 +161,9 @@ struct PackedQuantizedConv2dKernel: KernelEmitter {
         // copy fits `widenedBytesLimit`.
         if kernelHeight == 1 && kernelWidth == 1 && conv.strides == [1, 1] && conv.padding.allSatisfy({ $0 == 0 })
             && outputWidth < 16 {
-            let (height, width, channelBytes) = (inputHeight, inputWidth, (inputChannels + 3) / 4 * 4 * 2)
+            let (height, width) = (inputHeight, inputWidth)
             let rows = !widensInput ? height : (1...height).last { k in
-                height % k == 0 && k * width <= Self.pointwiseRowPixels && k * width * channelBytes <= Self.widenedBytesLimit
+                height % k == 0 && k * width <= Self.pointwiseRowPixels && k * width * widenedPixelBytes <= Self.widenedBytesLimit
             } ?? 1
             (inputHeight, inputWidth, outputHeight, outputWidth) = (height / rows, width * rows, height / rows, width * rows)
         }
