@@ -7,7 +7,7 @@ public enum PassRegistry {
     public static let passes: [Pass] = [
         DeadCodeElimination.pass, ConstantFolding.pass, AlgebraicSimplification.pass,
         CommonSubexpressionElimination.pass, BatchNormFolding.pass, EpilogueFusion.pass, DenseAsConvolution.pass,
-        LayoutConversion.pass, ElementwiseFusion.pass, QuantizedFusion.pass,
+        LayoutConversion.pass, StrideHoisting.pass, ElementwiseFusion.pass, QuantizedFusion.pass,
     ]
 
     /// The pass called `name`, if there is one.
@@ -26,7 +26,7 @@ public enum PassRegistry {
     /// first turn quantized (QDQ) convolutions into integer ones, also merge duplicates and fold normalizations into weights, repeating every rewrite until
     /// none changes the graph, then fuse bias, residual and activation into conv2d, gemm and
     /// matmul, run dense layers as 1×1 convolutions, move the convolution body to nhwc and clean
-    /// up the transposes that leaves, and
+    /// up the transposes that leaves, compute only the pixels strided 1×1 convolutions read, and
     /// merge the remaining element-wise chains into single loops. (-O3 differs from -O2 only in
     /// code generation.)
     public static func pipeline(optimizationLevel level: Int) -> Pipeline {
@@ -38,7 +38,7 @@ public enum PassRegistry {
             let cse = CommonSubexpressionElimination.pass
             return Pipeline([.once(dce), .once(QuantizedFusion.pass), .fixedPoint([fold, simplify, cse, BatchNormFolding.pass]),
                              .once(EpilogueFusion.pass), .once(DenseAsConvolution.pass), .once(LayoutConversion.pass),
-                             .fixedPoint([fold, simplify, cse]),
+                             .fixedPoint([fold, simplify, cse]), .once(StrideHoisting.pass),
                              .once(ElementwiseFusion.pass)])
         }
     }

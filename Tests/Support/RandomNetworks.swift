@@ -13,7 +13,7 @@ import WebNNIR
 /// slices, concat), SPP/SPPF (max pools in series or in parallel + concat), SqueezeNet fire
 /// modules (convolutions that feed only a concat), inverted residuals (depthwise), ResNeXt blocks
 /// (grouped), squeeze-and-excitation, element-wise chains, down-sampling (strided convolutions,
-/// pools) and up-sampling (`resample2d`) joined to earlier feature maps by concat (FPN/PAN necks).
+/// pools, ResNet v1's stride-2 bottleneck) and up-sampling (`resample2d`) joined to earlier feature maps by concat (FPN/PAN necks).
 /// Heads: YOLO-like detection (two conv branches per scale, concat, reshape/transpose, concat
 /// over scales, split, softmax/sigmoid), classifiers (global pool, reshape, gemm/matmul, softmax),
 /// segmentation (1x1 conv + resize), attention-like batched matmuls, slice/transpose crops, and
@@ -244,14 +244,28 @@ public struct RandomNetworks {
     /// A strided conv, a 2x2 max pool or a 3x3 average pool with stride 2.
     private mutating func downsample(_ x: ValueID) throws -> ValueID {
         guard canHalve(x) else { return x }
-        switch b.int(0...3) {
+        switch b.int(0...4) {
         case 0, 1: return try convBlock(x, channels(), kernel: b.pick([1, 3]), stride: 2, style: style())
+        case 4: return try resnetDownsampling(x)
         case 2:
             return try b.node("maxPool2d", [x], ["windowDimensions": .ints([2, 2]), "strides": .ints([2, 2]), "layout": .string(layout.rawValue)])
         default:
             return try b.node("averagePool2d", [x], ["windowDimensions": .ints([3, 3]), "strides": .ints([2, 2]), "padding": .ints([1, 1, 1, 1]),
                                                      "layout": .string(layout.rawValue)])
         }
+    }
+
+    /// ResNet v1's first block of a stage: a bottleneck whose first 1×1 convolution has the
+    /// stride, and a 1×1 stride-2 shortcut, so both read `x` at stride 2 (`hoist-strides` then
+    /// computes `x`'s block at stride 2 when nothing else reads it).
+    private mutating func resnetDownsampling(_ x: ValueID) throws -> ValueID {
+        let (style, hidden, output) = (style(), channels(), channels())
+        let linear = Style(batchNorm: style.batchNorm, bias: style.bias, activation: .none)
+        var y = try convBlock(x, hidden, kernel: 1, stride: 2, style: style)
+        y = try convBlock(y, hidden, kernel: 3, style: style)
+        y = try convBlock(y, output, kernel: 1, style: linear)
+        let shortcut = try convBlock(x, output, kernel: 1, stride: 2, style: linear)
+        return try activate(try b.node("add", b.coin() ? [y, shortcut] : [shortcut, y]), style.activation)
     }
 
     /// FPN/PAN: up-sample to an earlier tap's size and concat with it, then a block; sometimes

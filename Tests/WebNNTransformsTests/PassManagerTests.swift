@@ -24,7 +24,7 @@ import WebNNIR
     @Test func optimizationLevelPipelines() {
         #expect(PassRegistry.pipeline(optimizationLevel: 0).description == "")
         #expect(PassRegistry.pipeline(optimizationLevel: 1).description == "dce,constant-fold,simplify,dce")
-        #expect(PassRegistry.pipeline(optimizationLevel: 2).description == "dce,fuse-qdq,fixed-point(constant-fold,simplify,cse,fold-batchnorm),fuse-epilogues,dense-as-conv,convert-layout,fixed-point(constant-fold,simplify,cse),fuse-elementwise")
+        #expect(PassRegistry.pipeline(optimizationLevel: 2).description == "dce,fuse-qdq,fixed-point(constant-fold,simplify,cse,fold-batchnorm),fuse-epilogues,dense-as-conv,convert-layout,fixed-point(constant-fold,simplify,cse),hoist-strides,fuse-elementwise")
         #expect(PassRegistry.pipeline(optimizationLevel: 3).description == PassRegistry.pipeline(optimizationLevel: 2).description)
     }
 
