@@ -7,21 +7,22 @@ import WebNNLowering
 /// code size do not depend on the number of steps. The step is a kernel of several rounds
 /// (`KernelEmitter.rounds`): P_run loops over them, each a parallel_for of
 /// `directions × slices` tasks (the two directions of a bidirectional layer in parallel, and
-/// each direction's work cut into slices). Round 0 sets the initial states; then per step:
-/// 1. R h: a register-tiled GEMV (GEMM for several batch rows) of the previous hidden state
-///    with the recurrent weight, packed at compile time for the vector width
-///    (`RecurrentPacking`: per direction `[tiles][hiddenSize][tileWidth]`, the transposed
-///    weight's columns, zero past the last gate column), into float32 gate sums; a task takes
-///    a slice of the tiles. A weight that is not a constant is read in place by scalar dot
-///    products;
-/// 2. the gate math of each hidden unit (W x + b from the projection, rb, peepholes,
-///    activations), a loop over a slice of the units that LLVM vectorizes, writing the new
-///    hidden state (the other of two ping-pong states), the cell state (in place) and the
-///    sequence slot.
-/// A gru without resetAfter needs r before R_n (r ⊙ h): its z and r gate columns come first
-/// (they are blocks 0 and 1 in both layouts), the gate math stores z and r ⊙ h, and a second
-/// GEMV over the n columns and a second gate math follow. The last round copies the final
-/// hidden state out.
+/// each direction's hidden units cut into slices). Round 0 sets the initial states; then each
+/// step is one round, in which a task, for its slice of the units:
+/// 1. computes R h for its units' columns of every gate block: a register-tiled GEMV (GEMM for
+///    several batch rows) of the previous hidden state with the recurrent weight, packed at
+///    compile time for the vector width (`RecurrentPacking`: per direction, gate block and
+///    slice, `[tiles][hiddenSize][tileWidth]` of the transposed weight's columns, zero past
+///    the slice's last unit), into float32 gate sums. A weight that is not a constant is read
+///    in place by scalar dot products;
+/// 2. runs the gate math of those units (W x + b from the projection, rb, peepholes,
+///    activations), a loop that LLVM vectorizes, writing the new hidden state (the other of
+///    two ping-pong states), the cell state (in place) and the sequence slot.
+/// Only the next step's GEMV reads other slices' units, so a step needs one parallel_for (a
+/// GEMV round and a gate math round each cost a dispatch and a wait for the slowest thread).
+/// A gru without resetAfter needs r before R_n (r ⊙ h): its z and r blocks (blocks 0 and 1 in
+/// both layouts) take a round whose gate math stores z and r ⊙ h, and the n block a second
+/// round. The last round copies the final hidden state out.
 ///
 /// Each value is computed by one task in a fixed order, so results are bit-identical for any
 /// thread count.
@@ -29,7 +30,7 @@ struct RecurrentKernel: KernelEmitter {
     let p: RecurrentLoopParameters
     let vectorWidth: Int
 
-    /// Tasks per direction in each round: slices of the GEMV's weight tiles, of the hidden units.
+    /// Tasks per direction in each round: slices of the hidden units (`units(ofSlice:)`).
     let slices: Int
 
     init(_ p: RecurrentLoopParameters, operandCount: Int, vectorWidth: Int?) throws {
@@ -40,9 +41,19 @@ struct RecurrentKernel: KernelEmitter {
         guard !p.packedWeight || vectorWidth != nil else { throw CodeGenError.unsupported("packed recurrentLoop without vectors") }
         self.p = p
         self.vectorWidth = vectorWidth ?? 8
-        let columns = RecurrentKernel.columnRanges(p)[0].count
-        let width = RecurrentKernel.tile(vectorWidth: self.vectorWidth, batch: p.batch, columns: columns).vectors * self.vectorWidth
-        slices = min(RecurrentKernel.maximumSlices, (columns + width - 1) / width)
+        slices = RecurrentKernel.slices(p, vectorWidth: self.vectorWidth)
+    }
+
+    /// As many slices as `maximumSlices` allows with at least one vector of units each.
+    static func slices(_ p: RecurrentLoopParameters, vectorWidth: Int) -> Int {
+        min(maximumSlices, max(1, p.hiddenSize / vectorWidth))
+    }
+
+    /// The hidden units of `slice`: whole vectors of units shared out evenly (the last slice
+    /// ends at hiddenSize), so that no tile but the last one's last vector is partial.
+    static func units(ofSlice slice: Int, slices: Int, hiddenSize: Int, vectorWidth: Int) -> Range<Int> {
+        let vectors = (hiddenSize + vectorWidth - 1) / vectorWidth
+        return min(hiddenSize, slice * vectors / slices * vectorWidth)..<min(hiddenSize, (slice + 1) * vectors / slices * vectorWidth)
     }
 
     /// At most this many tasks per direction and round: enough for a few threads; more would
@@ -51,9 +62,10 @@ struct RecurrentKernel: KernelEmitter {
 
     var taskCount: Int { p.directions * slices }
 
-    /// The gate columns of each GEMV: all of them, or (gru without resetAfter) z and r, then n.
-    static func columnRanges(_ p: RecurrentLoopParameters) -> [Range<Int>] {
-        p.isLSTM || p.resetAfter ? [0..<p.gatesSize] : [0..<(2 * p.hiddenSize), (2 * p.hiddenSize)..<p.gatesSize]
+    /// The gate blocks of each round of a step: all of them, or (gru without resetAfter) z and
+    /// r, then n.
+    static func blockGroups(_ p: RecurrentLoopParameters) -> [[Int]] {
+        p.isLSTM || p.resetAfter ? [Array(0..<(p.gatesSize / p.hiddenSize))] : [[0, 1], [2]]
     }
 
     /// Vectors of columns and batch rows per register tile: wide for one row (several
@@ -63,19 +75,24 @@ struct RecurrentKernel: KernelEmitter {
         return (vectors, min(batch, vectorWidth >= 16 ? 4 : 2))
     }
 
-    /// Floats of one direction's packed weight, and where each column range's panels start.
-    static func packedOffsets(_ p: RecurrentLoopParameters, vectorWidth: Int) -> (size: Int, starts: [Int]) {
-        var starts: [Int] = [], size = 0
-        for range in columnRanges(p) {
-            let width = tile(vectorWidth: vectorWidth, batch: p.batch, columns: range.count).vectors * vectorWidth
-            starts.append(size)
-            size += (range.count + width - 1) / width * width * p.hiddenSize
-        }
-        return (size, starts)
+    /// The packed weight's tile width, and the floats of each (gate block, slice) segment: the
+    /// largest slice's units in tiles of that width, every segment alike.
+    static func packedSegment(_ p: RecurrentLoopParameters, vectorWidth: Int) -> (tileWidth: Int, floats: Int) {
+        let slices = slices(p, vectorWidth: vectorWidth)
+        let units = (0..<slices).map { self.units(ofSlice: $0, slices: slices, hiddenSize: p.hiddenSize, vectorWidth: vectorWidth).count }.max()!
+        let width = tile(vectorWidth: vectorWidth, batch: p.batch, columns: units).vectors * vectorWidth
+        return (width, (units + width - 1) / width * width * p.hiddenSize)
     }
 
-    /// A step's phases: the GEMV, then the gate math (twice for a gru without resetAfter).
-    private var phases: Int { 2 * RecurrentKernel.columnRanges(p).count }
+    /// Where segment (gate block `block`, slice `slice`) of a direction's packed weight starts,
+    /// and the floats of a direction.
+    static func packedOffset(_ p: RecurrentLoopParameters, vectorWidth: Int, block: Int, slice: Int) -> (start: Int, direction: Int) {
+        let (slices, floats) = (slices(p, vectorWidth: vectorWidth), packedSegment(p, vectorWidth: vectorWidth).floats)
+        return ((block * slices + slice) * floats, p.gatesSize / p.hiddenSize * slices * floats)
+    }
+
+    /// A step's phases: a round per block group.
+    private var phases: Int { RecurrentKernel.blockGroups(p).count }
     /// A first round sets the initial states, then each step's phases, then a last round copies
     /// the final hidden state out.
     var rounds: Int { 2 + p.steps * phases }
@@ -141,16 +158,21 @@ struct RecurrentKernel: KernelEmitter {
                 // the slice order moved every slice to the other core each step: nsnet2 at 2
                 // threads, min 6.5-7.1 -> 5.2-5.3 ms with the half turn).
                 let reversed = parity == e.int(1)
-                for part in RecurrentKernel.columnRanges(p).indices {
-                    e.ifThen(phase == e.int(2 * part)) {
-                        gemv(e, buffers.operands[1], context, part: part, slice: e.select(reversed, (slice + slices / 2) % slices, slice),
-                             reversed: reversed)
-                    }
-                    e.ifThen(phase == e.int(2 * part + 1)) {
-                        let (firstUnit, endUnit) = share(hidden, of: slice)
-                        e.forLoop(from: 0, to: batch) { row in
-                            e.forLoop(from: firstUnit, to: endUnit) { unit in gateMath(e, context, stage: part, row: row, unit: unit) }
-                        }
+                let ownSlice = e.select(reversed, (slice + slices / 2) % slices, slice)
+                for (group, blocks) in RecurrentKernel.blockGroups(p).enumerated() {
+                    for unitSlice in 0..<slices {
+                        e.ifThen(phase == e.int(group)) { e.ifThen(ownSlice == e.int(unitSlice)) {
+                            let units = RecurrentKernel.units(ofSlice: unitSlice, slices: slices, hiddenSize: hidden, vectorWidth: vectorWidth)
+                            for block in blocks {
+                                gemv(e, buffers.operands[1], context, part: group, block: block, slice: unitSlice, units: units,
+                                     reversed: reversed)
+                            }
+                            e.forLoop(from: 0, to: batch) { row in
+                                e.forLoop(from: units.lowerBound, to: units.upperBound) { unit in
+                                    gateMath(e, context, stage: group, row: row, unit: unit)
+                                }
+                            }
+                        } }
                     }
                 }
             })
@@ -223,22 +245,22 @@ struct RecurrentKernel: KernelEmitter {
         }
     }
 
-    /// The gate sums of column range `part` for every batch row, over this task's `slice` of the
-    /// range's weight tiles: sums[row, column] = Σ_k input(row, k) · R[column, k], where the
-    /// input is the previous hidden state (part 0) or r ⊙ h (part 1).
-    private func gemv(_ e: FunctionEmitter, _ weight: TypedBuffer, _ c: Context, part: Int, slice: IRValue, reversed: IRValue) {
+    /// The gate sums of gate block `block`'s columns of `units` (this task's slice) for every
+    /// batch row: sums[row, column] = Σ_k input(row, k) · R[column, k], k in order, where the
+    /// input is the previous hidden state (part 0) or r ⊙ h (part 1). Odd steps (`reversed`)
+    /// walk the tiles backwards.
+    private func gemv(_ e: FunctionEmitter, _ weight: TypedBuffer, _ c: Context, part: Int, block: Int, slice: Int,
+                      units: Range<Int>, reversed: IRValue) {
         let (batch, hidden, gates) = (p.batch, p.hiddenSize, p.gatesSize)
-        let columns = RecurrentKernel.columnRanges(p)[part]
+        let firstColumn = block * hidden + units.lowerBound
         let input = { (row: IRValue, k: IRValue) in
             part == 0 ? e.load(c.result, c.previous + row * hidden + k)
                 : e.load(c.resetState, (c.direction * batch + row) * hidden + k)
         }
         let sumsIndex = { (row: IRValue, column: IRValue) in (c.direction * batch + row) * gates + column }
         guard p.packedWeight else {
-            // A weight known only at run time: one dot product per sum, k in order; slices of columns.
-            let first = columns.lowerBound + slice * columns.count / slices
-            let end = columns.lowerBound + (slice + 1) * columns.count / slices
-            e.forLoop(from: first, to: end) { column in
+            // A weight known only at run time: one dot product per sum, k in order.
+            e.forLoop(from: firstColumn, to: firstColumn + units.count) { column in
                 e.forLoop(from: 0, to: batch) { row in
                     let base = c.direction * (gates * hidden) + column * hidden
                     let sum = e.forLoop(from: e.int(0), to: e.int(hidden), carrying: [e.float(0)]) { k, acc in
@@ -249,10 +271,10 @@ struct RecurrentKernel: KernelEmitter {
             }
             return
         }
-        let (vectors, rowsPerTile) = RecurrentKernel.tile(vectorWidth: vectorWidth, batch: batch, columns: columns.count)
-        let width = vectors * vectorWidth
-        let (size, starts) = RecurrentKernel.packedOffsets(p, vectorWidth: vectorWidth)
-        let base = c.direction * size + starts[part]
+        let rowsPerTile = RecurrentKernel.tile(vectorWidth: vectorWidth, batch: batch, columns: units.count).rows
+        let width = RecurrentKernel.packedSegment(p, vectorWidth: vectorWidth).tileWidth
+        let (start, directionFloats) = RecurrentKernel.packedOffset(p, vectorWidth: vectorWidth, block: block, slice: slice)
+        let base = c.direction * directionFloats + start
         let vectorType = LLVMVectorType(e.types.f32, UInt32(vectorWidth))!
         let zero = e.wrap(LLVMConstNull(vectorType))
         /// `rows` batch rows from `firstRow` × tile `tile`'s first `tileColumns` columns.
@@ -274,22 +296,21 @@ struct RecurrentKernel: KernelEmitter {
             }
             for r in 0..<rows {
                 for v in 0..<used {
-                    let column = tile * width + (columns.lowerBound + v * vectorWidth)
+                    let column = tile * width + (firstColumn + v * vectorWidth)
                     e.storeVector(acc[r * used + v], c.sums.pointer, sumsIndex(firstRow + r, column),
                                   lanes: min(vectorWidth, tileColumns - v * vectorWidth))
                 }
             }
         }
-        // The slice's tiles (the last one partial when the columns do not fill it).
-        let fullTiles = columns.count / width, lastColumns = columns.count % width
-        let tiles = fullTiles + (lastColumns > 0 ? 1 : 0)
-        let firstTile = slice * tiles / slices, endTile = (slice + 1) * tiles / slices
-        let endFullTile = e.minimum(endTile, e.int(fullTiles))
+        // The slice's tiles (the last one partial when the units do not fill it).
+        let fullTiles = units.count / width, lastColumns = units.count % width
         let chunk = { (rows: Int, firstRow: IRValue) in
-            e.forLoop(from: e.int(0), to: endFullTile - firstTile) { index in
-                emitTile(rows, firstRow, e.select(reversed, endFullTile - 1 - index, firstTile + index), width)
+            if fullTiles > 0 {
+                e.forLoop(from: 0, to: fullTiles) { index in
+                    emitTile(rows, firstRow, e.select(reversed, e.int(fullTiles - 1) - index, index), width)
+                }
             }
-            if lastColumns > 0 { e.ifThen(endTile == e.int(tiles)) { emitTile(rows, firstRow, e.int(fullTiles), lastColumns) } }
+            if lastColumns > 0 { emitTile(rows, firstRow, e.int(fullTiles), lastColumns) }
         }
         e.forLoop(from: 0, to: batch / rowsPerTile) { index in chunk(rowsPerTile, index * rowsPerTile) }
         if batch % rowsPerTile != 0 { chunk(batch % rowsPerTile, e.int(batch - batch % rowsPerTile)) }
@@ -299,9 +320,9 @@ struct RecurrentKernel: KernelEmitter {
 /// Compile-time packing of constant recurrent weights for `RecurrentKernel`.
 enum RecurrentPacking {
     /// Rewrites recurrentLoop steps whose recurrent weight is a constant to read a packed float32
-    /// copy `[directions, RecurrentKernel.packedOffsets(...).size]`: per column range, tiles of
-    /// `[hiddenSize][tileWidth]` holding R[column, k] at (k, column − tile start), zero past the
-    /// range's last column; marks them `packedWeight`.
+    /// copy `[directions, floats per direction]`: per gate block and slice of the units
+    /// (`RecurrentKernel.packedOffset`), tiles of `[hiddenSize][tileWidth]` holding R[column, k]
+    /// at (k, column − tile start), zero past the slice's last unit; marks them `packedWeight`.
     static func pack(_ program: KernelProgram, target: ResolvedTarget) -> KernelProgram {
         guard let vectorWidth = FastConv2dPacking.vectorWidth(target) else { return program }
         var result = program
@@ -312,16 +333,21 @@ enum RecurrentPacking {
                   case .constant(let index) = step.operands[1].location, step.operands[1].strides == nil else { continue }
             let values = program.constants[index].floats
             let (hidden, gates) = (p.hiddenSize, p.gatesSize)
-            let (size, starts) = RecurrentKernel.packedOffsets(p, vectorWidth: vectorWidth)
+            let slices = RecurrentKernel.slices(p, vectorWidth: vectorWidth)
+            let width = RecurrentKernel.packedSegment(p, vectorWidth: vectorWidth).tileWidth
+            let size = RecurrentKernel.packedOffset(p, vectorWidth: vectorWidth, block: 0, slice: 0).direction
             var packed = [Float](repeating: 0, count: p.directions * size)
             for direction in 0..<p.directions {
-                for (range, start) in zip(RecurrentKernel.columnRanges(p), starts) {
-                    let width = RecurrentKernel.tile(vectorWidth: vectorWidth, batch: p.batch, columns: range.count).vectors * vectorWidth
-                    for offset in 0..<range.count {
-                        let (tile, lane) = (offset / width, offset % width)
-                        let row = (direction * gates + range.lowerBound + offset) * hidden
-                        let panel = direction * size + start + tile * hidden * width + lane
-                        for k in 0..<hidden { packed[panel + k * width] = values[row + k] }
+                for block in 0..<(gates / hidden) {
+                    for slice in 0..<slices {
+                        let start = RecurrentKernel.packedOffset(p, vectorWidth: vectorWidth, block: block, slice: slice).start
+                        let units = RecurrentKernel.units(ofSlice: slice, slices: slices, hiddenSize: hidden, vectorWidth: vectorWidth)
+                        for offset in 0..<units.count {
+                            let (tile, lane) = (offset / width, offset % width)
+                            let row = (direction * gates + block * hidden + units.lowerBound + offset) * hidden
+                            let panel = direction * size + start + tile * hidden * width + lane
+                            for k in 0..<hidden { packed[panel + k * width] = values[row + k] }
+                        }
                     }
                 }
             }
