@@ -68,7 +68,10 @@ struct GemmKernel: KernelEmitter {
     /// groups its panels for about twice as many tasks: a task's tiles then prefetch the task's
     /// own next panel (`WeightPrefetch`), where one panel a task had two threads prefetching each
     /// other's (the encoder at seq 128, 2 threads: minimum 3-5 % lower in 3 of 4 alternating
-    /// rounds; seq 512 no different; 1 thread runs the same panels in the same order).
+    /// rounds; seq 512 no different; 1 thread runs the same panels in the same order). With a
+    /// packed a and fewer than 16 row runs, at least 2 groups: an odd number of equal tasks
+    /// leaves a thread idle at the end (the seq-512 encoder's FFN2, 9 runs: 1.79x from 1 to 2
+    /// threads; 18 tasks: the network 2 % faster at 2 threads, 1 thread no different).
     static let targetTasks = 4
 
     /// `packedB`: the shape of b packed by `GemmPacking`, or nil when b is read as it is (`b`).
@@ -148,7 +151,7 @@ struct GemmKernel: KernelEmitter {
         if aPitch != nil || packedB {
             let runs = batchShape.reduce(1, *) * tiling.runs
             let target = aPitch != nil ? GemmKernel.targetTasks : 2 * GemmKernel.targetTasks
-            let groups = min(panels, max(1, (target + runs - 1) / runs))
+            let groups = min(panels, max(runs < 16 ? 2 : 1, (target + runs - 1) / runs))
             panelsPerTask = (panels + groups - 1) / groups
         } else {
             panelsPerTask = 1
