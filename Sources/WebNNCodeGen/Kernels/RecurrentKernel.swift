@@ -160,19 +160,22 @@ struct RecurrentKernel: KernelEmitter {
                 let reversed = parity == e.int(1)
                 let ownSlice = e.select(reversed, (slice + slices / 2) % slices, slice)
                 for (group, blocks) in RecurrentKernel.blockGroups(p).enumerated() {
-                    for unitSlice in 0..<slices {
-                        e.ifThen(phase == e.int(group)) { e.ifThen(ownSlice == e.int(unitSlice)) {
-                            let units = RecurrentKernel.units(ofSlice: unitSlice, slices: slices, hiddenSize: hidden, vectorWidth: vectorWidth)
-                            for block in blocks {
-                                gemv(e, buffers.operands[1], context, part: group, block: block, slice: unitSlice, units: units,
-                                     reversed: reversed)
-                            }
-                            e.forLoop(from: 0, to: batch) { row in
-                                e.forLoop(from: units.lowerBound, to: units.upperBound) { unit in
-                                    gateMath(e, context, stage: group, row: row, unit: unit)
+                    e.ifThen(phase == e.int(group)) {
+                        for unitSlice in 0..<slices {
+                            e.ifThen(ownSlice == e.int(unitSlice)) {
+                                let units = RecurrentKernel.units(ofSlice: unitSlice, slices: slices, hiddenSize: hidden,
+                                                                  vectorWidth: vectorWidth)
+                                for block in blocks {
+                                    gemv(e, buffers.operands[1], context, part: group, block: block, slice: unitSlice, units: units,
+                                         reversed: reversed)
+                                }
+                                e.forLoop(from: 0, to: batch) { row in
+                                    e.forLoop(from: units.lowerBound, to: units.upperBound) { unit in
+                                        gateMath(e, context, stage: group, row: row, unit: unit)
+                                    }
                                 }
                             }
-                        } }
+                        }
                     }
                 }
             })
